@@ -1,0 +1,18 @@
+package dev.virtchain.qcow2;
+
+/**
+ * Where a compressed cluster's bytes lie, decoded from its L2 entry: the low bits hold the host
+ * offset, the bits above them the number of additional 512-byte sectors the data spans.
+ */
+record CompressedCluster(long offset, int size) {
+
+    static CompressedCluster of(long entry, int clusterBits) {
+        int sizeShift = 62 - (clusterBits - 8);
+        long sizeMask = (1L << (clusterBits - 8)) - 1;
+        long offsetMask = (1L << sizeShift) - 1;
+        long offset = entry & offsetMask;
+        long sectors = ((entry >>> sizeShift) & sizeMask) + 1;
+        // The count starts at the sector holding the first byte.
+        return new CompressedCluster(offset, (int) (sectors * 512 - (offset & 511)));
+    }
+}

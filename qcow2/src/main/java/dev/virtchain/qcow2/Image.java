@@ -1,0 +1,46 @@
+package dev.virtchain.qcow2;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * One layer of a disk image chain (a qcow2 or raw file) with its backing chain below it.
+ * {@link #read} returns guest-visible content through the whole chain; {@link #status}
+ * describes this layer alone, as qemu's format drivers do.
+ */
+public interface Image extends Closeable {
+
+    /** The name this layer was opened by: as given by the user, or as its overlay links to it. */
+    String filename();
+
+    /** The file itself. */
+    Path path();
+
+    /** {@code qcow2} or {@code raw}. */
+    String format();
+
+    /** Guest-visible size in bytes. */
+    long virtualSize();
+
+    /** The layer below, or null at the bottom of the chain (or when opened without backing). */
+    Image backing();
+
+    /**
+     * Fills {@code dst} (from its position to its limit) with guest content starting at
+     * {@code offset}; bytes past the virtual size read as zero.
+     */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /**
+     * How this layer alone maps the guest range starting at {@code offset}: the returned
+     * length is at least 1 and at most {@code length}; the range must lie within the virtual size.
+     */
+    LayerStatus status(long offset, long length) throws IOException;
+
+    /** Bytes the file takes on disk ({@code st_blocks * 512}), as qemu-img's actual-size. */
+    default long allocatedBytes() {
+        return NativeFiles.allocatedBytes(path());
+    }
+}

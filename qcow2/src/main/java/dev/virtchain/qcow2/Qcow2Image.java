@@ -1,0 +1,327 @@
+package dev.virtchain.qcow2;
+
+import static dev.virtchain.qcow2.ImageException.hex;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A qcow2 layer opened for reading. Guest offsets map through the L1 table and L2 tables
+ * (standard or extended) to clusters of the image file, or of its external data file.
+ */
+public final class Qcow2Image implements Image {
+    static final long L1E_OFFSET_MASK = 0x00fffffffffffe00L;
+    static final long L2E_OFFSET_MASK = 0x00fffffffffffe00L;
+    static final long OFLAG_COPIED = 1L << 63;
+    static final long OFLAG_COMPRESSED = 1L << 62;
+    static final long OFLAG_ZERO = 1L;
+    /** Memory the L2 cache may hold, whatever the cluster size. */
+    private static final long L2_CACHE_BYTES = 32L << 20;
+
+    /** How one subcluster (a whole cluster without extended L2) is mapped; qemu's QCow2SubclusterType. */
+    public enum Kind {
+        UNALLOCATED_PLAIN, UNALLOCATED_ALLOC, ZERO_PLAIN, ZERO_ALLOC, NORMAL, COMPRESSED;
+
+        boolean hasHostCluster() {
+            return this == NORMAL || this == ZERO_ALLOC || this == UNALLOCATED_ALLOC;
+        }
+    }
+
+    /**
+     * A run of guest bytes mapped the same way. {@code host} is the host offset of the first
+     * byte for kinds with a host cluster, the raw L2 entry for {@link Kind#COMPRESSED}, else -1.
+     */
+    public record Run(Kind kind, long length, long host) {
+    }
+
+    private final String name;
+    private final ImageFile file;
+    private final ImageFile dataFile;
+    private final Qcow2Header header;
+    private final long[] l1;
+    private final List<Snapshot> snapshots;
+    private final List<Bitmap> bitmaps;
+    private final Image backing;
+    private final L2Cache l2Cache;
+    private final long virtualSize;
+    private Decompressor decompressor;
+    private long cachedCompressedEntry = -1;
+    private byte[] cachedCluster;
+
+    Qcow2Image(ImageFile file, Qcow2Header header, ImageFile dataFile, Image backing) throws IOException {
+        this.name = file.name();
+        this.file = file;
+        this.header = header;
+        this.dataFile = dataFile != null ? dataFile : file;
+        this.backing = backing;
+        // qemu counts the size in whole sectors and drops a partial last one.
+        this.virtualSize = header.size() & ~511L;
+        this.l1 = readL1(file, header);
+        this.snapshots = MetadataTables.snapshots(file, header);
+        this.bitmaps = MetadataTables.bitmaps(file, header);
+        this.l2Cache = new L2Cache((int) Math.max(4, L2_CACHE_BYTES / header.clusterSize()));
+    }
+
+    private static long[] readL1(ImageFile f, Qcow2Header h) throws IOException {
+        int n = h.l1Size(); // validated: at most 4 Mi entries, within the file
+        long[] l1 = new long[n];
+        if (n > 0) {
+            f.read("l1 table", h.l1TableOffset(), n * 8).asLongBuffer().get(l1);
+        }
+        return l1;
+    }
+
+    public Qcow2Header header() {
+        return header;
+    }
+
+    public List<Snapshot> snapshots() {
+        return snapshots;
+    }
+
+    public List<Bitmap> bitmaps() {
+        return bitmaps;
+    }
+
+    /** The external data file's path, or null when data lives in the image file. */
+    public Path dataFilePath() {
+        return dataFile == file ? null : dataFile.path();
+    }
+
+    long fileSize() {
+        return file.size();
+    }
+
+    @Override
+    public String filename() {
+        return name;
+    }
+
+    @Override
+    public Path path() {
+        return file.path();
+    }
+
+    @Override
+    public String format() {
+        return "qcow2";
+    }
+
+    @Override
+    public long virtualSize() {
+        return virtualSize;
+    }
+
+    @Override
+    public Image backing() {
+        return backing;
+    }
+
+    @Override
+    public long allocatedBytes() {
+        long own = NativeFiles.allocatedBytes(file.path());
+        return dataFile == file ? own : own + NativeFiles.allocatedBytes(dataFile.path());
+    }
+
+    /** The mapping of the guest bytes from {@code offset}, at most {@code max} of them and never past one L2 table. */
+    public Run lookup(long offset, long max) throws IOException {
+        int cb = header.clusterBits();
+        long cs = 1L << cb;
+        int l2Bits = header.l2Bits();
+        long l2Entries = 1L << l2Bits;
+        long cluster = offset >>> cb;
+        long l1Index = cluster >>> l2Bits;
+        long toTableEnd = ((l2Entries - (cluster & (l2Entries - 1))) << cb) - (offset & (cs - 1));
+        max = Math.min(max, toTableEnd);
+        if (l1Index >= l1.length) {
+            return new Run(Kind.UNALLOCATED_PLAIN, max, -1);
+        }
+        long l2Offset = l1[(int) l1Index] & L1E_OFFSET_MASK;
+        if (l2Offset == 0) {
+            return new Run(Kind.UNALLOCATED_PLAIN, max, -1);
+        }
+        if ((l2Offset & (cs - 1)) != 0) {
+            throw new ImageException(name, "l1 entry " + l1Index + " points to l2 table at " + hex(l2Offset)
+                    + ", which is not cluster aligned");
+        }
+        long[] l2 = l2Table(l2Offset, l1Index);
+        boolean ext = header.extendedL2();
+        int scBits = ext ? cb - 5 : cb;
+        long scSize = 1L << scBits;
+
+        Kind kind = null;
+        long firstHost = -1;
+        long len = 0;
+        long pos = offset;
+        while (len < max) {
+            int index = (int) ((pos >>> cb) & (l2Entries - 1));
+            long entry = ext ? l2[2 * index] : l2[index];
+            long bitmap = ext ? l2[2 * index + 1] : 0;
+            int sc = ext ? (int) ((pos >>> scBits) & 31) : 0;
+            Kind k = classify(entry, bitmap, sc, l2Offset, index);
+            long host = -1;
+            if (k.hasHostCluster()) {
+                long hostCluster = entry & L2E_OFFSET_MASK;
+                if ((hostCluster & (cs - 1)) != 0) {
+                    throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                            + " points to cluster " + hex(hostCluster) + ", which is not cluster aligned");
+                }
+                if (dataFile != file && header.dataFileRaw() && hostCluster != (pos & ~(cs - 1))) {
+                    throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                            + " maps guest cluster " + hex(pos & ~(cs - 1)) + " to " + hex(hostCluster)
+                            + " of a raw data file");
+                }
+                host = hostCluster + (pos & (cs - 1));
+            } else if (k == Kind.COMPRESSED) {
+                host = entry;
+            }
+            if (kind == null) {
+                kind = k;
+                firstHost = host;
+            } else if (k != kind
+                    || (k.hasHostCluster() && host != firstHost + len)
+                    || (k == Kind.COMPRESSED && host != firstHost)) {
+                break;
+            }
+            long chunk = Math.min(scSize - (pos & (scSize - 1)), max - len);
+            len += chunk;
+            pos += chunk;
+        }
+        return new Run(kind, len, firstHost);
+    }
+
+    private Kind classify(long entry, long bitmap, int sc, long l2Offset, int index) throws ImageException {
+        boolean ext = header.extendedL2();
+        if ((entry & OFLAG_COMPRESSED) != 0) {
+            if (dataFile != file) {
+                throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                        + " is compressed, which an image with an external data file cannot hold");
+            }
+            return Kind.COMPRESSED;
+        }
+        long offset = entry & L2E_OFFSET_MASK;
+        if (!ext && (entry & OFLAG_ZERO) != 0) {
+            return offset != 0 ? Kind.ZERO_ALLOC : Kind.ZERO_PLAIN;
+        }
+        // With an external data file offset 0 is a valid cluster; COPIED tells it from unallocated.
+        boolean allocated = offset != 0 || (dataFile != file && (entry & OFLAG_COPIED) != 0);
+        if (!ext) {
+            return allocated ? Kind.NORMAL : Kind.UNALLOCATED_PLAIN;
+        }
+        long allocBits = bitmap & 0xffffffffL;
+        long zeroBits = bitmap >>> 32;
+        if (allocated) {
+            if ((allocBits & zeroBits) != 0) {
+                throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                        + " has subclusters marked both allocated and zero (bitmap " + hex(bitmap) + ")");
+            }
+            if ((zeroBits & (1L << sc)) != 0) {
+                return Kind.ZERO_ALLOC;
+            }
+            return (allocBits & (1L << sc)) != 0 ? Kind.NORMAL : Kind.UNALLOCATED_ALLOC;
+        }
+        if (allocBits != 0) {
+            throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                    + " has allocated subclusters but no cluster (bitmap " + hex(bitmap) + ")");
+        }
+        return (zeroBits & (1L << sc)) != 0 ? Kind.ZERO_PLAIN : Kind.UNALLOCATED_PLAIN;
+    }
+
+    private long[] l2Table(long l2Offset, long l1Index) throws IOException {
+        long[] table = l2Cache.get(l2Offset);
+        if (table == null) {
+            int cs = (int) header.clusterSize();
+            if (l2Offset + cs > file.size()) {
+                throw new ImageException(name, "l2 table at " + hex(l2Offset) + " (l1 entry " + l1Index
+                        + ") lies past end of file (" + hex(file.size()) + ")");
+            }
+            table = new long[cs / 8];
+            file.read("l2 table", l2Offset, cs).asLongBuffer().get(table);
+            l2Cache.put(l2Offset, table);
+        }
+        return table;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        long pos = offset;
+        while (dst.hasRemaining() && pos < virtualSize) {
+            Run run = lookup(pos, Math.min(dst.remaining(), virtualSize - pos));
+            int n = (int) run.length();
+            ByteBuffer part = dst.slice(dst.position(), n);
+            switch (run.kind()) {
+                case NORMAL -> dataFile.readFully("data cluster for guest offset " + hex(pos), run.host(), part);
+                case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(part);
+                case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(pos, part);
+                case COMPRESSED -> readCompressed(run.host(), pos, part);
+            }
+            dst.position(dst.position() + n);
+            pos += n;
+        }
+        Zeros.fill(dst);
+    }
+
+    private void readBacking(long pos, ByteBuffer part) throws IOException {
+        if (backing != null && pos < backing.virtualSize()) {
+            int n = (int) Math.min(part.remaining(), backing.virtualSize() - pos);
+            backing.read(pos, part.slice(part.position(), n));
+            part.position(part.position() + n);
+        }
+        Zeros.fill(part);
+    }
+
+    private void readCompressed(long entry, long pos, ByteBuffer part) throws IOException {
+        if (entry != cachedCompressedEntry) {
+            cachedCluster = decompressCluster(entry, pos);
+            cachedCompressedEntry = entry;
+        }
+        int inCluster = (int) (pos & (header.clusterSize() - 1));
+        part.put(cachedCluster, inCluster, part.remaining());
+    }
+
+    /** Inflates the compressed cluster that {@code entry} describes. */
+    byte[] decompressCluster(long entry, long guestOffset) throws IOException {
+        CompressedCluster c = CompressedCluster.of(entry, header.clusterBits());
+        if (c.offset() >= file.size()) {
+            throw new ImageException(name, "compressed cluster for guest offset " + hex(guestOffset) + " at "
+                    + hex(c.offset()) + " lies past end of file (" + hex(file.size()) + ")");
+        }
+        // qemu reads whole sectors; the last compressed cluster may end before the last sector does.
+        ByteBuffer src = ByteBuffer.allocate(c.size());
+        file.readZeroPadded(c.offset(), src);
+        byte[] out = new byte[(int) header.clusterSize()];
+        if (decompressor == null) {
+            decompressor = new Decompressor(header.compressionType());
+        }
+        String problem = decompressor.decompress(src.array(), c.size(), out);
+        if (problem != null) {
+            throw new ImageException(name, "compressed cluster for guest offset " + hex(guestOffset) + " at "
+                    + hex(c.offset()) + ": " + problem);
+        }
+        return out;
+    }
+
+    @Override
+    public LayerStatus status(long offset, long length) throws IOException {
+        Run run = lookup(offset, length);
+        return switch (run.kind()) {
+            case NORMAL -> new LayerStatus(run.length(), true, false, run.host());
+            case ZERO_ALLOC -> new LayerStatus(run.length(), false, true, run.host());
+            case ZERO_PLAIN -> new LayerStatus(run.length(), false, true, LayerStatus.NO_OFFSET);
+            case UNALLOCATED_ALLOC -> new LayerStatus(run.length(), false, false, run.host());
+            case UNALLOCATED_PLAIN -> new LayerStatus(run.length(), false, false, LayerStatus.NO_OFFSET);
+            case COMPRESSED -> new LayerStatus(run.length(), true, false, LayerStatus.NO_OFFSET);
+        };
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (file; ImageFile d = dataFile != file ? dataFile : null; Image b = backing) {
+            if (decompressor != null) {
+                decompressor.close();
+            }
+        }
+    }
+}
