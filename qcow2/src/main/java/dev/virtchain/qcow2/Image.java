@@ -39,6 +39,11 @@ public interface Image extends Closeable {
      */
     LayerStatus status(long offset, long length) throws IOException;
 
+    /** The name of the file that holds this layer's data clusters (an external data file, or the image). */
+    default String dataFilename() {
+        return filename();
+    }
+
     /** Bytes the file takes on disk ({@code st_blocks * 512}), as qemu-img's actual-size. */
     default long allocatedBytes() {
         return NativeFiles.allocatedBytes(path());

@@ -90,6 +90,11 @@ public final class Qcow2Image implements Image {
         return dataFile == file ? null : dataFile.path();
     }
 
+    @Override
+    public String dataFilename() {
+        return dataFile.name();
+    }
+
     long fileSize() {
         return file.size();
     }

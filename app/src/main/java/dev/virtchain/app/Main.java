@@ -1,0 +1,40 @@
+package dev.virtchain.app;
+
+import dev.virtchain.app.cli.ExitCodes;
+import dev.virtchain.app.cli.VirtchainCommand;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+
+/** The {@code virtchain} command line. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command line in-process and returns its exit code; tests drive the CLI through this. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        VirtchainCommand root = new VirtchainCommand();
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(o);
+        cl.setErr(e);
+        cl.setExecutionExceptionHandler(ExitCodes.handler(root));
+        cl.setParameterExceptionHandler((ex, argv) -> {
+            e.println("virtchain: " + ex.getMessage());
+            e.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+            return ExitCodes.USAGE;
+        });
+        try {
+            return cl.execute(args);
+        } finally {
+            o.flush();
+            e.flush();
+        }
+    }
+}

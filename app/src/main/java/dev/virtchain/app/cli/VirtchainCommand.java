@@ -1,0 +1,24 @@
+package dev.virtchain.app.cli;
+
+import dev.virtchain.app.img.ImgCommand;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "virtchain",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
+        subcommands = {ImgCommand.class},
+        footer = {"",
+                "Examples:",
+                "  virtchain img info --backing-chain vda.0003.inc.qcow2",
+                "  virtchain img check vda.0000.full.qcow2"})
+public final class VirtchainCommand {
+    @Option(names = "--debug", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces of errors.")
+    boolean debug;
+
+    public boolean debug() {
+        return debug;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.virtchain.app;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Runs the CLI in-process and captures what it printed. Relative file arguments are resolved
+ * by the caller; use {@link #runIn} to make paths in messages match the ones qemu-img prints.
+ */
+public final class CliDriver {
+    private CliDriver() {
+    }
+
+    /** Exit code and output of one run. */
+    public record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    public static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs the packaged jar in {@code dir} as a separate process, as a user would. */
+    public static Result runJar(Path jar, Path dir, String... args) throws Exception {
+        var cmd = new java.util.ArrayList<String>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).start();
+        p.getOutputStream().close();
+        byte[] o = p.getInputStream().readAllBytes();
+        byte[] e = p.getErrorStream().readAllBytes();
+        int code = p.waitFor();
+        return new Result(code, new String(o, StandardCharsets.UTF_8), new String(e, StandardCharsets.UTF_8));
+    }
+}
