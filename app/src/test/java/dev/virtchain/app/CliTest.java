@@ -1,0 +1,85 @@
+package dev.virtchain.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.virtchain.qcow2.testing.Qemu;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CLI's contract with its users: help with examples, exit codes, one-line errors. Runs
+ * in-process here and again against the packaged jar in {@link CliJarIT}.
+ */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    /** Runs one command line; the jar variant overrides this. */
+    CliDriver.Result run(String... args) throws Exception {
+        return CliDriver.run(args);
+    }
+
+    @Test
+    void helpListsTheImgCommandsWithExamples() throws Exception {
+        CliDriver.Result r = run("img", "--help");
+        assertEquals(0, r.exitCode());
+        for (String word : new String[] {"info", "map", "Examples:"}) {
+            assertTrue(r.stdout().contains(word), "img --help mentions " + word + ":\n" + r.stdout());
+        }
+    }
+
+    @Test
+    void everyImgCommandHasHelpWithExamples() throws Exception {
+        for (String cmd : new String[] {"info", "map"}) {
+            CliDriver.Result r = run("img", cmd, "--help");
+            assertEquals(0, r.exitCode(), cmd);
+            assertTrue(r.stdout().contains("Examples:"), cmd + " --help has examples:\n" + r.stdout());
+        }
+    }
+
+    @Test
+    void versionPrintsTheName() throws Exception {
+        CliDriver.Result r = run("--version");
+        assertEquals(0, r.exitCode());
+        assertTrue(r.stdout().startsWith("virtchain "), r.stdout());
+    }
+
+    @Test
+    void anUnknownOptionIsAUsageErrorWithAHint() throws Exception {
+        CliDriver.Result r = run("img", "info", "--no-such-option", "x");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.stderr().contains("Unknown option: '--no-such-option'"), r.stderr());
+        assertTrue(r.stderr().contains("virtchain img info --help"), r.stderr());
+    }
+
+    @Test
+    void aMissingImageIsOneLineNamingTheFile() throws Exception {
+        String missing = dir.resolve("nope.qcow2").toString();
+        CliDriver.Result r = run("img", "info", missing);
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + missing + ": no such file\n", r.stderr());
+    }
+
+    @Test
+    void aMissingBackingFileNamesTheOverlayAndTheLink() throws Exception {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "1M");
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
+        java.nio.file.Files.delete(dir.resolve("base.qcow2"));
+        String top = dir.resolve("top.qcow2").toString();
+        CliDriver.Result r = run("img", "map", top);
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + top + ": backing file 'base.qcow2' (" + dir.resolve("base.qcow2")
+                + ") does not exist\n", r.stderr());
+        // info does not open the backing file, as qemu-img info does not.
+        assertEquals(0, run("img", "info", top).exitCode());
+    }
+
+    @Test
+    void debugPrintsTheStackTrace() throws Exception {
+        CliDriver.Result r = run("--debug", "img", "info", dir.resolve("nope").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().contains("\tat "), r.stderr());
+    }
+}
