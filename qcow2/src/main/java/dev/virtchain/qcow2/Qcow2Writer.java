@@ -1,0 +1,594 @@
+package dev.virtchain.qcow2;
+
+import static dev.virtchain.qcow2.ImageException.hex;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * A qcow2 image opened for writing guest data. Data clusters and new metadata are appended at
+ * the end of the file; COPIED flags always equal "refcount is 1"; lazy refcounts are never used.
+ *
+ * <p>{@link #flush} makes the image consistent on disk in a fixed order, so an interruption at
+ * any instant leaves at most leaked clusters, never a reference to a cluster whose refcount
+ * is not yet on disk: (1) data clusters, refcount blocks and the refcount table, force;
+ * (2) the header's refcount table fields when the table moved, force; (3) L2 tables, force;
+ * (4) the L1 table and the header's size and L1 fields, force; (5) decrements for clusters
+ * nothing refers to any more, force.
+ */
+public final class Qcow2Writer implements Closeable {
+    private static final long L1E_OFFSET_MASK = Qcow2Image.L1E_OFFSET_MASK;
+    private static final long L2E_OFFSET_MASK = Qcow2Image.L2E_OFFSET_MASK;
+    private static final long COPIED = Qcow2Image.OFLAG_COPIED;
+    private static final long COMPRESSED = Qcow2Image.OFLAG_COMPRESSED;
+    private static final long ZERO = Qcow2Image.OFLAG_ZERO;
+    private static final long ALL_ALLOC = 0xffffffffL;
+    private static final long ALL_ZERO = 0xffffffffL << 32;
+    /** Dirty L2 tables kept before an intermediate flush, whatever the cluster size. */
+    private static final long DIRTY_L2_BYTES = 64L << 20;
+
+    private final String name;
+    private final FileChannel ch;
+    private final int clusterBits;
+    private final long clusterSize;
+    private final boolean extendedL2;
+    private final boolean zeroFlag;
+    private final int compressionType;
+    private final Refcounts refs;
+    private final String backingName;
+    private final String backingFormat;
+    private long size;
+    private long[] l1;
+    private long l1Offset;
+    private boolean l1Moved;
+    private boolean headerDirty;
+    private final TreeSet<Integer> dirtyL1 = new TreeSet<>();
+    private final Map<Long, long[]> l2Tables = new HashMap<>();
+    private final TreeSet<Long> dirtyL2 = new TreeSet<>();
+    private Image below;
+    private boolean belowOpened;
+
+    private Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable) {
+        this.name = name;
+        this.ch = ch;
+        this.clusterBits = h.clusterBits();
+        this.clusterSize = h.clusterSize();
+        this.extendedL2 = h.extendedL2();
+        this.zeroFlag = h.version() >= 3;
+        this.compressionType = h.compressionType();
+        this.size = h.size();
+        this.l1 = l1;
+        this.l1Offset = h.l1TableOffset();
+        this.backingName = h.backingFile();
+        this.backingFormat = h.backingFormat();
+        long fileSize;
+        try {
+            fileSize = ch.size();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), h.refcountTableOffset(), reftable, fileSize);
+    }
+
+    /** Creates a new, empty image at {@code path}, which must not exist. */
+    public static Qcow2Writer create(Path path, CreateOptions o) throws IOException {
+        String name = path.toString();
+        validate(name, o);
+        HeaderEncoder.Layout layout = HeaderEncoder.Layout.of(o);
+        ByteBuffer header = HeaderEncoder.encode(name, o, layout);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            throw new ImageException(name, "already exists");
+        }
+        try {
+            long cs = 1L << o.clusterBits();
+            // Refcount block 0 counts the header, the refcount table, itself and the L1 table.
+            ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, layout.refcountBlockOffset());
+            byte[] block = new byte[(int) cs];
+            for (int c = 0; c < layout.clusters(); c++) {
+                Refcounts.write(block, c, o.refcountOrder(), 1);
+            }
+            writeAt(ch, header, 0);
+            writeAt(ch, reftable, layout.refcountTableOffset());
+            writeAt(ch, ByteBuffer.wrap(block), layout.refcountBlockOffset());
+            // The L1 table starts zeroed: extending the file with zeros writes it.
+            long end = layout.l1Offset() + (long) layout.l1Clusters() * cs;
+            if (end > ch.size()) {
+                writeAt(ch, ByteBuffer.allocate(1), end - 1);
+            }
+            ch.force(true);
+            return open(name, ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static void validate(String name, CreateOptions o) throws ImageException {
+        if (o.clusterBits() < Qcow2Header.MIN_CLUSTER_BITS || o.clusterBits() > Qcow2Header.MAX_CLUSTER_BITS) {
+            throw new ImageException(name, "cluster size " + (1L << o.clusterBits()) + " is out of range (512 B to 2 MiB)");
+        }
+        if (o.extendedL2() && o.clusterBits() < Qcow2Header.MIN_EXTENDED_L2_CLUSTER_BITS) {
+            throw new ImageException(name, "extended L2 entries need clusters of at least 16 KiB");
+        }
+        if (o.size() < 0 || Qcow2Header.l1EntriesFor(o.size(), o.clusterBits(), o.extendedL2()) * 8
+                > Qcow2Header.MAX_L1_BYTES) {
+            throw new ImageException(name, "size " + o.size() + " is too large for " + (1L << o.clusterBits())
+                    + "-byte clusters");
+        }
+        if (o.backingFile() != null && o.backingFormat() != null
+                && !o.backingFormat().equals("qcow2") && !o.backingFormat().equals("raw")) {
+            throw new ImageException(name, "backing format '" + o.backingFormat() + "' is not supported (qcow2 or raw)");
+        }
+    }
+
+    /** Opens an existing qcow2 image for writing. */
+    public static Qcow2Writer open(Path path) throws IOException {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            return open(path.toString(), ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static Qcow2Writer open(String name, FileChannel ch) throws IOException {
+        long fileSize = ch.size();
+        ByteBuffer probe = ByteBuffer.allocate((int) Math.min(Qcow2Header.PROBE_LENGTH, fileSize));
+        readAt(ch, probe, 0);
+        probe.flip();
+        Qcow2Header h = Qcow2Header.parse(name, probe, (off, len) -> {
+            ByteBuffer b = ByteBuffer.allocate(len);
+            readAt(ch, b, off);
+            return b.flip();
+        }, fileSize);
+        if (h.corrupt()) {
+            throw new ImageException(name, "image is marked corrupt; virtchain does not write to it");
+        }
+        if (h.dirty()) {
+            throw new ImageException(name, "image is dirty (its lazy refcounts were never written back); "
+                    + "repair it with 'qemu-img check -r all' before writing to it");
+        }
+        if (h.lazyRefcounts()) {
+            throw new ImageException(name, "image uses lazy refcounts, which virtchain does not write");
+        }
+        if (h.nbSnapshots() > 0) {
+            throw new ImageException(name, "image has " + h.nbSnapshots()
+                    + " internal snapshot(s); virtchain does not write to images with internal snapshots");
+        }
+        if (h.hasDataFile()) {
+            throw new ImageException(name, "image has an external data file; virtchain does not write to those");
+        }
+        if (h.bitmapsValid() && h.bitmaps().count() > 0) {
+            throw new ImageException(name, "image has persistent bitmaps; virtchain does not write to it "
+                    + "(writing would leave the bitmaps stale)");
+        }
+        long[] l1 = new long[h.l1Size()];
+        ByteBuffer b = ByteBuffer.allocate(h.l1Size() * 8);
+        readAt(ch, b, h.l1TableOffset());
+        b.flip().asLongBuffer().get(l1);
+        long[] reftable = new long[(int) ((long) h.refcountTableClusters() * h.clusterSize() / 8)];
+        ByteBuffer r = ByteBuffer.allocate(reftable.length * 8);
+        readAt(ch, r, h.refcountTableOffset());
+        r.flip().asLongBuffer().get(reftable);
+        return new Qcow2Writer(name, ch, h, l1, reftable);
+    }
+
+    public long virtualSize() {
+        return size;
+    }
+
+    public long clusterSize() {
+        return clusterSize;
+    }
+
+    /** Writes guest data at {@code offset}; the range must lie within the virtual size. */
+    public void write(long offset, ByteBuffer data) throws IOException {
+        checkRange(offset, data.remaining());
+        long pos = offset;
+        while (data.hasRemaining()) {
+            long inCluster = pos & (clusterSize - 1);
+            int n = (int) Math.min(clusterSize - inCluster, data.remaining());
+            if (inCluster == 0 && n == clusterSize) {
+                int run = freshRun(pos, data.remaining() / clusterSize);
+                if (run > 0) {
+                    writeFresh(pos, data.slice(data.position(), (int) (run * clusterSize)), run);
+                    data.position(data.position() + (int) (run * clusterSize));
+                    pos += run * clusterSize;
+                    continue;
+                }
+            }
+            writeInCluster(pos, data.slice(data.position(), n));
+            data.position(data.position() + n);
+            pos += n;
+        }
+        maybeFlush();
+    }
+
+    /** Makes the guest range read as zeros, with zero flags where whole (sub)clusters are covered. */
+    public void writeZeroes(long offset, long length) throws IOException {
+        checkRange(offset, length);
+        long pos = offset;
+        long end = offset + length;
+        long unit = extendedL2 ? clusterSize / 32 : clusterSize;
+        while (pos < end) {
+            long inUnit = pos & (unit - 1);
+            long n = Math.min(unit - inUnit, end - pos);
+            if (inUnit == 0 && n == unit && zeroFlag) {
+                zeroUnit(pos);
+            } else {
+                ByteBuffer zeros = ByteBuffer.allocate((int) n);
+                writeInCluster(pos, zeros);
+            }
+            pos += n;
+        }
+        maybeFlush();
+    }
+
+    private void checkRange(long offset, long length) throws ImageException {
+        if (offset < 0 || length < 0 || offset + length > size) {
+            throw new ImageException(name, "write of " + length + " bytes at " + hex(offset)
+                    + " is outside the virtual size (" + size + ")");
+        }
+    }
+
+    /** The number of clusters from {@code pos} (at most {@code max}) that hold no host cluster yet. */
+    private int freshRun(long pos, long max) throws IOException {
+        int n = 0;
+        long limit = Math.min(max, 4096);
+        while (n < limit) {
+            long c = pos + n * clusterSize;
+            long[] t = l2For(c, false);
+            if (t != null) {
+                long e = t[entryIndex(c)];
+                if ((e & COMPRESSED) != 0 || (e & L2E_OFFSET_MASK) != 0) {
+                    break;
+                }
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /** Full clusters to fresh host clusters: one allocation and one write for the whole run. */
+    private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
+        long host = refs.allocate(clusters);
+        writeAt(ch, data, host);
+        for (int i = 0; i < clusters; i++) {
+            long c = pos + i * clusterSize;
+            long[] t = l2For(c, true);
+            int idx = entryIndex(c);
+            t[idx] = (host + i * clusterSize) | COPIED;
+            if (extendedL2) {
+                t[idx + 1] = ALL_ALLOC;
+            }
+            dirtyL2.add(l2Offset(c));
+        }
+    }
+
+    /** A write within one cluster (any part of it). */
+    private void writeInCluster(long pos, ByteBuffer data) throws IOException {
+        long clusterStart = pos & ~(clusterSize - 1);
+        long[] t = l2For(clusterStart, true);
+        int idx = entryIndex(clusterStart);
+        long entry = t[idx];
+        long host = entry & L2E_OFFSET_MASK;
+        if ((entry & COMPRESSED) != 0) {
+            ByteBuffer cluster = ByteBuffer.wrap(decompress(entry, clusterStart));
+            cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
+            long fresh = refs.allocate(1);
+            writeAt(ch, cluster.clear(), fresh);
+            CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
+            refs.freeLater(cc.offset(), cc.size());
+            t[idx] = fresh | COPIED;
+            if (extendedL2) {
+                t[idx + 1] = ALL_ALLOC;
+            }
+        } else if (!extendedL2) {
+            writeStandard(pos, data, clusterStart, t, idx, entry, host);
+        } else {
+            writeExtended(pos, data, clusterStart, t, idx, entry, host);
+        }
+        dirtyL2.add(l2Offset(clusterStart));
+    }
+
+    private void writeStandard(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
+            throws IOException {
+        boolean zero = (entry & ZERO) != 0;
+        if (host != 0 && !zero) {
+            requireCopied(entry, clusterStart);
+            writeAt(ch, data, host + (pos - clusterStart));
+            return;
+        }
+        // A new cluster, or a preallocated zero one: the rest of it is zeros or the backing file's.
+        ByteBuffer cluster = ByteBuffer.allocate((int) clusterSize);
+        if (!zero) {
+            readBelow(clusterStart, cluster);
+            cluster.clear();
+        }
+        cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
+        if (host == 0) {
+            host = refs.allocate(1);
+        } else {
+            requireCopied(entry, clusterStart);
+        }
+        writeAt(ch, cluster.clear(), host);
+        t[idx] = host | COPIED;
+    }
+
+    private void writeExtended(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
+            throws IOException {
+        long bitmap = t[idx + 1];
+        if (host == 0) {
+            host = refs.allocate(1);
+            entry = host | COPIED;
+            bitmap &= ALL_ZERO; // zero subclusters stay zero in the new cluster
+        } else {
+            requireCopied(entry, clusterStart);
+        }
+        long sub = clusterSize / 32;
+        long end = pos + data.remaining();
+        long p = pos;
+        while (p < end) {
+            int sc = (int) ((p - clusterStart) / sub);
+            long subStart = clusterStart + sc * sub;
+            int n = (int) Math.min(subStart + sub - p, end - p);
+            ByteBuffer piece = data.slice((int) (p - pos), n);
+            boolean allocated = (bitmap & (1L << sc)) != 0;
+            if (allocated || n == sub) {
+                writeAt(ch, piece, host + (p - clusterStart));
+            } else {
+                ByteBuffer whole = ByteBuffer.allocate((int) sub);
+                if ((bitmap & (1L << (32 + sc))) == 0) {
+                    readBelow(subStart, whole);
+                    whole.clear();
+                }
+                whole.put((int) (p - subStart), piece, piece.position(), piece.remaining());
+                writeAt(ch, whole.clear(), host + (subStart - clusterStart));
+            }
+            bitmap = (bitmap | (1L << sc)) & ~(1L << (32 + sc));
+            p += n;
+        }
+        t[idx] = entry;
+        t[idx + 1] = bitmap;
+    }
+
+    /** Sets the zero flag on one whole cluster (or subcluster with extended L2). */
+    private void zeroUnit(long pos) throws IOException {
+        long clusterStart = pos & ~(clusterSize - 1);
+        long[] t = l2For(clusterStart, true);
+        int idx = entryIndex(clusterStart);
+        long entry = t[idx];
+        if ((entry & COMPRESSED) != 0) {
+            CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
+            if (extendedL2) {
+                // Only part of a compressed cluster turns zero: decompress the rest into a normal cluster.
+                writeInCluster(pos, ByteBuffer.allocate((int) (clusterSize / 32)));
+                long[] t2 = l2For(clusterStart, true);
+                int sc = (int) ((pos - clusterStart) / (clusterSize / 32));
+                t2[idx + 1] = (t2[idx + 1] & ~(1L << sc)) | (1L << (32 + sc));
+                return;
+            }
+            refs.freeLater(cc.offset(), cc.size());
+            t[idx] = ZERO;
+        } else if (!extendedL2) {
+            long host = entry & L2E_OFFSET_MASK;
+            // Keep an allocated cluster allocated (preallocated zero), as qemu's write -z does.
+            t[idx] = host != 0 ? (host | COPIED | ZERO) : ZERO;
+        } else {
+            int sc = (int) ((pos - clusterStart) / (clusterSize / 32));
+            t[idx + 1] = (t[idx + 1] & ~(1L << sc)) | (1L << (32 + sc));
+        }
+        dirtyL2.add(l2Offset(clusterStart));
+    }
+
+    private void requireCopied(long entry, long guest) throws ImageException {
+        if ((entry & COPIED) == 0) {
+            throw new ImageException(name, "cluster for guest offset " + hex(guest)
+                    + " is shared (COPIED flag clear); virtchain does not write to shared clusters");
+        }
+    }
+
+    private byte[] decompress(long entry, long guest) throws IOException {
+        CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
+        ByteBuffer src = ByteBuffer.allocate(cc.size());
+        readAt(ch, src, cc.offset());
+        byte[] out = new byte[(int) clusterSize];
+        try (Decompressor d = new Decompressor(compressionType)) {
+            String problem = d.decompress(src.array(), src.position(), out);
+            if (problem != null) {
+                throw new ImageException(name, "compressed cluster for guest offset " + hex(guest) + ": " + problem);
+            }
+        }
+        return out;
+    }
+
+    /** Fills {@code dst} with what the backing chain shows at {@code guest} (zeros without one). */
+    private void readBelow(long guest, ByteBuffer dst) throws IOException {
+        if (!belowOpened) {
+            belowOpened = true;
+            if (backingName != null) {
+                below = Images.open(Images.resolve(name, backingName), backingFormat, true);
+            }
+        }
+        if (below != null && guest < below.virtualSize()) {
+            int n = (int) Math.min(dst.remaining(), below.virtualSize() - guest);
+            below.read(guest, dst.slice(dst.position(), n));
+            dst.position(dst.position() + n);
+        }
+        Zeros.fill(dst);
+    }
+
+    private int l2Bits() {
+        return clusterBits - (extendedL2 ? 4 : 3);
+    }
+
+    /** Index of a guest cluster's entry in its L2 table's long[] (entry, then bitmap with extended L2). */
+    private int entryIndex(long guest) {
+        int i = (int) ((guest >>> clusterBits) & ((1L << l2Bits()) - 1));
+        return extendedL2 ? 2 * i : i;
+    }
+
+    private long l2Offset(long guest) {
+        return l1[(int) (guest >>> (clusterBits + l2Bits()))] & L1E_OFFSET_MASK;
+    }
+
+    /** The L2 table covering {@code guest}; allocated when {@code create}, else null when there is none. */
+    private long[] l2For(long guest, boolean create) throws IOException {
+        int l1Index = (int) (guest >>> (clusterBits + l2Bits()));
+        long l1e = l1[l1Index];
+        long off = l1e & L1E_OFFSET_MASK;
+        if (off == 0) {
+            if (!create) {
+                return null;
+            }
+            off = refs.allocate(1);
+            l1[l1Index] = off | COPIED;
+            dirtyL1.add(l1Index);
+            long[] t = new long[(int) (clusterSize / 8)];
+            l2Tables.put(off, t);
+            dirtyL2.add(off);
+            return t;
+        }
+        if ((off & (clusterSize - 1)) != 0) {
+            throw new ImageException(name, "l1 entry " + l1Index + " points to l2 table at " + hex(off)
+                    + ", which is not cluster aligned");
+        }
+        long[] t = l2Tables.get(off);
+        if (t == null) {
+            if ((l1e & COPIED) == 0 && create) {
+                throw new ImageException(name, "l2 table at " + hex(off) + " is shared (COPIED flag clear)");
+            }
+            if (off + clusterSize > ch.size()) {
+                throw new ImageException(name, "l2 table at " + hex(off) + " lies past end of file");
+            }
+            ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
+            readAt(ch, b, off);
+            t = new long[(int) (clusterSize / 8)];
+            b.flip().asLongBuffer().get(t);
+            l2Tables.put(off, t);
+        }
+        return t;
+    }
+
+    /** Grows the virtual size to {@code newSize} (never shrinks); the new range reads as zeros. */
+    public void grow(long newSize) throws IOException {
+        if (newSize <= size) {
+            return;
+        }
+        long needed = Qcow2Header.l1EntriesFor(newSize, clusterBits, extendedL2);
+        if (needed * 8 > Qcow2Header.MAX_L1_BYTES) {
+            throw new ImageException(name, "size " + newSize + " is too large for " + clusterSize + "-byte clusters");
+        }
+        if (needed > l1.length) {
+            int clusters = (int) ((needed * 8 + clusterSize - 1) / clusterSize);
+            long oldOffset = l1Offset;
+            long oldBytes = l1.length * 8L;
+            l1 = Arrays.copyOf(l1, (int) needed);
+            l1Offset = refs.allocate(clusters);
+            l1Moved = true;
+            if (oldBytes > 0) {
+                refs.freeLater(oldOffset, oldBytes);
+            }
+        }
+        size = newSize;
+        headerDirty = true;
+    }
+
+    private void maybeFlush() throws IOException {
+        if (dirtyL2.size() * clusterSize > DIRTY_L2_BYTES) {
+            flush();
+        }
+        if (l2Tables.size() * clusterSize > 2 * DIRTY_L2_BYTES) {
+            l2Tables.keySet().removeIf(off -> !dirtyL2.contains(off));
+        }
+    }
+
+    /** Makes everything written so far durable, in the crash-safe order described above. */
+    public void flush() throws IOException {
+        // (1) Data went out as it was written; now the refcounts that count it and the new metadata.
+        refs.writeDirty();
+        ch.force(false);
+        // (2) A moved refcount table becomes the image's only once it is complete on disk.
+        if (refs.tableMoved()) {
+            ByteBuffer f = ByteBuffer.allocate(12).putLong(0, refs.tableOffset()).putInt(8, refs.tableClusters());
+            writeAt(ch, f, HeaderEncoder.OFF_REFCOUNT_TABLE_OFFSET);
+            ch.force(false);
+            refs.tableCommitted();
+        }
+        // (3) L2 tables may now point at clusters whose refcounts are durable.
+        for (long off : dirtyL2) {
+            long[] t = l2Tables.get(off);
+            ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
+            b.asLongBuffer().put(t);
+            writeAt(ch, b, off);
+        }
+        dirtyL2.clear();
+        if (l1Moved) {
+            ByteBuffer b = ByteBuffer.allocate(l1.length * 8);
+            b.asLongBuffer().put(l1);
+            writeAt(ch, b, l1Offset);
+        }
+        ch.force(false);
+        // (4) The L1 table and header switch to the new state.
+        if (!l1Moved) {
+            for (int i : dirtyL1) {
+                writeAt(ch, ByteBuffer.allocate(8).putLong(0, l1[i]), l1Offset + i * 8L);
+            }
+        }
+        if (l1Moved || headerDirty) {
+            writeAt(ch, ByteBuffer.allocate(8).putLong(0, size), HeaderEncoder.OFF_SIZE);
+            ByteBuffer f = ByteBuffer.allocate(12).putInt(0, l1.length).putLong(4, l1Offset);
+            writeAt(ch, f, HeaderEncoder.OFF_L1_SIZE);
+        }
+        dirtyL1.clear();
+        l1Moved = false;
+        headerDirty = false;
+        ch.force(false);
+        // (5) Only now may clusters nothing refers to any more lose their refcount.
+        if (refs.hasPendingFrees()) {
+            refs.applyFrees();
+            refs.writeDirty();
+            ch.force(false);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (FileChannel c = ch; Image b = below) {
+            flush();
+        }
+    }
+
+    private static void writeAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        long p = pos;
+        while (b.hasRemaining()) {
+            p += ch.write(b, p);
+        }
+    }
+
+    private static void readAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        long p = pos;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, p);
+            if (n < 0) {
+                Zeros.fill(b); // past the end of the file reads as zeros, as in qemu
+                return;
+            }
+            p += n;
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package dev.virtchain.qcow2;
+
+import static dev.virtchain.qcow2.ImageException.hex;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The refcount table and refcount blocks of an image opened for writing. New clusters are
+ * always appended at the end of the file, so an increment never touches a cluster that an
+ * existing table refers to; the structures count themselves (a new refcount block may cover
+ * its own cluster, a relocated refcount table counts its own clusters). Decrements are
+ * queued and applied only after the references to the freed clusters are gone from disk.
+ */
+final class Refcounts {
+    private final String name;
+    private final FileChannel ch;
+    private final int clusterBits;
+    private final long clusterSize;
+    private final int refcountOrder;
+    private final long entriesPerBlock;
+    private final long maxRefcount;
+
+    private long[] table;
+    private long tableOffset;
+    private boolean tableMoved;
+    private final TreeSet<Integer> dirtyTableEntries = new TreeSet<>();
+    private final Map<Long, byte[]> blocks = new HashMap<>();
+    private final TreeSet<Long> dirtyBlocks = new TreeSet<>();
+    private final List<long[]> pendingFrees = new ArrayList<>();
+    private long nextFree;
+
+    Refcounts(String name, FileChannel ch, int clusterBits, int refcountOrder, long tableOffset, long[] table,
+            long fileSize) {
+        this.name = name;
+        this.ch = ch;
+        this.clusterBits = clusterBits;
+        this.clusterSize = 1L << clusterBits;
+        this.refcountOrder = refcountOrder;
+        this.entriesPerBlock = (clusterSize * 8) >>> refcountOrder;
+        this.maxRefcount = refcountOrder == 6 ? Long.MAX_VALUE : (1L << (1 << refcountOrder)) - 1;
+        this.tableOffset = tableOffset;
+        this.table = table;
+        this.nextFree = (fileSize + clusterSize - 1) >>> clusterBits;
+    }
+
+    long tableOffset() {
+        return tableOffset;
+    }
+
+    int tableClusters() {
+        return (int) ((table.length * 8L) >>> clusterBits);
+    }
+
+    /** Whether the table moved since the last flush; the header must then point to it. */
+    boolean tableMoved() {
+        return tableMoved;
+    }
+
+    /** The file's end as the allocator sees it. */
+    long endOffset() {
+        return nextFree << clusterBits;
+    }
+
+    /** Appends {@code count} contiguous clusters with refcount 1 and returns the first one's offset. */
+    long allocate(int count) throws IOException {
+        long first = nextFree;
+        nextFree += count;
+        for (long c = first; c < first + count; c++) {
+            add(c, 1);
+        }
+        return first << clusterBits;
+    }
+
+    long get(long cluster) throws IOException {
+        long blockIndex = cluster / entriesPerBlock;
+        if (blockIndex >= table.length || table[(int) blockIndex] == 0) {
+            return 0;
+        }
+        return read(block(blockIndex), (int) (cluster % entriesPerBlock), refcountOrder);
+    }
+
+    /** Queues a decrement of the clusters {@code offset..offset+length}, applied by {@link #applyFrees}. */
+    void freeLater(long offset, long length) {
+        pendingFrees.add(new long[] {offset, length});
+    }
+
+    boolean hasPendingFrees() {
+        return !pendingFrees.isEmpty();
+    }
+
+    void applyFrees() throws IOException {
+        for (long[] f : pendingFrees) {
+            long first = f[0] >>> clusterBits;
+            long last = (f[0] + f[1] - 1) >>> clusterBits;
+            for (long c = first; c <= last; c++) {
+                add(c, -1);
+            }
+        }
+        pendingFrees.clear();
+    }
+
+    private void add(long cluster, long delta) throws IOException {
+        long blockIndex = cluster / entriesPerBlock;
+        if (blockIndex >= table.length) {
+            growTable(blockIndex + 1);
+        }
+        if (table[(int) blockIndex] == 0) {
+            newBlock(blockIndex);
+        }
+        byte[] b = block(blockIndex);
+        int i = (int) (cluster % entriesPerBlock);
+        long v = read(b, i, refcountOrder) + delta;
+        if (v < 0 || v > maxRefcount) {
+            throw new ImageException(name, "refcount of cluster " + hex(cluster << clusterBits) + " would become " + v
+                    + " (" + (1 << refcountOrder) + "-bit refcounts)");
+        }
+        write(b, i, refcountOrder, v);
+        dirtyBlocks.add(blockIndex);
+    }
+
+    private void newBlock(long blockIndex) throws IOException {
+        long cluster = nextFree++;
+        table[(int) blockIndex] = cluster << clusterBits;
+        dirtyTableEntries.add((int) blockIndex);
+        blocks.put(blockIndex, new byte[(int) clusterSize]);
+        dirtyBlocks.add(blockIndex);
+        add(cluster, 1); // a block may count itself
+    }
+
+    private void growTable(long minEntries) throws IOException {
+        long entriesPerCluster = clusterSize / 8;
+        // Room for twice the blocks, plus the new table's own clusters and the blocks covering them.
+        long want = Math.max(minEntries, table.length * 2L) + 2;
+        long clusters = (want + entriesPerCluster - 1) / entriesPerCluster;
+        if (clusters * clusterSize > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
+            throw new ImageException(name, "refcount table would exceed " + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES
+                    + " bytes; the image is too large for " + clusterSize + "-byte clusters");
+        }
+        long oldOffset = tableOffset;
+        int oldClusters = tableClusters();
+        long first = nextFree;
+        nextFree += clusters;
+        table = Arrays.copyOf(table, (int) (clusters * entriesPerCluster));
+        tableOffset = first << clusterBits;
+        tableMoved = true;
+        for (long c = first; c < first + clusters; c++) {
+            add(c, 1);
+        }
+        freeLater(oldOffset, (long) oldClusters << clusterBits);
+    }
+
+    private byte[] block(long blockIndex) throws IOException {
+        byte[] b = blocks.get(blockIndex);
+        if (b == null) {
+            long off = table[(int) blockIndex] & 0xfffffffffffffe00L;
+            if ((off & (clusterSize - 1)) != 0) {
+                throw new ImageException(name, "refcount table entry " + blockIndex + " points to " + hex(off)
+                        + ", which is not cluster aligned");
+            }
+            if (off + clusterSize > ch.size()) {
+                throw new ImageException(name, "refcount block " + blockIndex + " at " + hex(off)
+                        + " lies past end of file");
+            }
+            b = new byte[(int) clusterSize];
+            readFully(ByteBuffer.wrap(b), off);
+            blocks.put(blockIndex, b);
+        }
+        return b;
+    }
+
+    /** Refcount {@code i} of a block with {@code 2^order}-bit entries (sub-byte ones packed from the low bit). */
+    static long read(byte[] b, int i, int order) {
+        int bits = 1 << order;
+        if (bits >= 8) {
+            int bytes = bits / 8;
+            long v = 0;
+            for (int k = 0; k < bytes; k++) {
+                v = (v << 8) | (b[i * bytes + k] & 0xff);
+            }
+            return v;
+        }
+        int perByte = 8 / bits;
+        return (b[i / perByte] >>> ((i % perByte) * bits)) & ((1 << bits) - 1);
+    }
+
+    static void write(byte[] b, int i, int order, long v) {
+        int bits = 1 << order;
+        if (bits >= 8) {
+            int bytes = bits / 8;
+            for (int k = bytes - 1; k >= 0; k--) {
+                b[i * bytes + k] = (byte) v;
+                v >>>= 8;
+            }
+            return;
+        }
+        int perByte = 8 / bits;
+        int shift = (i % perByte) * bits;
+        int mask = ((1 << bits) - 1) << shift;
+        b[i / perByte] = (byte) ((b[i / perByte] & ~mask) | (((int) v << shift) & mask));
+    }
+
+    /** Writes dirty refcount blocks and the table (all of it when it moved, else the changed entries). */
+    void writeDirty() throws IOException {
+        for (long blockIndex : dirtyBlocks) {
+            writeFully(ByteBuffer.wrap(blocks.get(blockIndex)), table[(int) blockIndex]);
+        }
+        dirtyBlocks.clear();
+        if (tableMoved) {
+            ByteBuffer t = ByteBuffer.allocate(table.length * 8);
+            t.asLongBuffer().put(table);
+            writeFully(t, tableOffset);
+        } else {
+            for (int i : dirtyTableEntries) {
+                ByteBuffer e = ByteBuffer.allocate(8).putLong(0, table[i]);
+                writeFully(e, tableOffset + i * 8L);
+            }
+        }
+        dirtyTableEntries.clear();
+    }
+
+    /** Called once the header points to the moved table. */
+    void tableCommitted() {
+        tableMoved = false;
+    }
+
+    private void readFully(ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos + b.position());
+            if (n < 0) {
+                throw new ImageException(name, "unexpected end of file at " + hex(pos + b.position()));
+            }
+        }
+    }
+
+    private void writeFully(ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b, pos + b.position());
+        }
+    }
+}

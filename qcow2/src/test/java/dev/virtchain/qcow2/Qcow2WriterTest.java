@@ -1,0 +1,115 @@
+package dev.virtchain.qcow2;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.virtchain.qcow2.testing.Qemu;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Writes with ours, reads with qemu's (and ours), checks with qemu-img check. */
+class Qcow2WriterTest {
+    @TempDir
+    Path dir;
+
+    static Stream<Arguments> layouts() {
+        return Stream.of(
+                Arguments.of(16, false, false),
+                Arguments.of(9, false, false),
+                Arguments.of(12, false, true),
+                Arguments.of(21, false, false),
+                Arguments.of(16, true, false),
+                Arguments.of(14, true, true),
+                Arguments.of(16, true, true));
+    }
+
+    @ParameterizedTest(name = "clusterBits={0} extendedL2={1} backing={2}")
+    @MethodSource("layouts")
+    void randomWritesMatchAModelAndQemuCallsTheImageClean(int clusterBits, boolean extendedL2, boolean backing)
+            throws Exception {
+        long size = 8L << 20;
+        byte[] model = new byte[(int) size];
+        Random rnd = new Random(clusterBits * 31L + (extendedL2 ? 7 : 0) + (backing ? 3 : 0));
+        CreateOptions o = CreateOptions.of(size).withClusterBits(clusterBits).withExtendedL2(extendedL2);
+        if (backing) {
+            Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "6M");
+            Qemu.io(dir, "-c", "write -P 0x5a 0 6M", "base.qcow2");
+            java.util.Arrays.fill(model, 0, 6 << 20, (byte) 0x5a);
+            o = o.withBacking("base.qcow2", "qcow2");
+        }
+        Path img = dir.resolve("img.qcow2");
+        try (Qcow2Writer w = Qcow2Writer.create(img, o)) {
+            for (int i = 0; i < 200; i++) {
+                long off = rnd.nextInt((int) size);
+                int len = (int) Math.min(size - off, 1 + rnd.nextInt(rnd.nextBoolean() ? 4096 : 300_000));
+                if (rnd.nextInt(4) == 0) {
+                    w.writeZeroes(off, len);
+                    java.util.Arrays.fill(model, (int) off, (int) off + len, (byte) 0);
+                } else {
+                    byte[] data = new byte[len];
+                    rnd.nextBytes(data);
+                    w.write(off, ByteBuffer.wrap(data));
+                    System.arraycopy(data, 0, model, (int) off, len);
+                }
+                if (i % 50 == 0) {
+                    w.flush();
+                }
+            }
+        }
+        String check = Qemu.img(dir, "check", "--output=json", "img.qcow2");
+        assertFalse(check.contains("\"corruptions\""), check);
+        assertFalse(check.contains("\"leaks\""), check);
+        Qemu.img(dir, "convert", "-O", "raw", "img.qcow2", "out.raw");
+        assertArrayEquals(model, Files.readAllBytes(dir.resolve("out.raw")), "qemu reads what we wrote");
+        try (Image read = Images.open(img.toString())) {
+            ByteBuffer all = ByteBuffer.allocate((int) size);
+            read.read(0, all);
+            assertArrayEquals(model, all.array(), "our reader reads what we wrote");
+        }
+    }
+
+    @Test
+    void aNewImageWithABackingFileShowsTheLinkInQemuImgInfo() throws Exception {
+        Qemu.img(dir, "create", "-q", "-f", "raw", "base.raw", "1M");
+        try (Qcow2Writer w = Qcow2Writer.create(dir.resolve("top.qcow2"),
+                CreateOptions.of(1 << 20).withBacking("base.raw", "raw"))) {
+            assertEquals(1 << 20, w.virtualSize());
+        }
+        String info = Qemu.img(dir, "info", "--output=json", "top.qcow2");
+        assertTrue(info.contains("\"backing-filename\": \"base.raw\""), info);
+        assertTrue(info.contains("\"backing-filename-format\": \"raw\""), info);
+        String check = Qemu.img(dir, "check", "top.qcow2");
+        assertTrue(check.contains("No errors were found"), check);
+    }
+
+    @Test
+    void manyClustersGrowTheRefcountTable() throws Exception {
+        // 512-byte clusters with 16-bit refcounts: one refcount block covers 256 clusters, so
+        // 8 MiB of data needs far more blocks than one refcount table cluster can list.
+        long size = 16L << 20;
+        Path img = dir.resolve("big.qcow2");
+        byte[] data = new byte[8 << 20];
+        new Random(1).nextBytes(data);
+        try (Qcow2Writer w = Qcow2Writer.create(img, CreateOptions.of(size).withClusterBits(9))) {
+            w.write(4096, ByteBuffer.wrap(data));
+        }
+        String check = Qemu.img(dir, "check", "--output=json", "big.qcow2");
+        assertFalse(check.contains("\"corruptions\""), check);
+        assertFalse(check.contains("\"leaks\""), check);
+        try (Image read = Images.open(img.toString())) {
+            ByteBuffer got = ByteBuffer.allocate(data.length);
+            read.read(4096, got);
+            assertArrayEquals(data, got.array());
+        }
+    }
+}
