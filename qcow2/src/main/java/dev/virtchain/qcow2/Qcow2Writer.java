@@ -56,6 +56,7 @@ public final class Qcow2Writer implements Closeable {
     private final TreeSet<Long> dirtyL2 = new TreeSet<>();
     private Image below;
     private boolean belowOpened;
+    private long compressedCursor;
 
     private Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable) {
         this.name = name;
@@ -214,6 +215,54 @@ public final class Qcow2Writer implements Closeable {
             writeInCluster(pos, data.slice(data.position(), n));
             data.position(data.position() + n);
             pos += n;
+        }
+        maybeFlush();
+    }
+
+    /**
+     * Stores {@code compressed} (a compressed cluster of this image's compression type) as the
+     * cluster at {@code guest}, which must be cluster aligned and not yet hold a host cluster.
+     * Compressed clusters are packed byte by byte; every host cluster a compressed
+     * cluster touches counts it once.
+     */
+    public void writeCompressed(long guest, byte[] compressed, int length) throws IOException {
+        checkRange(guest, clusterSize);
+        if ((guest & (clusterSize - 1)) != 0) {
+            throw new IllegalArgumentException("compressed write at " + hex(guest) + " is not cluster aligned");
+        }
+        long[] t = l2For(guest, true);
+        int idx = entryIndex(guest);
+        if ((t[idx] & COMPRESSED) != 0 || (t[idx] & L2E_OFFSET_MASK) != 0) {
+            throw new IllegalStateException("compressed write to guest cluster " + hex(guest) + ", already allocated");
+        }
+        long start = compressedCursor;
+        long end = start + length;
+        boolean fits = start != 0 && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
+        boolean extendsContiguously = start != 0 && refs.endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
+        if (!fits && !extendsContiguously) {
+            start = refs.allocate((int) ((length + clusterSize - 1) >>> clusterBits));
+            end = start + length;
+        } else {
+            refs.addRef(start >>> clusterBits); // the partly used cluster counts one more compressed cluster
+            long have = ((start >>> clusterBits) + 1) << clusterBits;
+            if (end > have) {
+                long more = (end - have + clusterSize - 1) >>> clusterBits;
+                if (refs.allocate((int) more) != have) {
+                    throw new IllegalStateException("compressed cluster allocation is not contiguous");
+                }
+            }
+        }
+        writeAt(ch, ByteBuffer.wrap(compressed, 0, length), start);
+        long sectors = ((end - 1) >>> 9) - (start >>> 9); // the count of sectors spanned, minus one
+        t[idx] = COMPRESSED | start | (sectors << (62 - (clusterBits - 8)));
+        if (extendedL2) {
+            t[idx + 1] = 0;
+        }
+        dirtyL2.add(l2Offset(guest));
+        // The next compressed cluster starts right after this one, as qemu packs them.
+        compressedCursor = end;
+        if ((compressedCursor & (clusterSize - 1)) == 0) {
+            compressedCursor = 0;
         }
         maybeFlush();
     }

@@ -79,6 +79,11 @@ final class Refcounts {
         return first << clusterBits;
     }
 
+    /** One more reference to an already counted cluster (a host cluster shared by compressed clusters). */
+    void addRef(long cluster) throws IOException {
+        add(cluster, 1);
+    }
+
     long get(long cluster) throws IOException {
         long blockIndex = cluster / entriesPerBlock;
         if (blockIndex >= table.length || table[(int) blockIndex] == 0) {
