@@ -25,14 +25,14 @@ class CliTest {
     void helpListsTheImgCommandsWithExamples() throws Exception {
         CliDriver.Result r = run("img", "--help");
         assertEquals(0, r.exitCode());
-        for (String word : new String[] {"info", "map", "Examples:"}) {
+        for (String word : new String[] {"info", "map", "create", "flatten", "Examples:"}) {
             assertTrue(r.stdout().contains(word), "img --help mentions " + word + ":\n" + r.stdout());
         }
     }
 
     @Test
     void everyImgCommandHasHelpWithExamples() throws Exception {
-        for (String cmd : new String[] {"info", "map"}) {
+        for (String cmd : new String[] {"info", "map", "create", "flatten", "convert"}) {
             CliDriver.Result r = run("img", cmd, "--help");
             assertEquals(0, r.exitCode(), cmd);
             assertTrue(r.stdout().contains("Examples:"), cmd + " --help has examples:\n" + r.stdout());

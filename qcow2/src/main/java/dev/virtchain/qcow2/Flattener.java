@@ -3,9 +3,7 @@ package dev.virtchain.qcow2;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,17 +47,11 @@ public final class Flattener {
      * @param progress told the guest bytes done so far, out of {@code src.virtualSize()}
      */
     public static void flatten(Image src, Path dst, Options o, LongConsumer progress) throws IOException {
-        if (Files.exists(dst)) {
-            throw new ImageException(dst.toString(), "already exists");
-        }
         if (!o.format().equals("qcow2") && !o.format().equals("raw")) {
             throw new ImageException(dst.toString(), "output format '" + o.format() + "' is not supported (qcow2 or raw)");
         }
-        Path dir = dst.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + dst.getFileName() + ".", ".partial");
-        Files.delete(tmp); // the writers create it exclusively
-        boolean done = false;
-        try {
+        try (AtomicOutput out = AtomicOutput.to(dst)) {
+            Path tmp = out.temporary();
             long size = src.virtualSize();
             long unit = o.format().equals("raw") ? 4096 : 1L << o.clusterBits();
             List<long[]> ranges = dataRanges(src, unit);
@@ -68,13 +60,7 @@ public final class Flattener {
             } else {
                 writeQcow2(src, tmp, o, size, ranges, progress);
             }
-            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-            fsyncDirectory(dir);
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
+            out.commit();
         }
     }
 
@@ -197,13 +183,5 @@ public final class Flattener {
             ch.force(true);
         }
         progress.accept(size);
-    }
-
-    static void fsyncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // Some file systems cannot open a directory for fsync; the rename itself is done.
-        }
     }
 }

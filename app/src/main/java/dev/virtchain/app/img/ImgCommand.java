@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 @Command(name = "img",
         mixinStandardHelpOptions = true,
         description = "Inspect qcow2 and raw images and backing chains, with qemu-img's words and flags.",
-        subcommands = {ImgInfoCommand.class, ImgMapCommand.class},
+        subcommands = {ImgInfoCommand.class, ImgMapCommand.class, ImgCreateCommand.class, ImgFlattenCommand.class},
         footer = {"",
                 "Examples:",
                 "  virtchain img info --backing-chain --output=json vda.0002.inc.qcow2",

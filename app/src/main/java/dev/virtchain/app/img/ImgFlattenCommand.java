@@ -1,0 +1,98 @@
+package dev.virtchain.app.img;
+
+import dev.virtchain.qcow2.CreateOptions;
+import dev.virtchain.qcow2.Flattener;
+import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.Images;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.LongConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "flatten",
+        aliases = "convert",
+        mixinStandardHelpOptions = true,
+        description = {"Write the whole chain under SRC into one standalone image DST of SRC's virtual size.",
+                "Zero and unallocated ranges are not written, so DST stays sparse. DST appears only when",
+                "complete (it is written under a temporary name) and is never overwritten."},
+        footer = {"",
+                "Options for -o: cluster_size (512 to 2M, default 64K), compression_type (zlib|zstd, with -c).",
+                "",
+                "Examples:",
+                "  virtchain img flatten vda.0003.inc.qcow2 vda-restored.qcow2",
+                "  virtchain img flatten -O raw -p vda.0003.inc.qcow2 /dev/shm/vda.raw",
+                "  virtchain img convert -c -o compression_type=zstd -O qcow2 vda.0003.inc.qcow2 small.qcow2"})
+public final class ImgFlattenCommand implements Callable<Integer> {
+    private static final Set<String> OPTIONS = Set.of("cluster_size", "compression_type");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "-f", paramLabel = "FMT", description = "Format of SRC (qcow2 or raw); probed when absent.")
+    String format;
+
+    @Option(names = "-O", paramLabel = "FMT", defaultValue = "qcow2", description = "Output format: qcow2 (default) or raw.")
+    String outputFormat;
+
+    @Option(names = "-c", description = "Store clusters compressed (qcow2 output).")
+    boolean compress;
+
+    @Option(names = "-o", paramLabel = "OPTIONS", description = "Comma-separated key=value output options.")
+    String options;
+
+    @Option(names = "-p", description = "Show progress.")
+    boolean progress;
+
+    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; SRC is only read.")
+    boolean forceShare;
+
+    @Parameters(index = "0", paramLabel = "SRC", description = "Top of the chain to flatten.")
+    String source;
+
+    @Parameters(index = "1", paramLabel = "DST", description = "The new standalone image; must not exist.")
+    Path destination;
+
+    @Override
+    public Integer call() throws IOException {
+        ImageOptions o = ImageOptions.parse(spec, options, OPTIONS);
+        if (!outputFormat.equals("qcow2") && !outputFormat.equals("raw")) {
+            throw new ParameterException(spec.commandLine(), "-O " + outputFormat + ": expected qcow2 or raw");
+        }
+        if (outputFormat.equals("raw") && (compress || options != null)) {
+            throw new ParameterException(spec.commandLine(), "raw output takes neither -c nor -o");
+        }
+        Flattener.Options fo = Flattener.Options.qcow2().withFormat(outputFormat)
+                .withCompression(compress, o.compressionType(spec))
+                .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS));
+        PrintWriter out = spec.commandLine().getOut();
+        try (Image src = Images.open(source, format, true)) {
+            Flattener.flatten(src, destination, fo, progress ? meter(out, src.virtualSize()) : done -> { });
+        }
+        if (progress) {
+            out.println();
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** qemu-img's progress line, redrawn in place. */
+    private static LongConsumer meter(PrintWriter out, long total) {
+        long[] shown = {-1};
+        return done -> {
+            long permille = total == 0 ? 1000 : done * 10000 / total;
+            if (permille != shown[0]) {
+                shown[0] = permille;
+                out.printf("    (%d.%02d/100%%)\r", permille / 100, permille % 100);
+                out.flush();
+            }
+        };
+    }
+}

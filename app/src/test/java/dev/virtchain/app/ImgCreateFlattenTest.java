@@ -1,0 +1,87 @@
+package dev.virtchain.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.virtchain.qcow2.testing.Qemu;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** img create and img flatten through the CLI, checked by qemu-img. */
+class ImgCreateFlattenTest {
+    @TempDir
+    Path dir;
+
+    private String p(String name) {
+        return dir.resolve(name).toString();
+    }
+
+    @Test
+    void createWritesAnImageQemuImgReadsWithTheLinkAsGiven() {
+        Qemu.img(dir, "create", "-q", "-f", "raw", "base.raw", "3M");
+        CliDriver.Result r = CliDriver.run("img", "create", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
+                "-o", "cluster_size=4K,extended_l2=off,refcount_bits=8", p("top.qcow2"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stdout().startsWith("Formatting '" + p("top.qcow2") + "', fmt=qcow2 cluster_size=4096"), r.stdout());
+        String info = Qemu.img(dir, "info", "--output=json", "top.qcow2");
+        assertTrue(info.contains("\"virtual-size\": 3145728"), "size defaults to the backing file's: " + info);
+        assertTrue(info.contains("\"backing-filename\": \"base.raw\""), info);
+        assertTrue(info.contains("\"backing-filename-format\": \"raw\""), info);
+        assertTrue(info.contains("\"refcount-bits\": 8"), info);
+        assertTrue(Qemu.img(dir, "check", "top.qcow2").contains("No errors were found"));
+    }
+
+    @Test
+    void createProbesTheBackingFormatAndAlwaysRecordsIt() {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "1M");
+        assertEquals(0, CliDriver.run("img", "create", "-q", "-b", "base.qcow2", p("top.qcow2")).exitCode());
+        assertTrue(Qemu.img(dir, "info", "--output=json", "top.qcow2").contains("\"backing-filename-format\": \"qcow2\""));
+    }
+
+    @Test
+    void createNeverOverwrites() throws Exception {
+        Files.writeString(dir.resolve("keep.qcow2"), "data");
+        CliDriver.Result r = CliDriver.run("img", "create", "-q", p("keep.qcow2"), "1M");
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + p("keep.qcow2") + ": already exists\n", r.stderr());
+        assertEquals("data", Files.readString(dir.resolve("keep.qcow2")));
+    }
+
+    @Test
+    void createRejectsABadSizeAsAUsageError() {
+        CliDriver.Result r = CliDriver.run("img", "create", "-q", p("x.qcow2"), "12Q");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.stderr().contains("SIZE '12Q': expected a size such as"), r.stderr());
+        assertFalse(Files.exists(dir.resolve("x.qcow2")));
+    }
+
+    @Test
+    void flattenAndItsConvertAliasGiveStandaloneIdenticalImages() {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "4M");
+        Qemu.io(dir, "-c", "write -P 0x41 0 2M", "base.qcow2");
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
+        Qemu.io(dir, "-c", "write -P 0x42 1M 2M", "-c", "write -z 0 64k", "top.qcow2");
+        assertEquals(0, CliDriver.run("img", "flatten", p("top.qcow2"), p("flat.qcow2")).exitCode());
+        assertEquals(0, CliDriver.run("img", "convert", "-O", "raw", p("top.qcow2"), p("flat.raw")).exitCode());
+        assertEquals(0, CliDriver.run("img", "convert", "-c", "-o", "compression_type=zstd", p("top.qcow2"),
+                p("small.qcow2")).exitCode());
+        for (String out : new String[] {"flat.qcow2", "flat.raw", "small.qcow2"}) {
+            String cmp = Qemu.img(dir, "compare", "top.qcow2", out);
+            assertTrue(cmp.contains("Images are identical."), out + ": " + cmp);
+            assertFalse(Qemu.img(dir, "info", out).contains("backing file"), out + " is standalone");
+        }
+    }
+
+    @Test
+    void flattenOfAMissingSourceLeavesNothingBehind() throws Exception {
+        CliDriver.Result r = CliDriver.run("img", "flatten", p("nope.qcow2"), p("out.qcow2"));
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + p("nope.qcow2") + ": no such file\n", r.stderr());
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count());
+        }
+    }
+}
