@@ -37,12 +37,12 @@ public final class ImgCompareCommand implements Callable<Integer>, ExitCodes.Err
     @Option(names = "-F", paramLabel = "FMT", description = "Format of the second image (qcow2 or raw); probed when absent.")
     String format2;
 
-    @Option(names = {"-s", "--strict"},
+    @Option(names = "-s",
             description = "Strict mode: images of different sizes, or with different allocation or block status "
                     + "anywhere, are different even when the content is the same.")
     boolean strict;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing; only the exit status tells.")
+    @Option(names = "-q", description = "Print nothing; only the exit status tells.")
     boolean quiet;
 
     @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; virtchain only reads.")
