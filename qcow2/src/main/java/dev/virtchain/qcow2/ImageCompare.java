@@ -75,8 +75,8 @@ public final class ImageCompare {
 
     private final Image a;
     private final Image b;
-    private final ByteBuffer bufA = ByteBuffer.allocate(WINDOW);
-    private final ByteBuffer bufB = ByteBuffer.allocate(WINDOW);
+    private final ByteBuffer bufA = ByteBuffer.allocateDirect(WINDOW);
+    private final ByteBuffer bufB = ByteBuffer.allocateDirect(WINDOW);
     /** Start offsets of qemu's chunks in the pending window: a mismatch is reported relative to its chunk. */
     private final long[] chunkStarts = new long[WINDOW / SECTOR + 1];
     private int chunks;
