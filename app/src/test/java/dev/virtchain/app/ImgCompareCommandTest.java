@@ -78,6 +78,52 @@ class ImgCompareCommandTest {
         assertEquals(1, r.stderr().lines().count(), r.stderr());
     }
 
+    /*
+     * A table or data cluster past the end of the file: qemu reads zeros there and reports a content
+     * mismatch (exit 1); virtchain refuses the broken image with qemu's exit codes for a failed block
+     * status (3) or read (4), naming the rule it breaks.
+     */
+    @Test
+    void anL2TablePastTheEndOfFileFailsBlockStatusWithExitThree() throws IOException {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "bad.qcow2", "1M");
+        Qemu.io(dir, "-c", "write -P 1 0 64k", "bad.qcow2");
+        long l1 = readLong("bad.qcow2", 40); // header: l1_table_offset
+        writeLong("bad.qcow2", l1, 0x7f000000L); // l1[0]: an l2 table far past the end
+        CliDriver.Result r = CliDriver.run("img", "compare", dir.resolve("bad.qcow2").toString(),
+                dir.resolve("flat.raw").toString());
+        assertEquals(3, r.exitCode(), r.stderr());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().matches("virtchain: .*l2 table at 0x7f000000 .* lies past end of file .*"
+                + "\\(compare: block status at offset 0 of .*bad.qcow2\\)\n"), r.stderr());
+    }
+
+    @Test
+    void aDataClusterPastTheEndOfFileFailsTheReadWithExitFour() throws IOException {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "bad.qcow2", "1M");
+        Qemu.io(dir, "-c", "write -P 1 0 64k", "bad.qcow2");
+        long l2 = readLong("bad.qcow2", readLong("bad.qcow2", 40)) & 0x00fffffffffffe00L;
+        writeLong("bad.qcow2", l2, 0x8000_0000_7f00_0000L); // l2[0]: COPIED, a cluster far past the end
+        CliDriver.Result r = CliDriver.run("img", "compare", dir.resolve("flat.raw").toString(),
+                dir.resolve("bad.qcow2").toString());
+        assertEquals(4, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().matches("virtchain: .*data cluster .* lies past end of file .*"
+                + "\\(compare: reading offset 0 of .*bad.qcow2\\)\n"), r.stderr());
+    }
+
+    private long readLong(String file, long offset) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve(file).toFile(), "r")) {
+            f.seek(offset);
+            return f.readLong();
+        }
+    }
+
+    private void writeLong(String file, long offset, long value) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve(file).toFile(), "rw")) {
+            f.seek(offset);
+            f.writeLong(value);
+        }
+    }
+
     @Test
     void helpShowsExamplesAndImgListsCompare() {
         CliDriver.Result help = CliDriver.run("img", "compare", "--help");

@@ -58,12 +58,13 @@ public final class ImageCompare {
     }
 
     /** A block status or read failure in the middle of a comparison, with qemu-img compare's exit code for it. */
-    public static final class Failure extends ImageException {
+    public static final class Failure extends IOException {
         private static final long serialVersionUID = 1L;
         private final int exitCode;
 
-        Failure(int exitCode, String file, String problem, IOException cause) {
-            super(file, problem + ": " + cause.getMessage(), cause);
+        /** The cause already names the layer and the broken rule; the step names the image compared. */
+        Failure(int exitCode, String step, IOException cause) {
+            super(cause.getMessage() + " (compare: " + step + ")", cause);
             this.exitCode = exitCode;
         }
 
@@ -159,7 +160,7 @@ public final class ImageCompare {
         } catch (Failure e) {
             throw e;
         } catch (IOException e) {
-            throw new Failure(3, image.filename(), "block status failed at offset " + offset, e);
+            throw new Failure(3, "block status at offset " + offset + " of " + image.filename(), e);
         }
     }
 
@@ -213,7 +214,7 @@ public final class ImageCompare {
         } catch (Failure e) {
             throw e;
         } catch (IOException e) {
-            throw new Failure(4, image.filename(), "error while reading offset " + offset, e);
+            throw new Failure(4, "reading offset " + offset + " of " + image.filename(), e);
         }
     }
 }
