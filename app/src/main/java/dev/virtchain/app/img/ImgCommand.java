@@ -4,11 +4,18 @@ import picocli.CommandLine.Command;
 
 @Command(name = "img",
         mixinStandardHelpOptions = true,
-        description = "Inspect qcow2 and raw images and backing chains, with qemu-img's words and flags.",
-        subcommands = {ImgInfoCommand.class, ImgMapCommand.class, ImgCreateCommand.class, ImgFlattenCommand.class},
+        description = "Inspect, create and flatten qcow2 and raw images and backing chains, with qemu-img's words and flags.",
+        subcommands = {
+                ImgInfoCommand.class,
+                ImgMapCommand.class,
+                ImgCompareCommand.class,
+                ImgCreateCommand.class,
+                ImgFlattenCommand.class,
+        },
         footer = {"",
                 "Examples:",
                 "  virtchain img info --backing-chain --output=json vda.0002.inc.qcow2",
-                "  virtchain img map vda.0002.inc.qcow2"})
+                "  virtchain img map vda.0002.inc.qcow2",
+                "  virtchain img compare vda.0002.inc.qcow2 restored/vda.qcow2"})
 public final class ImgCommand {
 }
