@@ -84,4 +84,33 @@ class ImgCreateFlattenTest {
             assertEquals(0, files.count());
         }
     }
+
+    @Test
+    void rebaseAndCommitThroughTheCli() {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "2M");
+        Qemu.io(dir, "-c", "write -P 0x61 0 1M", "base.qcow2");
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
+        Qemu.io(dir, "-c", "write -P 0x62 512k 64k", "top.qcow2");
+        Qemu.img(dir, "convert", "-O", "raw", "top.qcow2", "before.raw");
+
+        CliDriver.Result r = CliDriver.run("img", "rebase", "-b", "", p("top.qcow2"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertFalse(Qemu.img(dir, "info", "top.qcow2").contains("backing file"));
+        assertTrue(Qemu.img(dir, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
+
+        assertEquals(0, CliDriver.run("img", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", p("top.qcow2"))
+                .exitCode());
+        r = CliDriver.run("img", "commit", p("top.qcow2"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("Image committed.\n", r.stdout());
+        assertTrue(Qemu.img(dir, "compare", "base.qcow2", "before.raw").contains("Images are identical."));
+    }
+
+    @Test
+    void commitOfAStandaloneImageSaysSo() {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "solo.qcow2", "1M");
+        CliDriver.Result r = CliDriver.run("img", "commit", p("solo.qcow2"));
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + p("solo.qcow2") + ": has no backing file to commit into\n", r.stderr());
+    }
 }

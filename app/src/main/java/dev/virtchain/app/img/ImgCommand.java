@@ -4,13 +4,15 @@ import picocli.CommandLine.Command;
 
 @Command(name = "img",
         mixinStandardHelpOptions = true,
-        description = "Inspect, create and flatten qcow2 and raw images and backing chains, with qemu-img's words and flags.",
+        description = "Inspect, create, flatten, rebase and commit qcow2 and raw images and backing chains, with qemu-img's words and flags.",
         subcommands = {
                 ImgInfoCommand.class,
                 ImgMapCommand.class,
                 ImgCompareCommand.class,
                 ImgCreateCommand.class,
                 ImgFlattenCommand.class,
+                ImgRebaseCommand.class,
+                ImgCommitCommand.class,
         },
         footer = {"",
                 "Examples:",

@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.function.LongConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -74,25 +73,9 @@ public final class ImgFlattenCommand implements Callable<Integer> {
                 .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS));
         PrintWriter out = spec.commandLine().getOut();
         try (Image src = Images.open(source, format, true)) {
-            Flattener.flatten(src, destination, fo, progress ? meter(out, src.virtualSize()) : done -> { });
+            Flattener.flatten(src, destination, fo, ProgressMeter.of(progress, out, src.virtualSize()));
         }
-        if (progress) {
-            out.println();
-            out.flush();
-        }
+        ProgressMeter.finish(progress, out);
         return 0;
-    }
-
-    /** qemu-img's progress line, redrawn in place. */
-    private static LongConsumer meter(PrintWriter out, long total) {
-        long[] shown = {-1};
-        return done -> {
-            long permille = total == 0 ? 1000 : done * 10000 / total;
-            if (permille != shown[0]) {
-                shown[0] = permille;
-                out.printf("    (%d.%02d/100%%)\r", permille / 100, permille % 100);
-                out.flush();
-            }
-        };
     }
 }

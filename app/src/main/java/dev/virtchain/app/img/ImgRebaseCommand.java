@@ -1,0 +1,68 @@
+package dev.virtchain.app.img;
+
+import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.Rebaser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "rebase",
+        mixinStandardHelpOptions = true,
+        description = {"Change the backing file of a qcow2 image.",
+                "Safe mode (default) first copies into FILE every range where the old and the new backing",
+                "differ, so what the guest sees is unchanged; -u rewrites only the link (use it when the",
+                "backing file was moved or renamed). NEW is stored as given and resolved against FILE's",
+                "directory; -b \"\" makes FILE standalone."},
+        footer = {"",
+                "Examples:",
+                "  virtchain img rebase -b vda.0000.full.qcow2 vda.0002.inc.qcow2",
+                "  virtchain img rebase -u -b ../moved/base.qcow2 -F qcow2 top.qcow2",
+                "  virtchain img rebase -b \"\" top.qcow2"})
+public final class ImgRebaseCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "-b", required = true, paramLabel = "NEW", description = "The new backing file (\"\" for none).")
+    String backing;
+
+    @Option(names = "-F", paramLabel = "FMT", description = "Format of NEW (qcow2 or raw); probed when absent.")
+    String backingFormat;
+
+    @Option(names = "-u", description = "Unsafe: rewrite the link only, copy no data.")
+    boolean unsafe;
+
+    @Option(names = "-f", paramLabel = "FMT", description = "Format of FILE; must be qcow2.")
+    String format;
+
+    @Option(names = "-p", description = "Show progress.")
+    boolean progress;
+
+    @Option(names = "-q", description = "Quiet.")
+    boolean quiet;
+
+    @Parameters(paramLabel = "FILE", description = "The qcow2 image to rebase.")
+    Path file;
+
+    @Override
+    public Integer call() throws IOException {
+        if (format != null && !format.equals("qcow2")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-f " + format
+                    + ": only qcow2 images have a backing file");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        long size;
+        try (var img = Images.open(file.toString(), "qcow2", false)) {
+            size = img.virtualSize();
+        }
+        boolean show = progress && !quiet;
+        Rebaser.rebase(file, backing, backingFormat, unsafe, ProgressMeter.of(show, out, size));
+        ProgressMeter.finish(show, out);
+        return 0;
+    }
+}

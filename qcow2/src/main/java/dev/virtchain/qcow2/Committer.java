@@ -1,0 +1,152 @@
+package dev.virtchain.qcow2;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.function.LongConsumer;
+
+/**
+ * Merges a qcow2 image's own data into its backing file, then (unless told to keep it) empties
+ * the image. The backing file grows when the image is larger. The backing file is written in
+ * the writer's crash-safe order; the emptied image is a fresh overlay written beside it and
+ * renamed over it only once the backing file holds the data, so at every instant the image's
+ * guest view is intact.
+ */
+public final class Committer {
+    private static final int CHUNK = 4 << 20;
+
+    private Committer() {
+    }
+
+    /** @return the backing file that received the data */
+    public static String commit(Path image, boolean keepImage, LongConsumer progress) throws IOException {
+        String name = image.toString();
+        Qcow2Header h;
+        String backing;
+        String backingFormat;
+        try (Image top = Images.open(name, "qcow2", false)) {
+            Qcow2Image q = (Qcow2Image) top;
+            h = q.header();
+            if (h.backingFile() == null) {
+                throw new ImageException(name, "has no backing file to commit into");
+            }
+            if (!keepImage && (h.nbSnapshots() > 0 || !q.bitmaps().isEmpty() || h.hasDataFile())) {
+                throw new ImageException(name, "has internal snapshots, bitmaps or an external data file, "
+                        + "which emptying it would drop; commit with -d to keep it as it is");
+            }
+            backing = Images.resolve(name, h.backingFile());
+            try (Image below = Images.open(backing, h.backingFormat(), false)) {
+                backingFormat = below.format();
+            }
+            if (backingFormat.equals("qcow2")) {
+                try (Qcow2Writer w = Qcow2Writer.open(Path.of(backing))) {
+                    w.grow(top.virtualSize());
+                    copyAllocated(top, new QcowSink(w), progress);
+                }
+            } else {
+                try (FileChannel ch = FileChannel.open(Path.of(backing), StandardOpenOption.WRITE)) {
+                    copyAllocated(top, new RawSink(ch, top.virtualSize()), progress);
+                    ch.force(true);
+                }
+            }
+        }
+        if (!keepImage) {
+            empty(image, h, backingFormat);
+        }
+        return backing;
+    }
+
+    private interface Sink {
+        void write(long offset, ByteBuffer data) throws IOException;
+
+        void zero(long offset, long length) throws IOException;
+    }
+
+    private record QcowSink(Qcow2Writer w) implements Sink {
+        @Override
+        public void write(long offset, ByteBuffer data) throws IOException {
+            w.write(offset, data);
+        }
+
+        @Override
+        public void zero(long offset, long length) throws IOException {
+            w.writeZeroes(offset, length);
+        }
+    }
+
+    private record RawSink(FileChannel ch, long size) implements Sink {
+        RawSink {
+            try {
+                if (ch.size() < size) {
+                    ch.write(ByteBuffer.allocate(1), size - 1); // grow to the image's size
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer data) throws IOException {
+            long p = offset;
+            while (data.hasRemaining()) {
+                p += ch.write(data, p);
+            }
+        }
+
+        @Override
+        public void zero(long offset, long length) throws IOException {
+            ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, CHUNK));
+            for (long p = offset; p < offset + length; p += zeros.capacity()) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), offset + length - p));
+                write(p, zeros);
+            }
+        }
+    }
+
+    /** Copies every range the image allocates itself: data as data, zero clusters as zeros. */
+    private static void copyAllocated(Image top, Sink sink, LongConsumer progress) throws IOException {
+        long size = top.virtualSize();
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+        long pos = 0;
+        while (pos < size) {
+            LayerStatus s = top.status(pos, Math.min(size - pos, CHUNK));
+            if (s.data()) {
+                buf.clear().limit((int) s.length());
+                top.read(pos, buf);
+                sink.write(pos, buf.flip());
+            } else if (s.zero()) {
+                sink.zero(pos, s.length());
+            }
+            pos += s.length();
+            progress.accept(pos);
+        }
+    }
+
+    /** Replaces the image with an empty overlay of the same layout and link. */
+    private static void empty(Path image, Qcow2Header h, String backingFormat) throws IOException {
+        Path tmp = Files.createTempFile(image.toAbsolutePath().getParent(), "." + image.getFileName() + ".", ".partial");
+        Files.delete(tmp);
+        try {
+            CreateOptions o = new CreateOptions(h.size(), h.clusterBits(), h.extendedL2(), h.refcountOrder(),
+                    h.compressionType(), h.backingFile(), h.backingFormat() != null ? h.backingFormat() : backingFormat);
+            Qcow2Writer.create(tmp, o).close();
+            try {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(image));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: keep the default mode
+            }
+            Files.move(tmp, image, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel d = FileChannel.open(image.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException e) {
+                // the rename is done; some file systems cannot fsync a directory
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.virtchain.qcow2;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.function.LongConsumer;
+
+/**
+ * Changes a qcow2 image's backing file. The unsafe mode rewrites only the header's link. The
+ * safe mode first copies into the image every range it does not allocate itself where the old
+ * and the new backing chains differ, so what the guest sees is unchanged; the header switches
+ * to the new link only after that data is durable, so an interrupted rebase leaves the image
+ * on its old backing with the same guest view.
+ */
+public final class Rebaser {
+    private static final int CHUNK = 4 << 20;
+
+    private Rebaser() {
+    }
+
+    /**
+     * @param newBacking the new backing name, stored as given and resolved against the image's
+     *                   directory; null or empty makes the image standalone
+     * @param newFormat  its format, or null to probe it (unsafe mode with a missing file: none recorded)
+     */
+    public static void rebase(Path image, String newBacking, String newFormat, boolean unsafe, LongConsumer progress)
+            throws IOException {
+        String name = image.toString();
+        boolean standalone = newBacking == null || newBacking.isEmpty();
+        if (unsafe) {
+            String format = newFormat;
+            if (format == null && !standalone) {
+                format = probe(Images.resolve(name, newBacking));
+            }
+            BackingLink.set(image, standalone ? null : newBacking, format);
+            return;
+        }
+        try (Image top = Images.open(name, "qcow2", true);
+                Image target = standalone ? null : Images.open(Images.resolve(name, newBacking), newFormat, true)) {
+            copyDifferences(image, top, target, progress);
+            BackingLink.set(image, standalone ? null : newBacking, target == null ? null : target.format());
+        }
+    }
+
+    private static String probe(String file) {
+        try (Image img = Images.open(file, null, false)) {
+            return img.format();
+        } catch (IOException e) {
+            return null; // unsafe mode may point at a file that does not exist (yet)
+        }
+    }
+
+    private static void copyDifferences(Path image, Image top, Image target, LongConsumer progress) throws IOException {
+        long size = top.virtualSize();
+        try (Qcow2Writer w = Qcow2Writer.open(image)) {
+            int unit = (int) w.clusterSize();
+            ByteBuffer old = ByteBuffer.allocate(Math.max(CHUNK, unit));
+            ByteBuffer now = ByteBuffer.allocate(old.capacity());
+            long pos = 0;
+            while (pos < size) {
+                LayerStatus s = top.status(pos, Math.min(size - pos, old.capacity()));
+                if (!s.allocated()) {
+                    int n = (int) s.length();
+                    old.clear().limit(n);
+                    top.read(pos, old); // unallocated here: the old chain's content
+                    now.clear().limit(n);
+                    if (target != null) {
+                        target.read(pos, now);
+                    } else {
+                        Zeros.fill(now);
+                    }
+                    copyPieces(w, pos, old.flip(), now.flip(), unit);
+                }
+                pos += s.length();
+                progress.accept(pos);
+            }
+        }
+    }
+
+    /** Writes the old content of every piece where the two views differ, as zeros where it reads as zero. */
+    private static void copyPieces(Qcow2Writer w, long pos, ByteBuffer old, ByteBuffer now, int unit)
+            throws IOException {
+        // Pieces follow the image's clusters, so a differing piece is one whole cluster where possible.
+        int off = 0;
+        while (off < old.limit()) {
+            int n = (int) Math.min(old.limit() - off, unit - ((pos + off) % unit));
+            ByteBuffer a = old.slice(off, n);
+            ByteBuffer b = now.slice(off, n);
+            if (a.mismatch(b) >= 0) {
+                if (Zeros.isZero(a)) {
+                    w.writeZeroes(pos + off, n);
+                } else {
+                    w.write(pos + off, a);
+                }
+            }
+            off += n;
+        }
+    }
+}
