@@ -66,8 +66,10 @@ class MatrixInfoMapTest {
             tests.add(DynamicTest.dynamicTest("map json, absolute name",
                     () -> assertSameJson(built(top).toAbsolutePath(), "map", "--output=json")));
             tests.add(DynamicTest.dynamicTest("map human", () -> assertSameText(built(top), "map")));
+            tests.add(DynamicTest.dynamicTest("info human", () -> assertSameText(built(top), "info")));
             if (f.human()) {
-                tests.add(DynamicTest.dynamicTest("info human", () -> assertSameText(built(top), "info")));
+                tests.add(DynamicTest.dynamicTest("info json --backing-chain, bare name in its directory",
+                        () -> assertSameFromImageDirectory(built(top))));
                 tests.add(DynamicTest.dynamicTest("info human --backing-chain",
                         () -> assertSameText(built(top), "info", "--backing-chain")));
             }
@@ -104,6 +106,23 @@ class MatrixInfoMapTest {
         assertEquals(theirs.stdout(), ours.stdout(), what);
         if (theirs.exitCode() != 0) {
             assertTrue(ours.stderr().startsWith("virtchain: " + image + ": "), ours.stderr());
+        }
+    }
+
+    /**
+     * Run where the image lies and named without any directory (how users usually type it), so
+     * relative backing names resolve against "": the CLI runs as its own process, since a JVM
+     * cannot change its working directory.
+     */
+    private static void assertSameFromImageDirectory(Path image) throws Exception {
+        Path dir = image.toAbsolutePath().getParent();
+        String name = image.getFileName().toString();
+        for (String[] command : List.<String[]>of(new String[] {"info", "--output=json", "--backing-chain", name})) {
+            String theirs = Qemu.img(dir, command);
+            CliDriver.Result ours = CliDriver.runMain(dir, prepend("img", command));
+            assertEquals(0, ours.exitCode(), () -> "virtchain failed: " + ours.stderr());
+            assertEquals(JSON.readTree(theirs), JSON.readTree(ours.stdout()), () -> "in " + dir + ": qemu-img "
+                    + String.join(" ", command) + "\n--- qemu-img:\n" + theirs + "\n--- virtchain:\n" + ours.stdout());
         }
     }
 

@@ -377,6 +377,46 @@ public final class ImageMatrix {
                 .qcow2("img.qcow2", 1_000_001, "")
                 .io("qcow2", "img.qcow2", "write -P 0x11 900000 100448")));
 
+        f.add(new Fixture("bitmap-in-use", "img.qcow2", true, b -> b
+                .qcow2("img.qcow2", SIZE, "lazy_refcounts=on")
+                .img("bitmap", "--add", "img.qcow2", "b0")
+                .img("bitmap", "--add", "--disable", "img.qcow2", "b1")
+                .ioKilled("img.qcow2", "write -P 0x11 0 64k")));
+        f.add(new Fixture("corrupt-with-snapshot-and-bitmap", "img.qcow2", true, b -> b
+                .qcow2("img.qcow2", SIZE, "")
+                .io("qcow2", "img.qcow2", "write -P 0x11 0 64k")
+                .img("snapshot", "-c", "s", "img.qcow2")
+                .img("bitmap", "--add", "img.qcow2", "b")
+                .setIncompatible("img.qcow2", 2)));
+        f.add(new Fixture("resized-larger", "img.qcow2", false, b -> b
+                .qcow2("img.qcow2", SIZE, "cluster_size=4k")
+                .io("qcow2", "img.qcow2", "write -P 0x11 4032k 64k")
+                .img("resize", "-q", "img.qcow2", Long.toString(3 * SIZE + 1536))
+                .io("qcow2", "img.qcow2", "write -P 0x12 10m 4k")));
+        f.add(new Fixture("resized-smaller", "img.qcow2", false, b -> b
+                .qcow2("img.qcow2", SIZE, "")
+                .io("qcow2", "img.qcow2", "write -P 0x11 0 " + SIZE)
+                .img("resize", "-q", "--shrink", "img.qcow2", Long.toString(SIZE / 2 + 512))));
+        f.add(new Fixture("overlay-resized-past-backing", "top.qcow2", false, b -> b
+                .qcow2("base.qcow2", SIZE, "")
+                .io("qcow2", "base.qcow2", "write -P 0xb1 0 " + SIZE)
+                .overlay("top.qcow2", "base.qcow2", "qcow2", 0, "")
+                .img("resize", "-q", "top.qcow2", Long.toString(2 * SIZE))
+                .io("qcow2", "top.qcow2", "write -P 0x21 5m 64k")));
+        f.add(new Fixture("preallocation-metadata-backing", "top.qcow2", false, b -> b
+                .qcow2("base.qcow2", SIZE, "preallocation=metadata")
+                .io("qcow2", "base.qcow2", "write -P 0xb1 1m 64k")
+                .overlay("top.qcow2", "base.qcow2", "qcow2", 0, "")
+                .io("qcow2", "top.qcow2", "write -P 0x21 0 64k")));
+        f.add(new Fixture("preallocation-metadata-data-file", "img.qcow2", false, b -> b
+                .qcow2("img.qcow2", SIZE, "preallocation=metadata,data_file="
+                        + b.dir().toAbsolutePath().resolve("img.data"))
+                .io("qcow2", "img.qcow2", "write -P 0x11 64k 64k")));
+        f.add(new Fixture("preallocation-full-data-file-raw", "img.qcow2", false, b -> b
+                .qcow2("img.qcow2", SIZE, "preallocation=full,data_file_raw=on,data_file="
+                        + b.dir().toAbsolutePath().resolve("img.raw"))
+                .io("qcow2", "img.qcow2", "write -P 0x11 64k 64k", "write -z 1m 64k")));
+
         // Raw images.
         f.add(new Fixture("raw-sparse", "img.raw", false, b -> b
                 .raw("img.raw", SIZE)
