@@ -253,7 +253,8 @@ public final class Qcow2Image implements Image {
             int n = (int) run.length();
             ByteBuffer part = dst.slice(dst.position(), n);
             switch (run.kind()) {
-                case NORMAL -> dataFile.readFully("data cluster for guest offset " + hex(pos), run.host(), part);
+                // qemu reads the part of a data cluster past the end of its file as zeros.
+                case NORMAL -> dataFile.readZeroPadded(run.host(), part);
                 case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(part);
                 case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(pos, part);
                 case COMPRESSED -> readCompressed(run.host(), pos, part);
@@ -331,7 +332,7 @@ public final class Qcow2Image implements Image {
      */
     private LayerStatus throughDataFile(Run run) {
         long host = run.host();
-        long fileLength = (dataFile.size() + 511) & ~511L; // qemu sees whole sectors
+        long fileLength = dataFile.size();
         if (host >= fileLength) {
             return new LayerStatus(run.length(), true, true, host);
         }
@@ -344,7 +345,7 @@ public final class Qcow2Image implements Image {
             boolean toEnd = host + e.length() >= fileLength;
             return new LayerStatus(toEnd ? run.length() : e.length(), true, true, host);
         }
-        return new LayerStatus(Math.min(n, (e.length() + 511) & ~511L), true, false, host);
+        return new LayerStatus(e.length(), true, false, host);
     }
 
     @Override
