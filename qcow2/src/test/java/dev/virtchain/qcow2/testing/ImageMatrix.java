@@ -149,6 +149,18 @@ public final class ImageMatrix {
             return this;
         }
 
+        /** Cuts (or extends) {@code file} to {@code size} bytes. */
+        public Builder truncate(String file, long size) throws IOException {
+            try (FileChannel ch = FileChannel.open(dir.resolve(file), StandardOpenOption.WRITE)) {
+                if (size < ch.size()) {
+                    ch.truncate(size);
+                } else {
+                    ch.write(ByteBuffer.allocate(1), size - 1);
+                }
+            }
+            return this;
+        }
+
         /** Sets a big-endian u64 header field. */
         public Builder pokeLong(String file, long offset, long value) throws IOException {
             return poke(file, offset, ByteBuffer.allocate(8).putLong(value).array());
@@ -416,6 +428,15 @@ public final class ImageMatrix {
                 .qcow2("img.qcow2", SIZE, "preallocation=full,data_file_raw=on,data_file="
                         + b.dir().toAbsolutePath().resolve("img.raw"))
                 .io("qcow2", "img.qcow2", "write -P 0x11 64k 64k", "write -z 1m 64k")));
+
+        f.add(new Fixture("data-cluster-past-end-of-file", "img.qcow2", false, b -> b
+                .qcow2("img.qcow2", SIZE, "")
+                .io("qcow2", "img.qcow2", "write -P 0x11 1m 64k")
+                .truncate("img.qcow2", 5 * 64 * KIB + 32 * KIB + 1000)));
+        f.add(new Fixture("data-file-raw-shorter-than-image", "img.qcow2", false, b -> b
+                .qcow2("img.qcow2", SIZE, "data_file_raw=on,data_file=" + b.dir().toAbsolutePath().resolve("img.raw"))
+                .io("qcow2", "img.qcow2", "write -P 0x11 0 " + SIZE)
+                .truncate("img.raw", SIZE / 2 + 100)));
 
         // Raw images.
         f.add(new Fixture("raw-sparse", "img.raw", false, b -> b
