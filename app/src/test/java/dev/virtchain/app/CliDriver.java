@@ -25,6 +25,21 @@ public final class CliDriver {
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Runs {@link Main} in {@code dir} as a separate JVM on the test class path, for tests that
+     * need a working directory of their own before the jar is packaged.
+     */
+    public static Result runMain(Path dir, String... args) throws Exception {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        var cmd = new java.util.ArrayList<String>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(cp);
+        cmd.add(Main.class.getName());
+        cmd.addAll(java.util.List.of(args));
+        return exec(cmd, dir);
+    }
+
     /** Runs the packaged jar in {@code dir} as a separate process, as a user would. */
     public static Result runJar(Path jar, Path dir, String... args) throws Exception {
         var cmd = new java.util.ArrayList<String>();
@@ -32,6 +47,10 @@ public final class CliDriver {
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(java.util.List.of(args));
+        return exec(cmd, dir);
+    }
+
+    private static Result exec(java.util.List<String> cmd, Path dir) throws Exception {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).start();
         p.getOutputStream().close();
         byte[] o = p.getInputStream().readAllBytes();

@@ -3,7 +3,6 @@ package dev.virtchain.qcow2;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * Walks a chain's allocation the way {@code qemu-img map} does: for each range, descend
@@ -24,8 +23,14 @@ public final class ChainMap {
         return out;
     }
 
+    /** Receives map entries; may stop the walk by throwing. */
+    @FunctionalInterface
+    public interface Sink {
+        void accept(MapEntry e) throws IOException;
+    }
+
     /** Streams merged entries to {@code sink} in guest order. */
-    public static void walk(Image top, Consumer<MapEntry> sink) throws IOException {
+    public static void walk(Image top, Sink sink) throws IOException {
         long size = top.virtualSize();
         long offset = 0;
         MapEntry pending = null;

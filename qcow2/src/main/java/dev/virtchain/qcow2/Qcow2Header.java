@@ -276,7 +276,8 @@ public record Qcow2Header(
         BitmapsExtension bitmaps = null;
         String dataFile = null;
         List<Integer> unknown = new ArrayList<>();
-        if (version == 3) {
+        {
+            // qemu reads extensions for both versions; v2 images from qemu carry the backing format too.
             long extEnd = backingFileOffset != 0 ? backingFileOffset : clusterSize;
             extEnd = Math.min(extEnd, c0.limit());
             long pos = headerLength;
@@ -309,7 +310,11 @@ public record Qcow2Header(
                             }
                         }
                     }
-                    case EXT_BITMAPS -> bitmaps = parseBitmaps(file, c0, p, n, clusterSize, autoclear);
+                    case EXT_BITMAPS -> {
+                        if (version == 3) { // qemu ignores bitmaps in a v2 image as possibly stale
+                            bitmaps = parseBitmaps(file, c0, p, n, clusterSize, autoclear);
+                        }
+                    }
                     case EXT_DATA_FILE -> dataFile = cString(c0, p, n);
                     case EXT_CRYPTO -> unknown.add(type); // only meaningful with crypt_method, refused above
                     default -> unknown.add(type);

@@ -49,6 +49,8 @@ public final class Qcow2Image implements Image {
     private Decompressor decompressor;
     private long cachedCompressedEntry = -1;
     private byte[] cachedCluster;
+    private Boolean metadataPreallocated;
+    private NativeFiles.Holes dataHoles;
 
     Qcow2Image(ImageFile file, Qcow2Header header, ImageFile dataFile, Image backing) throws IOException {
         this.name = file.name();
@@ -122,12 +124,6 @@ public final class Qcow2Image implements Image {
     @Override
     public Image backing() {
         return backing;
-    }
-
-    @Override
-    public long allocatedBytes() {
-        long own = NativeFiles.allocatedBytes(file.path());
-        return dataFile == file ? own : own + NativeFiles.allocatedBytes(dataFile.path());
     }
 
     /** The mapping of the guest bytes from {@code offset}, at most {@code max} of them and never past one L2 table. */
@@ -257,7 +253,8 @@ public final class Qcow2Image implements Image {
             int n = (int) run.length();
             ByteBuffer part = dst.slice(dst.position(), n);
             switch (run.kind()) {
-                case NORMAL -> dataFile.readFully("data cluster for guest offset " + hex(pos), run.host(), part);
+                // qemu reads the part of a data cluster past the end of its file as zeros.
+                case NORMAL -> dataFile.readZeroPadded(run.host(), part);
                 case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(part);
                 case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(pos, part);
                 case COMPRESSED -> readCompressed(run.host(), pos, part);
@@ -312,7 +309,7 @@ public final class Qcow2Image implements Image {
     public LayerStatus status(long offset, long length) throws IOException {
         Run run = lookup(offset, length);
         return switch (run.kind()) {
-            case NORMAL -> new LayerStatus(run.length(), true, false, run.host());
+            case NORMAL -> metadataPreallocated() ? throughDataFile(run) : new LayerStatus(run.length(), true, false, run.host());
             case ZERO_ALLOC -> new LayerStatus(run.length(), false, true, run.host());
             case ZERO_PLAIN -> new LayerStatus(run.length(), false, true, LayerStatus.NO_OFFSET);
             case UNALLOCATED_ALLOC -> new LayerStatus(run.length(), false, false, run.host());
@@ -321,11 +318,44 @@ public final class Qcow2Image implements Image {
         };
     }
 
+    private boolean metadataPreallocated() {
+        if (metadataPreallocated == null) {
+            metadataPreallocated = MetadataPreallocation.detect(file, header);
+        }
+        return metadataPreallocated;
+    }
+
+    /**
+     * A data run of a metadata-preallocated image, refined by the data file's holes as qemu's
+     * block layer does: a hole reads as zero (a hole reaching the end of the file, or a run
+     * starting past it, makes the whole run zero), and a data extent shortens the run.
+     */
+    private LayerStatus throughDataFile(Run run) {
+        long host = run.host();
+        long fileLength = dataFile.size();
+        if (host >= fileLength) {
+            return new LayerStatus(run.length(), true, true, host);
+        }
+        long n = Math.min(run.length(), fileLength - host);
+        if (dataHoles == null) {
+            dataHoles = NativeFiles.Holes.open(dataFile.path(), dataFile.size());
+        }
+        NativeFiles.Extent e = dataHoles.extentAt(host, n);
+        if (!e.data()) {
+            boolean toEnd = host + e.length() >= fileLength;
+            return new LayerStatus(toEnd ? run.length() : e.length(), true, true, host);
+        }
+        return new LayerStatus(e.length(), true, false, host);
+    }
+
     @Override
     public void close() throws IOException {
         try (file; ImageFile d = dataFile != file ? dataFile : null; Image b = backing) {
             if (decompressor != null) {
                 decompressor.close();
+            }
+            if (dataHoles != null) {
+                dataHoles.close();
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.virtchain.app.img;
 import dev.virtchain.app.cli.OutputFormat;
 import dev.virtchain.qcow2.ChainMap;
 import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.MapEntry;
 import java.io.IOException;
@@ -62,7 +63,13 @@ public final class ImgMapCommand implements Callable<Integer> {
             } else {
                 out.printf("%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File");
                 ChainMap.walk(top, e -> {
-                    if (e.data() && e.hasOffset()) {
+                    if (e.data() && !e.hasOffset()) {
+                        // The human layout has no way to show where compressed data lives; qemu-img stops too.
+                        out.flush();
+                        throw new ImageException(file, "contains compressed clusters (or data without a host "
+                                + "offset), which the human map cannot show; use --output=json");
+                    }
+                    if (e.data() && !e.zero()) {
                         out.printf("%-16s%-16s%-16s%s%n", hex(e.start()), hex(e.length()), hex(e.offset()),
                                 fileAt(top, e));
                     }
