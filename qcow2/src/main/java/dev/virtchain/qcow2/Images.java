@@ -35,9 +35,14 @@ public final class Images {
 
     private static Image open(String filename, String format, boolean withBacking, Set<Path> seen, int depth,
             String overlay) throws IOException {
-        ImageFile file = ImageFile.open(filename, Path.of(filename));
+        ImageFile file = ImageFile.open(filename);
         try {
-            Path real = file.path().toRealPath();
+            Path real;
+            try {
+                real = file.path().toRealPath();
+            } catch (IOException e) {
+                throw new ImageException(filename, "cannot resolve its real path: " + e.getMessage(), e);
+            }
             if (!seen.add(real)) {
                 throw new ImageException(overlay, "backing chain loops back to " + filename);
             }
@@ -59,7 +64,7 @@ public final class Images {
             Image backing = null;
             try {
                 if (h.dataFile() != null) {
-                    data = ImageFile.open(resolve(filename, h.dataFile()), Path.of(resolve(filename, h.dataFile())));
+                    data = openDataFile(filename, h.dataFile());
                 }
                 if (withBacking && h.backingFile() != null) {
                     backing = openBacking(filename, h, seen, depth);
@@ -74,6 +79,15 @@ public final class Images {
             file.close();
             throw e;
         }
+    }
+
+    private static ImageFile openDataFile(String filename, String name) throws IOException {
+        String protocol = protocolOf(name);
+        if (protocol != null) {
+            throw new ImageException(filename, "data file '" + name + "' uses protocol '" + protocol
+                    + "', which virtchain does not open (only local files)");
+        }
+        return ImageFile.open(resolve(filename, name));
     }
 
     private static Image openBacking(String filename, Qcow2Header h, Set<Path> seen, int depth) throws IOException {
