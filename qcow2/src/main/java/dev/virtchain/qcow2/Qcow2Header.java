@@ -267,9 +267,8 @@ public record Qcow2Header(
                 throw new ImageException(file, "backing file name at " + hex(backingFileOffset) + " runs past end of file ("
                         + fileSize + ")");
             }
-            byte[] name = new byte[backingFileSize];
-            c0.get((int) backingFileOffset, name);
-            backingFile = new String(name, StandardCharsets.UTF_8);
+            // qemu uses the name as a C string: a NUL byte ends it (and no NUL may reach a Path).
+            backingFile = cString(c0, (int) backingFileOffset, backingFileSize);
             if (backingFile.isEmpty()) {
                 backingFile = null;
             }
