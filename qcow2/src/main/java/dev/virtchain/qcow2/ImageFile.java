@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Positional, bounds-checked reads of one file. Every read states what it reads, so a read
@@ -28,7 +31,23 @@ final class ImageFile implements AutoCloseable {
         this.size = size;
     }
 
+    /** st_mode's file type bits and the block device type, to let raw disks through and keep FIFOs out. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+
+    /** Opens the file {@code name} names; a name that is no path (a NUL byte, say) fails as any bad name does. */
+    static ImageFile open(String name) throws IOException {
+        Path path;
+        try {
+            path = Path.of(name);
+        } catch (InvalidPathException e) {
+            throw new ImageException(name, "is not a valid file name (" + e.getReason() + ")");
+        }
+        return open(name, path);
+    }
+
     static ImageFile open(String name, Path path) throws IOException {
+        checkType(name, path);
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
@@ -44,6 +63,38 @@ final class ImageFile implements AutoCloseable {
         } catch (IOException e) {
             ch.close();
             throw new ImageException(name, "cannot read its size: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses what is neither a regular file nor a block device before opening it: opening a
+     * FIFO a hostile backing name points at would block forever, and a directory reads as nothing.
+     */
+    private static void checkType(String name, Path path) throws ImageException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new ImageException(name, "no such file");
+        } catch (AccessDeniedException e) {
+            throw new ImageException(name, "permission denied");
+        } catch (IOException e) {
+            throw new ImageException(name, "cannot open: " + e.getMessage(), e);
+        }
+        if (a.isDirectory()) {
+            throw new ImageException(name, "is a directory, not an image file");
+        }
+        if (a.isOther() && !isBlockDevice(path)) {
+            throw new ImageException(name, "is not a regular file or block device");
+        }
+    }
+
+    private static boolean isBlockDevice(Path path) {
+        try {
+            Object mode = Files.getAttribute(path, "unix:mode"); // follows links, as opening does
+            return mode instanceof Integer m && (m & S_IFMT) == S_IFBLK;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
         }
     }
 
@@ -65,23 +116,33 @@ final class ImageFile implements AutoCloseable {
 
     /** Reads exactly {@code length} bytes of {@code what} at {@code offset}; all of it must lie in the file. */
     ByteBuffer read(String what, long offset, int length) throws IOException {
+        checkBounds(what, offset, length); // before allocating: length may come from the file
         ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.BIG_ENDIAN);
-        readFully(what, offset, buf);
+        readAt(offset, buf);
         return buf.flip();
     }
 
     /** Fills {@code dst} with the bytes at {@code offset}; all of them must lie in the file. */
     void readFully(String what, long offset, ByteBuffer dst) throws IOException {
-        long end = offset + dst.remaining();
-        if (offset < 0 || end < offset || end > size) {
-            throw new ImageException(name, what + " at " + hex(offset) + " (" + dst.remaining()
+        checkBounds(what, offset, dst.remaining());
+        readAt(offset, dst);
+    }
+
+    private void checkBounds(String what, long offset, long length) throws ImageException {
+        if (length < 0) {
+            throw new ImageException(name, what + " at " + hex(offset) + " has a negative length (" + length + ")");
+        }
+        if (offset < 0 || offset > size || length > size - offset) {
+            throw new ImageException(name, what + " at " + hex(offset) + " (" + length
                     + " bytes) lies past end of file (" + hex(size) + ")");
         }
-        readAt(offset, dst);
     }
 
     /** Fills {@code dst} from {@code offset}; bytes past the end of the file read as zero, as in qemu. */
     void readZeroPadded(long offset, ByteBuffer dst) throws IOException {
+        if (offset < 0) {
+            throw new ImageException(name, "read at negative offset " + offset);
+        }
         if (offset < size) {
             int n = (int) Math.min(dst.remaining(), size - offset);
             ByteBuffer head = dst.slice(dst.position(), n);
@@ -94,7 +155,12 @@ final class ImageFile implements AutoCloseable {
     private void readAt(long offset, ByteBuffer dst) throws IOException {
         long pos = offset;
         while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
+            int n;
+            try {
+                n = channel.read(dst, pos);
+            } catch (IOException e) {
+                throw new ImageException(name, "cannot read at " + hex(pos) + ": " + e.getMessage(), e);
+            }
             if (n < 0) {
                 throw new ImageException(name, "file shrank while reading at " + hex(pos));
             }

@@ -3,7 +3,9 @@ package dev.virtchain.qcow2;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -30,14 +32,68 @@ public final class Images {
      * @param withBacking whether to open the backing chain (info without it, as qemu-img info)
      */
     public static Image open(String filename, String format, boolean withBacking) throws IOException {
-        return open(filename, format, withBacking, new HashSet<>(), 0, null);
+        // Opened top-down in a loop and built bottom-up, never by recursion: a legal chain of
+        // MAX_CHAIN_DEPTH images overflowed the stack when each link recursed into the next.
+        List<Layer> layers = new ArrayList<>();
+        Set<Path> seen = new HashSet<>();
+        Image built = null;
+        try {
+            Layer layer = openLayer(filename, format, seen, null);
+            layers.add(layer);
+            while (withBacking && layer.header() != null && layer.header().backingFile() != null) {
+                layer = openBacking(layer.file().name(), layer.header(), seen, layers.size() - 1);
+                layers.add(layer);
+            }
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                Layer l = layers.remove(i);
+                built = l.header() == null ? new RawImage(l.file()) : build(l, built);
+            }
+            return built;
+        } catch (IOException | RuntimeException e) {
+            try (Image b = built) {
+                for (Layer l : layers) {
+                    l.close();
+                }
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
-    private static Image open(String filename, String format, boolean withBacking, Set<Path> seen, int depth,
-            String overlay) throws IOException {
-        ImageFile file = ImageFile.open(filename, Path.of(filename));
+    /** One opened file of a chain: a qcow2 layer (with header and maybe a data file) or raw (no header). */
+    private record Layer(ImageFile file, Qcow2Header header, ImageFile data) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try {
+                file.close();
+            } finally {
+                if (data != null) {
+                    data.close();
+                }
+            }
+        }
+    }
+
+    private static Image build(Layer l, Image backing) throws IOException {
         try {
-            Path real = file.path().toRealPath();
+            return new Qcow2Image(l.file(), l.header(), l.data(), backing);
+        } catch (IOException | RuntimeException e) {
+            l.close(); // the caller closes the chain below
+            throw e;
+        }
+    }
+
+    private static Layer openLayer(String filename, String format, Set<Path> seen, String overlay)
+            throws IOException {
+        ImageFile file = ImageFile.open(filename);
+        try {
+            Path real;
+            try {
+                real = file.path().toRealPath();
+            } catch (IOException e) {
+                throw new ImageException(filename, "cannot resolve its real path: " + e.getMessage(), e);
+            }
             if (!seen.add(real)) {
                 throw new ImageException(overlay, "backing chain loops back to " + filename);
             }
@@ -47,7 +103,7 @@ public final class Images {
             String fmt = format != null ? format : probeFormat(file, probe);
             switch (fmt) {
                 case "raw":
-                    return new RawImage(file);
+                    return new Layer(file, null, null);
                 case "qcow2":
                     break;
                 default:
@@ -55,28 +111,24 @@ public final class Images {
             }
             Qcow2Header h = Qcow2Header.parse(filename, probe, (off, len) -> file.read("first cluster", off, len),
                     file.size());
-            ImageFile data = null;
-            Image backing = null;
-            try {
-                if (h.dataFile() != null) {
-                    data = ImageFile.open(resolve(filename, h.dataFile()), Path.of(resolve(filename, h.dataFile())));
-                }
-                if (withBacking && h.backingFile() != null) {
-                    backing = openBacking(filename, h, seen, depth);
-                }
-                return new Qcow2Image(file, h, data, backing);
-            } catch (IOException | RuntimeException e) {
-                try (ImageFile d = data; Image b = backing) {
-                    throw e;
-                }
-            }
+            ImageFile data = h.dataFile() != null ? openDataFile(filename, h.dataFile()) : null;
+            return new Layer(file, h, data);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
         }
     }
 
-    private static Image openBacking(String filename, Qcow2Header h, Set<Path> seen, int depth) throws IOException {
+    private static ImageFile openDataFile(String filename, String name) throws IOException {
+        String protocol = protocolOf(name);
+        if (protocol != null) {
+            throw new ImageException(filename, "data file '" + name + "' uses protocol '" + protocol
+                    + "', which virtchain does not open (only local files)");
+        }
+        return ImageFile.open(resolve(filename, name));
+    }
+
+    private static Layer openBacking(String filename, Qcow2Header h, Set<Path> seen, int depth) throws IOException {
         String name = h.backingFile();
         String protocol = protocolOf(name);
         if (protocol != null) {
@@ -88,7 +140,7 @@ public final class Images {
         }
         String full = resolve(filename, name);
         try {
-            return open(full, h.backingFormat(), true, seen, depth + 1, filename);
+            return openLayer(full, h.backingFormat(), seen, filename);
         } catch (ImageException e) {
             if (e.getMessage().equals(full + ": no such file")) {
                 throw new ImageException(filename, "backing file '" + name + "' (" + full + ") does not exist");

@@ -69,7 +69,7 @@ public record Qcow2Header(
     public static final int MAX_SNAPSHOTS = 65536;
     /** qemu's QCOW2_MAX_BITMAPS and QCOW2_MAX_BITMAP_DIRECTORY_SIZE. */
     public static final int MAX_BITMAPS = 65535;
-    public static final long MAX_BITMAP_DIRECTORY_BYTES = 64L << 20;
+    public static final long MAX_BITMAP_DIRECTORY_BYTES = 1024L * MAX_BITMAPS;
     /** qemu stores at most 1023 bytes of backing file name. */
     public static final int MAX_BACKING_NAME = 1023;
 
@@ -133,7 +133,8 @@ public record Qcow2Header(
     /** The number of L1 entries needed to map {@code size} guest bytes. */
     public static long l1EntriesFor(long size, int clusterBits, boolean extendedL2) {
         int shift = clusterBits + clusterBits - (extendedL2 ? 4 : 3);
-        return (size + (1L << shift) - 1) >>> shift;
+        // Rounds up without adding first: size + (1 << shift) - 1 overflows near Long.MAX_VALUE.
+        return (size >>> shift) + ((size & ((1L << shift) - 1)) != 0 ? 1 : 0);
     }
 
     /** True when the bitmaps extension is to be trusted (qemu ignores it without the autoclear bit). */
@@ -166,6 +167,9 @@ public record Qcow2Header(
             throw new ImageException(file, "magic " + hex(magic & 0xffffffffL) + " is not qcow2's (0x514649fb)");
         }
         int version = b.getInt(4);
+        if (version == 1) {
+            throw new ImageException(file, "qcow version 1 images are not supported (only qcow2)");
+        }
         if (version != 2 && version != 3) {
             throw new ImageException(file, "qcow2 version " + Integer.toUnsignedString(version)
                     + " is not supported (only 2 and 3)");
@@ -263,9 +267,8 @@ public record Qcow2Header(
                 throw new ImageException(file, "backing file name at " + hex(backingFileOffset) + " runs past end of file ("
                         + fileSize + ")");
             }
-            byte[] name = new byte[backingFileSize];
-            c0.get((int) backingFileOffset, name);
-            backingFile = new String(name, StandardCharsets.UTF_8);
+            // qemu uses the name as a C string: a NUL byte ends it (and no NUL may reach a Path).
+            backingFile = cString(c0, (int) backingFileOffset, backingFileSize);
             if (backingFile.isEmpty()) {
                 backingFile = null;
             }
@@ -312,7 +315,7 @@ public record Qcow2Header(
                     }
                     case EXT_BITMAPS -> {
                         if (version == 3) { // qemu ignores bitmaps in a v2 image as possibly stale
-                            bitmaps = parseBitmaps(file, c0, p, n, clusterSize, autoclear);
+                            bitmaps = parseBitmaps(file, c0, p, n, clusterSize, autoclear, fileSize);
                         }
                     }
                     case EXT_DATA_FILE -> dataFile = cString(c0, p, n);
@@ -354,7 +357,7 @@ public record Qcow2Header(
                     + l1Needed + ")");
         }
         if (l1Entries > 0) {
-            checkTable(file, "l1 table", l1TableOffset, l1Entries * 8, clusterSize, fileSize);
+            checkTable(file, "l1 table", "l1_table_offset", l1TableOffset, l1Entries * 8, clusterSize, fileSize);
         }
         long reftableClusters = Integer.toUnsignedLong(refcountTableClusters);
         if (reftableClusters == 0) {
@@ -364,14 +367,16 @@ public record Qcow2Header(
             throw new ImageException(file, "refcount_table_clusters " + reftableClusters + " is too large (at most "
                     + MAX_REFCOUNT_TABLE_BYTES / clusterSize + ")");
         }
-        checkTable(file, "refcount table", refcountTableOffset, reftableClusters * clusterSize, clusterSize, fileSize);
+        checkTable(file, "refcount table", "refcount_table_offset", refcountTableOffset, reftableClusters * clusterSize,
+                clusterSize, fileSize);
         long snapshots = Integer.toUnsignedLong(nbSnapshots);
         if (snapshots > MAX_SNAPSHOTS) {
             throw new ImageException(file, "nb_snapshots " + snapshots + " is too large (at most " + MAX_SNAPSHOTS + ")");
         }
         if (snapshots > 0) {
             // Each entry takes at least 40 bytes; the table's exact size is known only when read.
-            checkTable(file, "snapshot table", snapshotsOffset, snapshots * 40, clusterSize, fileSize);
+            checkTable(file, "snapshot table", "snapshots_offset", snapshotsOffset, snapshots * 40, clusterSize,
+                    fileSize);
         }
 
         return new Qcow2Header(version, backingFileOffset, backingFileSize, clusterBits, size, cryptMethod, l1Size,
@@ -380,16 +385,24 @@ public record Qcow2Header(
                 List.copyOf(features), bitmaps, dataFile, List.copyOf(unknown));
     }
 
-    private static BitmapsExtension parseBitmaps(String file, ByteBuffer c0, int p, int n, long clusterSize, long autoclear)
-            throws ImageException {
+    private static BitmapsExtension parseBitmaps(String file, ByteBuffer c0, int p, int n, long clusterSize,
+            long autoclear, long fileSize) throws ImageException {
         if (n != 24) {
             throw new ImageException(file, "bitmaps extension has length " + n + " (must be 24)");
         }
         long count = Integer.toUnsignedLong(c0.getInt(p));
+        int reserved = c0.getInt(p + 4);
         long dirSize = c0.getLong(p + 8);
         long dirOffset = c0.getLong(p + 16);
         if ((autoclear & AUTOCLEAR_BITMAPS) == 0) {
             return new BitmapsExtension((int) Math.min(count, Integer.MAX_VALUE), dirSize, dirOffset); // ignored, as qemu does
+        }
+        if (reserved != 0) {
+            throw new ImageException(file, "bitmaps extension has reserved field " + hex(reserved & 0xffffffffL)
+                    + " (must be 0)");
+        }
+        if (count == 0) {
+            throw new ImageException(file, "bitmaps extension counts 0 bitmaps (a present extension needs at least 1)");
         }
         if (count > MAX_BITMAPS) {
             throw new ImageException(file, "bitmaps extension counts " + count + " bitmaps (at most " + MAX_BITMAPS + ")");
@@ -398,25 +411,28 @@ public record Qcow2Header(
             throw new ImageException(file, "bitmap_directory_size " + Long.toUnsignedString(dirSize)
                     + " is too large (at most " + MAX_BITMAP_DIRECTORY_BYTES + ")");
         }
-        if (count > 0 && (dirOffset & (clusterSize - 1)) != 0) {
-            throw new ImageException(file, "bitmap_directory_offset " + hex(dirOffset) + " is not cluster aligned");
-        }
+        checkTable(file, "bitmap directory", "bitmap_directory_offset", dirOffset, dirSize, clusterSize, fileSize);
         return new BitmapsExtension((int) count, dirSize, dirOffset);
     }
 
-    static void checkTable(String file, String what, long offset, long length, long clusterSize, long fileSize)
-            throws ImageException {
-        if (offset < 0 || (offset & (clusterSize - 1)) != 0) {
-            throw new ImageException(file, what + " offset " + hex(offset) + " is not cluster aligned");
+    /**
+     * Checks that a table of {@code length} bytes at {@code offset} (read from field
+     * {@code offsetField}) starts on a cluster boundary and lies inside the file.
+     */
+    static void checkTable(String file, String what, String offsetField, long offset, long length, long clusterSize,
+            long fileSize) throws ImageException {
+        if ((offset & (clusterSize - 1)) != 0) {
+            throw new ImageException(file, offsetField + " " + hex(offset) + " is not cluster aligned");
         }
         long end;
         try {
-            end = Math.addExact(offset, length);
+            end = offset < 0 ? Long.MAX_VALUE : Math.addExact(offset, length);
         } catch (ArithmeticException e) {
-            throw new ImageException(file, what + " at " + hex(offset) + " with " + length + " bytes overflows");
+            end = Long.MAX_VALUE;
         }
         if (end > fileSize) {
-            throw new ImageException(file, what + " ends at " + hex(end) + ", past end of file (" + hex(fileSize) + ")");
+            throw new ImageException(file, what + " (" + offsetField + " " + hex(offset) + ", " + length
+                    + " bytes) runs past end of file (" + hex(fileSize) + ")");
         }
     }
 

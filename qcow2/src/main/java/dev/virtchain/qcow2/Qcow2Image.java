@@ -275,7 +275,7 @@ public final class Qcow2Image implements Image {
     }
 
     private void readCompressed(long entry, long pos, ByteBuffer part) throws IOException {
-        if (entry != cachedCompressedEntry) {
+        if (cachedCluster == null || entry != cachedCompressedEntry) { // -1 is a valid (hostile) entry too
             cachedCluster = decompressCluster(entry, pos);
             cachedCompressedEntry = entry;
         }
