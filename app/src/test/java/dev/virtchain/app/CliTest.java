@@ -32,7 +32,7 @@ class CliTest {
 
     @Test
     void everyImgCommandHasHelpWithExamples() throws Exception {
-        for (String cmd : new String[] {"info", "map", "compare", "create", "flatten", "convert", "rebase", "commit"}) {
+        for (String cmd : new String[] {"info", "map", "check", "compare", "create", "flatten", "convert", "rebase", "commit"}) {
             CliDriver.Result r = run("img", cmd, "--help");
             assertEquals(0, r.exitCode(), cmd);
             assertTrue(r.stdout().contains("Examples:"), cmd + " --help has examples:\n" + r.stdout());

@@ -101,6 +101,11 @@ public final class Qcow2Image implements Image {
         return file.size();
     }
 
+    /** The image file itself (not the data file), for the checker. */
+    ImageFile file() {
+        return file;
+    }
+
     @Override
     public String filename() {
         return name;

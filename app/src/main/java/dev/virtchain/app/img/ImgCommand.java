@@ -4,10 +4,12 @@ import picocli.CommandLine.Command;
 
 @Command(name = "img",
         mixinStandardHelpOptions = true,
-        description = "Inspect, create, flatten, rebase and commit qcow2 and raw images and backing chains, with qemu-img's words and flags.",
+        description = "Inspect, check, compare, create, flatten, rebase and commit qcow2 and raw images and "
+                + "backing chains, with qemu-img's words and flags.",
         subcommands = {
                 ImgInfoCommand.class,
                 ImgMapCommand.class,
+                ImgCheckCommand.class,
                 ImgCompareCommand.class,
                 ImgCreateCommand.class,
                 ImgFlattenCommand.class,
@@ -18,6 +20,8 @@ import picocli.CommandLine.Command;
                 "Examples:",
                 "  virtchain img info --backing-chain --output=json vda.0002.inc.qcow2",
                 "  virtchain img map vda.0002.inc.qcow2",
-                "  virtchain img compare vda.0002.inc.qcow2 restored/vda.qcow2"})
+                "  virtchain img check vda.0002.inc.qcow2",
+                "  virtchain img compare vda.0002.inc.qcow2 restored/vda.qcow2",
+                "  virtchain img flatten vda.0002.inc.qcow2 restored/vda.qcow2"})
 public final class ImgCommand {
 }

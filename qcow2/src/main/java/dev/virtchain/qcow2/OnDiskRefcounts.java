@@ -1,0 +1,93 @@
+package dev.virtchain.qcow2;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The refcounts the image records: the refcount table and the refcount blocks it points to,
+ * entries 1 to 64 bits wide. Blocks are read as qemu reads them: bytes past the end of the
+ * file are zero, so a block outside the image simply holds refcount 0 everywhere.
+ */
+final class OnDiskRefcounts {
+    /** Refcount table entries: the block offset; the low 9 bits are reserved. */
+    static final long REFT_OFFSET_MASK = 0xfffffffffffffe00L;
+    static final long REFT_RESERVED_MASK = 0x1ffL;
+
+    private final ImageFile file;
+    private final int clusterBits;
+    private final int refcountOrder;
+    /** log2 of the refcounts one block holds. */
+    private final int blockBits;
+    private final long[] table;
+    private long cachedOffset = -1;
+    private final byte[] block;
+
+    OnDiskRefcounts(ImageFile file, Qcow2Header h) throws IOException {
+        this.file = file;
+        this.clusterBits = h.clusterBits();
+        this.refcountOrder = h.refcountOrder();
+        this.blockBits = clusterBits + 3 - refcountOrder;
+        // Validated by the header: within the file and at most 8 MiB.
+        int entries = (int) (Integer.toUnsignedLong(h.refcountTableClusters()) << clusterBits >>> 3);
+        this.table = new long[entries];
+        file.read("refcount table", h.refcountTableOffset(), entries * 8).asLongBuffer().get(table);
+        this.block = new byte[1 << clusterBits];
+    }
+
+    long[] table() {
+        return table;
+    }
+
+    /** The largest value an entry can hold: 2^bits - 1. */
+    long max() {
+        return refcountOrder == 6 ? -1L : (1L << (1 << refcountOrder)) - 1;
+    }
+
+    /** Clusters one refcount block describes. */
+    long clustersPerBlock() {
+        return 1L << blockBits;
+    }
+
+    /** The reftable entry's block offset for {@code cluster}, 0 when it has no block. */
+    long blockOffset(long cluster) {
+        long index = cluster >>> blockBits;
+        return index < table.length ? table[(int) index] & REFT_OFFSET_MASK : 0;
+    }
+
+    /** True when the refcount block for {@code cluster} is not cluster aligned (qemu cannot read it). */
+    boolean unaligned(long cluster) {
+        return (blockOffset(cluster) & ((1L << clusterBits) - 1)) != 0;
+    }
+
+    /** The recorded refcount of {@code cluster}; the caller checks {@link #unaligned} first. */
+    long get(long cluster) throws IOException {
+        long offset = blockOffset(cluster);
+        if (offset == 0) {
+            return 0;
+        }
+        if (offset != cachedOffset) {
+            ByteBuffer b = ByteBuffer.wrap(block);
+            if (offset > 0) {
+                file.readZeroPadded(offset, b);
+            } else {
+                Zeros.fill(b); // past 2^63: certainly past the end of the file
+            }
+            cachedOffset = offset;
+        }
+        int i = (int) (cluster & ((1L << blockBits) - 1));
+        ByteBuffer b = ByteBuffer.wrap(block).order(ByteOrder.BIG_ENDIAN);
+        return switch (refcountOrder) {
+            case 0, 1, 2 -> {
+                int perByte = 8 >> refcountOrder;
+                int bits = 1 << refcountOrder;
+                // qemu packs sub-byte refcounts starting at the least significant bit.
+                yield (block[i / perByte] >>> ((i % perByte) * bits)) & ((1 << bits) - 1);
+            }
+            case 3 -> block[i] & 0xffL;
+            case 4 -> b.getShort(i * 2) & 0xffffL;
+            case 5 -> b.getInt(i * 4) & 0xffffffffL;
+            default -> b.getLong(i * 8);
+        };
+    }
+}
