@@ -112,4 +112,27 @@ class Qcow2WriterTest {
             assertArrayEquals(data, got.array());
         }
     }
+
+    @ParameterizedTest(name = "extendedL2={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void qemuIoPatternReadsFindTheBytesWeWrote(boolean extendedL2) throws Exception {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "4M");
+        Qemu.io(dir, "-c", "write -P 0x11 0 4M", "base.qcow2");
+        try (Qcow2Writer w = Qcow2Writer.create(dir.resolve("img.qcow2"),
+                CreateOptions.of(4 << 20).withExtendedL2(extendedL2).withBacking("base.qcow2", "qcow2"))) {
+            w.write(0, ByteBuffer.wrap(filled(65536, 0xab)));           // one whole cluster
+            w.write(100_000, ByteBuffer.wrap(filled(3000, 0xcd)));      // inside a cluster
+            w.write(1_000_000, ByteBuffer.wrap(filled(200_000, 0xef))); // across clusters
+            w.writeZeroes(2 << 20, 65536);
+        }
+        Qemu.io(dir, "-c", "read -P 0xab 0 64k", "-c", "read -P 0x11 64k 34464", "-c", "read -P 0xcd 100000 3000",
+                "-c", "read -P 0x11 103000 1000", "-c", "read -P 0xef 1000000 200000", "-c", "read -P 0 2M 64k",
+                "-c", "read -P 0x11 3M 1M", "img.qcow2");
+    }
+
+    private static byte[] filled(int n, int value) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) value);
+        return b;
+    }
 }
