@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.function.LongConsumer;
 
 /**
  * Merges a qcow2 image's own data into its backing file, then (unless told to keep it) empties
@@ -23,7 +22,7 @@ public final class Committer {
     }
 
     /** @return the backing file that received the data */
-    public static String commit(Path image, boolean keepImage, LongConsumer progress) throws IOException {
+    public static String commit(Path image, boolean keepImage, Progress progress) throws IOException {
         String name = image.toString();
         Qcow2Header h;
         String backing;
@@ -108,7 +107,7 @@ public final class Committer {
     }
 
     /** Copies every range the image allocates itself: data as data, zero clusters as zeros. */
-    private static void copyAllocated(Image top, Sink sink, LongConsumer progress) throws IOException {
+    private static void copyAllocated(Image top, Sink sink, Progress progress) throws IOException {
         long size = top.virtualSize();
         ByteBuffer buf = ByteBuffer.allocate(CHUNK);
         long pos = 0;
@@ -122,7 +121,7 @@ public final class Committer {
                 sink.zero(pos, s.length());
             }
             pos += s.length();
-            progress.accept(pos);
+            progress.update(pos, size);
         }
     }
 

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.LongConsumer;
 
 /**
  * Turns a whole chain into one standalone image of the top's virtual size. Only ranges that
@@ -46,7 +45,7 @@ public final class Flattener {
      *
      * @param progress told the guest bytes done so far, out of {@code src.virtualSize()}
      */
-    public static void flatten(Image src, Path dst, Options o, LongConsumer progress) throws IOException {
+    public static void flatten(Image src, Path dst, Options o, Progress progress) throws IOException {
         if (!o.format().equals("qcow2") && !o.format().equals("raw")) {
             throw new ImageException(dst.toString(), "output format '" + o.format() + "' is not supported (qcow2 or raw)");
         }
@@ -84,7 +83,7 @@ public final class Flattener {
     }
 
     private static void writeQcow2(Image src, Path tmp, Options o, long size, List<long[]> ranges,
-            LongConsumer progress) throws IOException {
+            Progress progress) throws IOException {
         CreateOptions co = CreateOptions.of(size).withClusterBits(o.clusterBits())
                 .withCompressionType(o.compress() ? o.compressionType() : Qcow2Header.COMPRESSION_ZLIB);
         int cs = 1 << o.clusterBits();
@@ -99,11 +98,11 @@ public final class Flattener {
                     src.read(pos, buf);
                     buf.flip();
                     writeNonZero(w, c, packed, buf, pos, cs);
-                    progress.accept(pos + n);
+                    progress.update(pos + n, size);
                 }
             }
         }
-        progress.accept(size);
+        progress.update(size, size);
     }
 
     /** Writes the clusters of {@code buf} that are not all zero, compressed when asked. */
@@ -155,7 +154,7 @@ public final class Flattener {
         }
     }
 
-    private static void writeRaw(Image src, Path tmp, long size, List<long[]> ranges, LongConsumer progress)
+    private static void writeRaw(Image src, Path tmp, long size, List<long[]> ranges, Progress progress)
             throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.allocate(CHUNK);
@@ -173,7 +172,7 @@ public final class Flattener {
                             p += ch.write(piece, p);
                         }
                     });
-                    progress.accept(pos + n);
+                    progress.update(pos + n, size);
                 }
             }
             ch.truncate(size);
@@ -182,6 +181,6 @@ public final class Flattener {
             }
             ch.force(true);
         }
-        progress.accept(size);
+        progress.update(size, size);
     }
 }

@@ -3,7 +3,6 @@ package dev.virtchain.qcow2;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.function.LongConsumer;
 
 /**
  * Changes a qcow2 image's backing file. The unsafe mode rewrites only the header's link. The
@@ -23,7 +22,7 @@ public final class Rebaser {
      *                   directory; null or empty makes the image standalone
      * @param newFormat  its format, or null to probe it (unsafe mode with a missing file: none recorded)
      */
-    public static void rebase(Path image, String newBacking, String newFormat, boolean unsafe, LongConsumer progress)
+    public static void rebase(Path image, String newBacking, String newFormat, boolean unsafe, Progress progress)
             throws IOException {
         String name = image.toString();
         boolean standalone = newBacking == null || newBacking.isEmpty();
@@ -50,7 +49,7 @@ public final class Rebaser {
         }
     }
 
-    private static void copyDifferences(Path image, Image top, Image target, LongConsumer progress) throws IOException {
+    private static void copyDifferences(Path image, Image top, Image target, Progress progress) throws IOException {
         long size = top.virtualSize();
         try (Qcow2Writer w = Qcow2Writer.open(image)) {
             int unit = (int) w.clusterSize();
@@ -72,7 +71,7 @@ public final class Rebaser {
                     copyPieces(w, pos, old.flip(), now.flip(), unit);
                 }
                 pos += s.length();
-                progress.accept(pos);
+                progress.update(pos, size);
             }
         }
     }

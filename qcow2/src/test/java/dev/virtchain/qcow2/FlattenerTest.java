@@ -46,7 +46,7 @@ class FlattenerTest {
         int ctype = type.equals("zstd") ? Qcow2Header.COMPRESSION_ZSTD : Qcow2Header.COMPRESSION_ZLIB;
         try (Image src = Images.open(dir.resolve("top.qcow2").toString())) {
             Flattener.flatten(src, out, Flattener.Options.qcow2().withFormat(format).withCompression(compress, ctype)
-                    .withClusterBits(clusterBits), done -> { });
+                    .withClusterBits(clusterBits), Progress.NONE);
         }
         String cmp = Qemu.img(dir, "compare", "-f", "qcow2", "-F", format, "top.qcow2", out.getFileName().toString());
         assertTrue(cmp.contains("Images are identical."), cmp);
@@ -81,7 +81,7 @@ class FlattenerTest {
         Files.writeString(out, "keep me");
         try (Image src = Images.open(dir.resolve("top.qcow2").toString())) {
             ImageException e = assertThrows(ImageException.class,
-                    () -> Flattener.flatten(src, out, Flattener.Options.qcow2(), d -> { }));
+                    () -> Flattener.flatten(src, out, Flattener.Options.qcow2(), Progress.NONE));
             assertEquals(out + ": already exists", e.getMessage());
         }
         assertEquals("keep me", Files.readString(out));

@@ -66,7 +66,7 @@ class RebaseCommitTest {
         chain();
         Qemu.img(ours, "convert", "-O", "raw", "top.qcow2", "before.raw");
         Qemu.img(theirs, "rebase", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
-        Rebaser.rebase(ours.resolve("top.qcow2"), "base.qcow2", "qcow2", false, p -> { });
+        Rebaser.rebase(ours.resolve("top.qcow2"), "base.qcow2", "qcow2", false, Progress.NONE);
         assertTrue(Qemu.img(ours, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
         assertSameGuestView("top.qcow2");
         assertClean(ours, "top.qcow2");
@@ -80,7 +80,7 @@ class RebaseCommitTest {
         chain();
         Qemu.img(ours, "convert", "-O", "raw", "top.qcow2", "before.raw");
         Qemu.img(theirs, "rebase", "-b", "", "top.qcow2");
-        Rebaser.rebase(ours.resolve("top.qcow2"), "", null, false, p -> { });
+        Rebaser.rebase(ours.resolve("top.qcow2"), "", null, false, Progress.NONE);
         assertTrue(Qemu.img(ours, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
         assertSameGuestView("top.qcow2");
         assertClean(ours, "top.qcow2");
@@ -93,7 +93,7 @@ class RebaseCommitTest {
         both("img", "create", "-q", "-f", "raw", "other.raw", "2M");
         both("io", "-f", "raw", "-c", "write -P 0x77 0 2M", "other.raw");
         Qemu.img(theirs, "rebase", "-b", "other.raw", "-F", "raw", "top.qcow2");
-        Rebaser.rebase(ours.resolve("top.qcow2"), "other.raw", "raw", false, p -> { });
+        Rebaser.rebase(ours.resolve("top.qcow2"), "other.raw", "raw", false, Progress.NONE);
         assertSameGuestView("top.qcow2");
         assertClean(ours, "top.qcow2");
         assertTrue(Qemu.img(ours, "info", "--output=json", "top.qcow2").contains("\"backing-filename-format\": \"raw\""));
@@ -107,7 +107,7 @@ class RebaseCommitTest {
         Files.createDirectory(ours.resolve("moved"));
         Files.move(ours.resolve("mid.qcow2"), ours.resolve("moved/mid.qcow2"));
         Qemu.img(ours.resolve("moved"), "rebase", "-u", "-b", "../base.qcow2", "-F", "qcow2", "mid.qcow2");
-        Rebaser.rebase(ours.resolve("top.qcow2"), "moved/mid.qcow2", "qcow2", true, p -> { });
+        Rebaser.rebase(ours.resolve("top.qcow2"), "moved/mid.qcow2", "qcow2", true, Progress.NONE);
         String info = Qemu.img(ours, "info", "--output=json", "top.qcow2");
         assertTrue(info.contains("\"backing-filename\": \"moved/mid.qcow2\""), info);
         assertTrue(info.contains("\"name\": \"b0\""), "the bitmap extension survives: " + info);
@@ -120,7 +120,7 @@ class RebaseCommitTest {
         chain();
         Qemu.img(ours, "convert", "-O", "raw", "top.qcow2", "before.raw");
         Qemu.img(theirs, "commit", "top.qcow2");
-        Committer.commit(ours.resolve("top.qcow2"), false, p -> { });
+        Committer.commit(ours.resolve("top.qcow2"), false, Progress.NONE);
         assertSameGuestView("mid.qcow2");
         assertSameGuestView("top.qcow2");
         assertTrue(Qemu.img(ours, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
@@ -136,7 +136,7 @@ class RebaseCommitTest {
         chain();
         long before = Files.size(ours.resolve("top.qcow2"));
         Qemu.img(theirs, "commit", "-d", "top.qcow2");
-        Committer.commit(ours.resolve("top.qcow2"), true, p -> { });
+        Committer.commit(ours.resolve("top.qcow2"), true, Progress.NONE);
         assertSameGuestView("mid.qcow2");
         assertEquals(before, Files.size(ours.resolve("top.qcow2")));
         assertClean(ours, "mid.qcow2");
@@ -149,7 +149,7 @@ class RebaseCommitTest {
         both("img", "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw", "top.qcow2");
         both("io", "-c", "write -P 0x55 100k 300k", "-c", "write -z 1M 64k", "top.qcow2");
         Qemu.img(theirs, "commit", "top.qcow2");
-        Committer.commit(ours.resolve("top.qcow2"), false, p -> { });
+        Committer.commit(ours.resolve("top.qcow2"), false, Progress.NONE);
         assertSameGuestView("base.raw");
         assertSameGuestView("top.qcow2");
     }
@@ -168,7 +168,7 @@ class RebaseCommitTest {
             }
         }
         Qemu.img(theirs, "commit", "inc.qcow2");
-        Committer.commit(ours.resolve("inc.qcow2"), false, p -> { });
+        Committer.commit(ours.resolve("inc.qcow2"), false, Progress.NONE);
         assertSameGuestView("full.qcow2");
         assertClean(ours, "full.qcow2");
     }

@@ -1,5 +1,7 @@
 package dev.virtchain.app.img;
 
+import dev.virtchain.app.cli.ForceShareOption;
+import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.app.cli.Json;
 
 import dev.virtchain.app.cli.OutputFormat;
@@ -42,11 +44,11 @@ public final class ImgCheckCommand implements Callable<Integer> {
     @Mixin
     OutputFormat output;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (qcow2 or raw); probed when absent.")
-    String format;
+    @Mixin
+    FormatOption format;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; virtchain only reads.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption forceShare;
 
     @Option(names = {"-q", "--quiet"}, description = "Print nothing on stdout; the exit code tells the verdict.")
     boolean quiet;
@@ -59,7 +61,7 @@ public final class ImgCheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         // qemu-img opens the backing chain too, so a missing backing file fails the check.
-        try (Image image = Images.open(file, format, true)) {
+        try (Image image = Images.open(file, format.format(), true)) {
             if (!(image instanceof Qcow2Image qcow2)) {
                 err.println("virtchain: This image format does not support checks");
                 return NOT_SUPPORTED;

@@ -1,7 +1,9 @@
 package dev.virtchain.app.img;
 
+import picocli.CommandLine.Mixin;
+import dev.virtchain.app.cli.ProgressOptions;
+import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.qcow2.Committer;
-import dev.virtchain.qcow2.Images;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -28,33 +30,22 @@ public final class ImgCommitCommand implements Callable<Integer> {
     @Option(names = "-d", description = "Keep FILE as it is after committing (do not empty it).")
     boolean keep;
 
-    @Option(names = "-f", paramLabel = "FMT", description = "Format of FILE; must be qcow2.")
-    String format;
+    @Mixin
+    FormatOption format;
 
-    @Option(names = "-p", description = "Show progress.")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress;
 
     @Parameters(paramLabel = "FILE", description = "The qcow2 image whose data goes into its backing file.")
     Path file;
 
     @Override
     public Integer call() throws IOException {
-        if (format != null && !format.equals("qcow2")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-f " + format
-                    + ": only qcow2 images have a backing file");
-        }
+        format.requireQcow2(spec);
         PrintWriter out = spec.commandLine().getOut();
-        long size;
-        try (var img = Images.open(file.toString(), "qcow2", false)) {
-            size = img.virtualSize();
-        }
-        boolean show = progress && !quiet;
-        Committer.commit(file, keep, ProgressMeter.of(show, out, size));
-        ProgressMeter.finish(show, out);
-        if (!quiet) {
+        Committer.commit(file, keep, progress.meter(out));
+        progress.finish(out);
+        if (!progress.quiet()) {
             out.println("Image committed.");
             out.flush();
         }

@@ -1,5 +1,7 @@
 package dev.virtchain.app.img;
 
+import picocli.CommandLine.Mixin;
+import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageCompare;
@@ -45,8 +47,8 @@ public final class ImgCompareCommand implements Callable<Integer>, ExitCodes.Err
     @Option(names = "-q", description = "Print nothing; only the exit status tells.")
     boolean quiet;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; virtchain only reads.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption forceShare;
 
     @Parameters(index = "0", paramLabel = "FILE1", description = "The first image.")
     String file1;

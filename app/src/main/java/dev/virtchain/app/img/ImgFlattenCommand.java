@@ -1,5 +1,8 @@
 package dev.virtchain.app.img;
 
+import picocli.CommandLine.Mixin;
+import dev.virtchain.app.cli.ForceShareOption;
+import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
@@ -47,11 +50,11 @@ public final class ImgFlattenCommand implements Callable<Integer> {
     @Option(names = "-o", paramLabel = "OPTIONS", description = "Comma-separated key=value output options.")
     String options;
 
-    @Option(names = "-p", description = "Show progress.")
-    boolean progress;
+    @Mixin
+    ProgressOptions progress;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; SRC is only read.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption forceShare;
 
     @Parameters(index = "0", paramLabel = "SRC", description = "Top of the chain to flatten.")
     String source;
@@ -73,9 +76,9 @@ public final class ImgFlattenCommand implements Callable<Integer> {
                 .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS));
         PrintWriter out = spec.commandLine().getOut();
         try (Image src = Images.open(source, format, true)) {
-            Flattener.flatten(src, destination, fo, ProgressMeter.of(progress, out, src.virtualSize()));
+            Flattener.flatten(src, destination, fo, progress.meter(out));
         }
-        ProgressMeter.finish(progress, out);
+        progress.finish(out);
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.virtchain.app.img;
 
+import dev.virtchain.app.cli.ForceShareOption;
+import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.OutputFormat;
 import dev.virtchain.qcow2.Image;
@@ -35,11 +37,11 @@ public final class ImgInfoCommand implements Callable<Integer> {
     @Option(names = "--backing-chain", description = "Show every image of the backing chain, top first.")
     boolean backingChain;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (qcow2 or raw); probed when absent.")
-    String format;
+    @Mixin
+    FormatOption format;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; virtchain only reads.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption forceShare;
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
@@ -47,7 +49,7 @@ public final class ImgInfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (Image top = Images.open(file, format, backingChain)) {
+        try (Image top = Images.open(file, format.format(), backingChain)) {
             List<Map<String, Object>> infos = new ArrayList<>();
             for (Image layer = top; layer != null; layer = backingChain ? layer.backing() : null) {
                 infos.add(ImageInfoView.of(layer));

@@ -1,5 +1,7 @@
 package dev.virtchain.app.img;
 
+import dev.virtchain.app.cli.ForceShareOption;
+import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.app.cli.OutputFormat;
 import dev.virtchain.qcow2.ChainMap;
 import dev.virtchain.qcow2.Image;
@@ -30,11 +32,11 @@ public final class ImgMapCommand implements Callable<Integer> {
     @Mixin
     OutputFormat output;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (qcow2 or raw); probed when absent.")
-    String format;
+    @Mixin
+    FormatOption format;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility; virtchain only reads.")
-    boolean forceShare;
+    @Mixin
+    ForceShareOption forceShare;
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
@@ -42,7 +44,7 @@ public final class ImgMapCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        try (Image top = Images.open(file, format, true)) {
+        try (Image top = Images.open(file, format.format(), true)) {
             if (output.json()) {
                 StringBuilder sb = new StringBuilder("[");
                 boolean[] first = {true};

@@ -1,6 +1,8 @@
 package dev.virtchain.app.img;
 
-import dev.virtchain.qcow2.Images;
+import picocli.CommandLine.Mixin;
+import dev.virtchain.app.cli.ProgressOptions;
+import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.qcow2.Rebaser;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -37,32 +39,21 @@ public final class ImgRebaseCommand implements Callable<Integer> {
     @Option(names = "-u", description = "Unsafe: rewrite the link only, copy no data.")
     boolean unsafe;
 
-    @Option(names = "-f", paramLabel = "FMT", description = "Format of FILE; must be qcow2.")
-    String format;
+    @Mixin
+    FormatOption format;
 
-    @Option(names = "-p", description = "Show progress.")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress;
 
     @Parameters(paramLabel = "FILE", description = "The qcow2 image to rebase.")
     Path file;
 
     @Override
     public Integer call() throws IOException {
-        if (format != null && !format.equals("qcow2")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-f " + format
-                    + ": only qcow2 images have a backing file");
-        }
+        format.requireQcow2(spec);
         PrintWriter out = spec.commandLine().getOut();
-        long size;
-        try (var img = Images.open(file.toString(), "qcow2", false)) {
-            size = img.virtualSize();
-        }
-        boolean show = progress && !quiet;
-        Rebaser.rebase(file, backing, backingFormat, unsafe, ProgressMeter.of(show, out, size));
-        ProgressMeter.finish(show, out);
+        Rebaser.rebase(file, backing, backingFormat, unsafe, progress.meter(out));
+        progress.finish(out);
         return 0;
     }
 }

@@ -1,0 +1,42 @@
+package dev.virtchain.app.cli;
+
+import java.io.PrintWriter;
+import dev.virtchain.qcow2.Progress;
+import picocli.CommandLine.Option;
+
+/** qemu-img's {@code -p} (a progress line, "    (42.00/100%)", redrawn in place) and {@code -q}. */
+public final class ProgressOptions {
+    @Option(names = "-p", description = "Show progress.")
+    boolean progress;
+
+    @Option(names = "-q", description = "Quiet: print nothing on success.")
+    boolean quiet;
+
+    public boolean quiet() {
+        return quiet;
+    }
+
+    /** A progress sink; silent unless -p without -q. */
+    public Progress meter(PrintWriter out) {
+        if (!progress || quiet) {
+            return Progress.NONE;
+        }
+        long[] shown = {-1};
+        return (done, total) -> {
+            long hundredths = total == 0 ? 10000 : Math.min(10000, done * 10000 / total);
+            if (hundredths != shown[0]) {
+                shown[0] = hundredths;
+                out.printf("    (%d.%02d/100%%)\r", hundredths / 100, hundredths % 100);
+                out.flush();
+            }
+        };
+    }
+
+    /** Ends the progress line. */
+    public void finish(PrintWriter out) {
+        if (progress && !quiet) {
+            out.println();
+            out.flush();
+        }
+    }
+}
