@@ -2,7 +2,6 @@ package dev.virtchain.qcow2;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The refcounts the image records: the refcount table and the refcount blocks it points to,
@@ -76,18 +75,6 @@ final class OnDiskRefcounts {
             cachedOffset = offset;
         }
         int i = (int) (cluster & ((1L << blockBits) - 1));
-        ByteBuffer b = ByteBuffer.wrap(block).order(ByteOrder.BIG_ENDIAN);
-        return switch (refcountOrder) {
-            case 0, 1, 2 -> {
-                int perByte = 8 >> refcountOrder;
-                int bits = 1 << refcountOrder;
-                // qemu packs sub-byte refcounts starting at the least significant bit.
-                yield (block[i / perByte] >>> ((i % perByte) * bits)) & ((1 << bits) - 1);
-            }
-            case 3 -> block[i] & 0xffL;
-            case 4 -> b.getShort(i * 2) & 0xffffL;
-            case 5 -> b.getInt(i * 4) & 0xffffffffL;
-            default -> b.getLong(i * 8);
-        };
+        return Refcounts.read(block, i, refcountOrder);
     }
 }
