@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Builds the small bootable test guest: Debian's cloud kernel and busybox-static in an initramfs.
+# Prints the directory holding vmlinuz and initrd.img. Cached: a second run with the same kernel
+# version reuses what the first one built. Needs root on Debian 12 (apt-get download, cpio).
+#
+# The guest's /init reads its orders from the kernel command line:
+#   vc.do=sum      print "VC-SUM <disk> <sha256>" for every virtio disk, then power off
+#   vc.do=write    write vc.blocks (default 16) random 64 KiB blocks at random offsets of every
+#                  disk, sync, print "VC-SUM" lines, then power off
+#   vc.do=writer   keep writing a random block every vc.interval seconds (default 1), printing
+#                  "VC-WROTE <disk> <offset>", until the domain is stopped
+#   vc.do=idle     print the sums and stay up (for instant-recovery tests)
+# It always prints "VC-READY" once its disks are visible: a sign of life for verify --boot.
+set -euo pipefail
+
+cache=${VIRTCHAIN_GUEST_CACHE:-/var/cache/virtchain-test-guest}
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs_ready() { apt-cache show linux-image-cloud-amd64 busybox-static >/dev/null 2>&1; }
+pkgs_ready || apt-get update -q >/dev/null
+command -v cpio >/dev/null || apt-get install -y -q cpio >/dev/null
+
+kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[[ -n "$kpkg" ]] || { echo "build-guest: cannot resolve linux-image-cloud-amd64 to a kernel package" >&2; exit 1; }
+kver=${kpkg#linux-image-}
+out="$cache/$kver"
+if [[ -s "$out/vmlinuz" && -s "$out/initrd.img" && "$out/initrd.img" -nt "$0" ]]; then
+  echo "$out"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && apt-get download -q "$kpkg" busybox-static >/dev/null 2>&1) \
+  || { echo "build-guest: apt-get download $kpkg busybox-static failed" >&2; exit 1; }
+dpkg-deb -x "$work"/linux-image-*.deb "$work/kernel"
+dpkg-deb -x "$work"/busybox-static_*.deb "$work/busybox"
+
+root="$work/root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
+cp "$work/busybox/bin/busybox" "$root/bin/busybox"
+# virtio is modular in the cloud kernel; load order matters (DESIGN.md, test environment facts).
+modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk"
+for m in $modules; do
+  ko=$(find "$work/kernel/lib/modules/$kver" -name "$m.ko" | head -n 1)
+  [[ -n "$ko" ]] || { echo "build-guest: module $m not found in $kpkg" >&2; exit 1; }
+  cp "$ko" "$root/modules/"
+done
+echo "$modules" > "$root/modules/order"
+
+cat > "$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules/order); do insmod /modules/$m.ko; done
+arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1"=*) echo "${w#*=}"; return;; esac; done; echo "$2"; }
+action=$(arg vc.do sum)
+blocks=$(arg vc.blocks 16)
+interval=$(arg vc.interval 1)
+for i in 1 2 3 4 5 6 7 8 9 10; do ls /dev/vd? >/dev/null 2>&1 && break; sleep 0.2; done
+disks=$(cd /dev && ls vd? 2>/dev/null)
+echo "VC-READY disks: $disks"
+sectors() { cat /sys/block/$1/size; }
+write_block() {
+  d=$1
+  n=$(( $(sectors $d) / 128 ))           # 64 KiB blocks on the disk
+  [ "$n" -gt 0 ] || return 0
+  b=$(( $(od -An -N4 -tu4 /dev/urandom) % n ))
+  dd if=/dev/urandom of=/dev/$d bs=65536 seek=$b count=1 conv=notrunc,fsync 2>/dev/null
+  echo "VC-WROTE $d $(( b * 65536 ))"
+}
+sums() {
+  sync
+  echo 3 > /proc/sys/vm/drop_caches
+  for d in $disks; do echo "VC-SUM $d $(sha256sum /dev/$d | cut -d' ' -f1)"; done
+}
+case "$action" in
+  write)  for d in $disks; do i=0; while [ $i -lt $blocks ]; do write_block $d; i=$((i+1)); done; done
+          sums; echo "VC-DONE"; poweroff -f ;;
+  writer) while true; do for d in $disks; do write_block $d; done; sleep $interval; done ;;
+  idle)   sums; echo "VC-IDLE"; while true; do sleep 3600; done ;;
+  *)      sums; echo "VC-DONE"; poweroff -f ;;
+esac
+INIT
+chmod +x "$root/init"
+
+mkdir -p "$out.tmp"
+cp "$work/kernel/boot/vmlinuz-$kver" "$out.tmp/vmlinuz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp/initrd.img"
+rm -rf "$out"
+mv "$out.tmp" "$out"
+echo "$out"
