@@ -303,6 +303,12 @@ class PlannerTest {
             assertEquals(cp(p.seq()), p.checkpoint(), "every backup of the week creates its checkpoint");
         }
         assertEquals(List.of(cp(0), cp(1), cp(2), cp(3), cp(4), cp(5)), runs.checkpoints);
+        RestorePoint saturday = RestorePoint.resolve(runs.manifest, PointInTime.parse("latest"));
+        assertEquals(List.of("vda.0005.diff.qcow2", "vda.0000.full.qcow2"), saturday.disk("vda").files(),
+                "restore Saturday = full + diff2 only");
+        RestorePoint friday = RestorePoint.resolve(runs.manifest, PointInTime.parse("4"));
+        assertEquals(List.of("vda.0004.inc.qcow2", "vda.0003.diff.qcow2", "vda.0000.full.qcow2"),
+                friday.disk("vda").files());
     }
 
     private static void assertLink(BackupPlan p, Level level, Integer parent, String incremental, String backing,
