@@ -7,7 +7,8 @@ import java.time.format.DateTimeParseException;
 /**
  * Which backup a restore, boot or verify means: {@code --at SEQ|CHECKPOINT|ISO-TIME|latest}.
  * {@link #parse} reads the option: {@code latest}, then digits as a seq, then an ISO-8601 time
- * with a zone, and anything else as a checkpoint name.
+ * with a zone, and anything else as a checkpoint name (a date without a time or zone is an error,
+ * not a checkpoint name: a time in an unknown zone could pick the wrong backup).
  */
 public sealed interface PointInTime {
     /** The newest backup. */
@@ -43,6 +44,10 @@ public sealed interface PointInTime {
         try {
             return new Time(OffsetDateTime.parse(at).toInstant());
         } catch (DateTimeParseException e) {
+            if (at.matches("\\d{4}-\\d{2}-\\d{2}.*")) {
+                throw new IllegalArgumentException("'" + at + "' is not an ISO-8601 time with a zone, such as"
+                        + " 2025-03-05T02:00:00Z or 2025-03-05T03:00:00+01:00");
+            }
             return new Checkpoint(at);
         }
     }

@@ -42,6 +42,9 @@ class RestorePointTest {
                 PointInTime.parse("2025-03-05T03:00:00+02:00"));
         assertEquals(new PointInTime.Checkpoint(cp(2)), PointInTime.parse(cp(2)));
         assertThrows(IllegalArgumentException.class, () -> PointInTime.parse(" "));
+        assertEquals("'2025-03-05T02:00' is not an ISO-8601 time with a zone, such as 2025-03-05T02:00:00Z or"
+                + " 2025-03-05T03:00:00+01:00", assertThrows(IllegalArgumentException.class,
+                        () -> PointInTime.parse("2025-03-05T02:00")).getMessage());
         assertThrows(IllegalArgumentException.class, () -> PointInTime.parse("99999999999"));
     }
 
