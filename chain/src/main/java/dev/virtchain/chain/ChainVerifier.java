@@ -1,0 +1,75 @@
+package dev.virtchain.chain;
+
+import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.Qcow2Image;
+import dev.virtchain.qcow2.Qcow2Header;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Checks backup files against the manifest through their qcow2 headers: each file exists, has
+ * the manifest's virtual size, and its backing name is exactly the one the manifest records.
+ * The headers are what qemu follows, so a mismatch means restore would read another chain than
+ * the manifest describes.
+ */
+public final class ChainVerifier {
+    private ChainVerifier() {
+    }
+
+    /** Checks every file the point in time is read through. */
+    public static void verify(Path dir, RestorePoint point) throws IOException, ChainException {
+        for (DiskChain chain : point.disks()) {
+            for (DiskBackup layer : chain.layers()) {
+                verify(dir, layer);
+            }
+        }
+    }
+
+    /** Checks every file of every backup in the manifest, each once. */
+    public static void verifyAll(Path dir, Manifest m) throws IOException, ChainException {
+        Set<String> done = new HashSet<>();
+        for (Backup b : m.backups()) {
+            for (DiskBackup d : b.disks()) {
+                if (done.add(d.file())) {
+                    verify(dir, d);
+                }
+            }
+        }
+    }
+
+    /** Checks one file's header against its manifest record. */
+    public static void verify(Path dir, DiskBackup d) throws IOException, ChainException {
+        Path file = dir.resolve(d.file());
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ChainException(d.file() + " is missing from " + dir + " (the manifest lists it)");
+        }
+        Qcow2Header h;
+        long size;
+        try (Image image = Images.open(file.toString(), "qcow2", false)) {
+            h = ((Qcow2Image) image).header();
+            size = image.virtualSize();
+        }
+        String linked = h.backingFile();
+        if (d.backingFile() == null ? linked != null : !d.backingFile().equals(linked)) {
+            throw new ChainException(d.file() + " links to " + describe(linked) + " in its qcow2 header, but the manifest"
+                    + " says " + describe(d.backingFile()));
+        }
+        if (linked != null && h.backingFormat() != null && !h.backingFormat().equals("qcow2")) {
+            throw new ChainException(d.file() + " links to " + describe(linked) + " as format '" + h.backingFormat()
+                    + "', but backup files are qcow2");
+        }
+        if (size != d.virtualSize()) {
+            throw new ChainException(d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
+                    + " says " + d.virtualSize());
+        }
+    }
+
+    private static String describe(String backing) {
+        return backing == null ? "no backing file" : "'" + backing + "'";
+    }
+}
