@@ -1,0 +1,152 @@
+package dev.virtchain.xml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Document;
+
+class DomainRewriteTest {
+    private static final UUID NEW_UUID = UUID.fromString("9a1b2c3d-4e5f-4061-8172-93a4b5c6d7e8");
+
+    /** Equal as XML: same elements, attributes, text and whitespace; quote style aside. */
+    private static void assertSameXml(String expected, String actual) throws LibvirtXmlException {
+        Document e = Xml.parseDom(expected, "expected");
+        Document a = Xml.parseDom(actual, "actual");
+        e.normalizeDocument();
+        a.normalizeDocument();
+        if (!e.isEqualNode(a)) {
+            assertEquals(expected, actual, "documents differ");
+        }
+    }
+
+    /** {@code xml} without the lines from the one matching {@code first} to the one matching {@code last}. */
+    private static String dropLines(String xml, String first, String last) {
+        return Pattern.compile("(?m)^ *" + Pattern.quote(first) + "(?s:.*?)" + Pattern.quote(last) + "\n")
+                .matcher(xml).replaceAll("");
+    }
+
+    @Test
+    void changesNameUuidDisksBackingStoresAndInterfacesAndNothingElse() throws LibvirtXmlException {
+        String actual = DomainRewrite.of(Fixtures.UEFI_DOMAIN)
+                .name("web1-restored")
+                .uuid(NEW_UUID)
+                .disk("vda", "/restore/web1/vda.qcow2", null)
+                .disk("vdb", "/restore/web1/vdb.qcow2", "qcow2")
+                .nvram("/restore/web1/nvram.fd")
+                .removeInterfaces()
+                .toXml();
+
+        String expected = Fixtures.UEFI_DOMAIN
+                .replace("<name>web1</name>", "<name>web1-restored</name>")
+                .replace("<uuid>5b3c9f9e-2f6a-4c39-9d0e-3c8d1b7a4f21</uuid>", "<uuid>" + NEW_UUID + "</uuid>")
+                .replace("<source file='/var/lib/libvirt/images/web1.qcow2' index='3'/>",
+                        "<source file='/restore/web1/vda.qcow2' index='3'/>")
+                .replace("<disk type='block' device='disk'>\n      <driver name='qemu' type='raw' cache='none' io='native'/>\n      <source dev='/dev/vg0/web1-data' index='2'/>",
+                        "<disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' cache='none' io='native'/>\n      <source file='/restore/web1/vdb.qcow2' index='2'/>")
+                .replace("web1_VARS.fd</nvram>", "</nvram>")
+                .replace("/var/lib/libvirt/qemu/nvram/</nvram>", "/restore/web1/nvram.fd</nvram>");
+        expected = dropLines(expected, "<backingStore type=", "</backingStore>");
+        expected = expected.replaceAll("(?m)^ *<backingStore/>\n", "");
+        expected = dropLines(expected, "<interface ", "</interface>");
+        assertFalse(expected.contains("backingStore") || expected.contains("<interface"), expected);
+
+        assertSameXml(expected, actual);
+    }
+
+    @Test
+    void whatWeDoNotModelSurvives() throws LibvirtXmlException {
+        String actual = DomainRewrite.of(Fixtures.UEFI_DOMAIN).name("copy").toXml();
+        assertTrue(actual.contains("<qemu:arg value=\"timestamp=on\"/>"), actual);
+        assertTrue(actual.contains("<libosinfo:os id=\"http://debian.org/debian/12\"/>"), actual);
+        // The JDK's DOM orders attributes by name; libvirt reformats on define anyway.
+        assertTrue(actual.contains("<seclabel model=\"apparmor\" relabel=\"yes\" type=\"dynamic\">"), actual);
+        assertTrue(actual.startsWith(
+                "<domain xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\" id=\"7\" type=\"kvm\">"), actual);
+    }
+
+    @Test
+    void commentsAndUnknownElementsSurviveAndNoDeclarationIsAdded() throws LibvirtXmlException {
+        String actual = DomainRewrite.of("""
+                <domain type='kvm'>
+                  <!-- managed by salt -->
+                  <name>a</name>
+                  <futureElement answer='42'><nested/></futureElement>
+                </domain>""").name("b").toXml();
+        assertSameXml("""
+                <domain type='kvm'>
+                  <!-- managed by salt -->
+                  <name>b</name>
+                  <futureElement answer='42'><nested/></futureElement>
+                </domain>""", actual);
+        assertTrue(actual.startsWith("<domain"), actual);
+    }
+
+    @Test
+    void aMissingUuidIsAddedAfterTheName() throws LibvirtXmlException {
+        String actual = DomainRewrite.of("<domain><name>a</name><memory>1</memory></domain>")
+                .uuid(NEW_UUID).toXml();
+        assertEquals("<domain><name>a</name><uuid>" + NEW_UUID + "</uuid><memory>1</memory></domain>", actual);
+    }
+
+    @Test
+    void theRewriteReadsBackWithTheNewValues() throws LibvirtXmlException {
+        Domain d = Domain.parse(DomainRewrite.of(Fixtures.UEFI_DOMAIN)
+                .name("web1-restored").uuid(NEW_UUID)
+                .disk("vdb", "/restore/web1/vdb.qcow2", "qcow2")
+                .toXml());
+        assertEquals("web1-restored", d.name());
+        assertEquals(NEW_UUID.toString(), d.uuid());
+        assertEquals(new DomainDisk("file", "disk", "qemu", "qcow2", null, "/restore/web1/vdb.qcow2", null,
+                "vdb", "virtio", false, true, false, false), d.disk("vdb"));
+        assertTrue(d.disks().stream().noneMatch(DomainDisk::backingStore));
+        assertEquals("/var/lib/libvirt/images/web1.qcow2", d.disk("vda").source());
+    }
+
+    @Test
+    void interfacesStayUnlessAskedToGo() throws LibvirtXmlException {
+        String actual = DomainRewrite.of(Fixtures.UEFI_DOMAIN).name("x").toXml();
+        assertTrue(actual.contains("<mac address=\"52:54:00:4a:1c:9e\"/>"), actual);
+    }
+
+    @Test
+    void anUnknownTargetDevIsRefused() {
+        var e = assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(Fixtures.UEFI_DOMAIN)
+                .disk("vdz", "/restore/vdz.qcow2", null).toXml());
+        assertEquals("domain XML: no disk with target dev 'vdz' to point at /restore/vdz.qcow2", e.getMessage());
+    }
+
+    @Test
+    void aNetworkDiskCannotBePointedAtAFile() {
+        var e = assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(Fixtures.UEFI_DOMAIN)
+                .disk("vdd", "/restore/vdd.qcow2", null).toXml());
+        assertTrue(e.getMessage().contains("type='network'"), e.getMessage());
+    }
+
+    @Test
+    void anNvramToPointAtMustExist() {
+        var e = assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN)
+                .nvram("/restore/nvram.fd").toXml());
+        assertEquals("domain XML: no <os><nvram> to point at /restore/nvram.fd", e.getMessage());
+    }
+
+    @Test
+    void anotherRootElementIsRefused() {
+        var e = assertThrows(LibvirtXmlException.class,
+                () -> DomainRewrite.of("<domaincheckpoint/>").name("x").toXml());
+        assertEquals("domain XML: root element is <domaincheckpoint>, expected <domain>", e.getMessage());
+    }
+
+    @Test
+    void anEntityFromOutsideIsNeverRead() {
+        String xxe = """
+                <?xml version="1.0"?>
+                <!DOCTYPE domain [<!ENTITY pw SYSTEM "file:///etc/passwd">]>
+                <domain><name>&pw;</name></domain>""";
+        assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(xxe).name("y").toXml());
+    }
+}
