@@ -1,0 +1,98 @@
+package dev.virtchain.app.libvirt;
+
+import java.util.List;
+
+/**
+ * Everything virtchain asks of libvirt, keyed by domain name so that the backup engine can be
+ * tested against a fake. Every failure is a {@link HypervisorException} whose message names the
+ * domain (and checkpoint) and carries libvirt's own words.
+ *
+ * <p>Keep the connection that began a push backup open until {@link #jobStats} says the job
+ * finished: with the embedded driver ({@code qemu:///embed}) the hypervisor lives in this process
+ * and goes away with the connection.
+ */
+public interface Hypervisor extends AutoCloseable {
+
+    /** Opens a read-write connection to {@code uri}, e.g. {@code qemu:///system}. */
+    static Hypervisor connect(String uri) throws HypervisorException {
+        return LibvirtHypervisor.open(uri);
+    }
+
+    /** The URI this connection was opened with. */
+    String uri();
+
+    /** The domain called {@code name}; fails with "domain NAME: no such domain" if there is none. */
+    DomainRef domain(String name) throws HypervisorException;
+
+    /** Defines (or redefines) a persistent domain from its XML and returns its name. */
+    String define(String domainXml) throws HypervisorException;
+
+    /** Undefines a persistent domain, dropping its checkpoint metadata with it. */
+    void undefine(String domain) throws HypervisorException;
+
+    /** The domain's live XML (its inactive XML when it is not running). */
+    String domainXml(String domain) throws HypervisorException;
+
+    boolean isActive(String domain) throws HypervisorException;
+
+    /** Starts a defined domain, with its vCPUs paused if {@code paused}. */
+    void start(String domain, boolean paused) throws HypervisorException;
+
+    /** Pauses the vCPUs of a running domain (virsh suspend). */
+    void suspend(String domain) throws HypervisorException;
+
+    void resume(String domain) throws HypervisorException;
+
+    /** Stops a running domain at once (virsh destroy). */
+    void destroy(String domain) throws HypervisorException;
+
+    /** The domain's checkpoint names, parents before children. */
+    List<String> checkpointNames(String domain) throws HypervisorException;
+
+    /** A checkpoint's XML as libvirt keeps it, fit for {@link #redefineCheckpoint}. */
+    String checkpointXml(String domain, String checkpoint) throws HypervisorException;
+
+    /** Redefines a checkpoint libvirt lost from XML saved earlier (CHECKPOINT_CREATE_REDEFINE). */
+    void redefineCheckpoint(String domain, String checkpointXml) throws HypervisorException;
+
+    /**
+     * Deletes a checkpoint; with {@code metadataOnly} libvirt forgets it but leaves the disks'
+     * bitmaps alone.
+     */
+    void deleteCheckpoint(String domain, String checkpoint, boolean metadataOnly) throws HypervisorException;
+
+    /**
+     * Begins a push backup into targets that already exist (BACKUP_BEGIN_REUSE_EXTERNAL), creating
+     * the checkpoint {@code checkpointXml} describes atomically with it unless that is null.
+     */
+    void backupBegin(String domain, String backupXml, String checkpointXml) throws HypervisorException;
+
+    /** The running backup job's XML. */
+    String backupXml(String domain) throws HypervisorException;
+
+    /** The running job's progress, or how the last job ended once none runs any more. */
+    JobStats jobStats(String domain) throws HypervisorException;
+
+    /** Aborts the domain's running job. */
+    void abortJob(String domain) throws HypervisorException;
+
+    /**
+     * Freezes the guest's filesystems through its agent. Returns false, and changes nothing, when
+     * the domain has no agent or the agent does not answer.
+     */
+    boolean fsFreeze(String domain) throws HypervisorException;
+
+    /** Thaws what {@link #fsFreeze} froze; returns false when no agent answers. */
+    boolean fsThaw(String domain) throws HypervisorException;
+
+    /** Runs a human monitor (HMP) command in the domain's qemu and returns what it printed. */
+    String hmp(String domain, String command) throws HypervisorException;
+
+    /** Closes the connection. */
+    @Override
+    void close() throws HypervisorException;
+
+    /** A domain as libvirt names it. */
+    record DomainRef(String name, String uuid) {
+    }
+}

@@ -1,0 +1,361 @@
+package dev.virtchain.app.libvirt;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
+import com.sun.jna.ptr.PointerByReference;
+import java.util.List;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainCheckpoint;
+import org.libvirt.LibvirtException;
+import org.libvirt.jna.ConnectionPointer;
+import org.libvirt.jna.DomainPointer;
+
+/** {@link Hypervisor} on libvirt-java 0.5.4, with {@link LibvirtNative} for what it lacks. */
+final class LibvirtHypervisor implements Hypervisor {
+    // Flag values from libvirt-domain.h / libvirt-domain-checkpoint.h / libvirt-qemu.h.
+    private static final int START_PAUSED = 1;                  // VIR_DOMAIN_START_PAUSED
+    private static final int UNDEFINE_CHECKPOINTS_METADATA = 16; // keep no stale checkpoint files
+    private static final int CHECKPOINT_LIST_TOPOLOGICAL = 2;    // parents before children
+    private static final int CHECKPOINT_CREATE_REDEFINE = 1;
+    private static final int CHECKPOINT_DELETE_METADATA_ONLY = 2;
+    private static final int BACKUP_BEGIN_REUSE_EXTERNAL = 1;    // targets are our pre-created overlays
+    private static final int MONITOR_COMMAND_HMP = 1;
+
+    private final OpenConnect conn;
+    private final String uri;
+
+    private LibvirtHypervisor(OpenConnect conn, String uri) {
+        this.conn = conn;
+        this.uri = uri;
+    }
+
+    static LibvirtHypervisor open(String uri) throws HypervisorException {
+        try {
+            LibvirtRuntime.ensureStarted();
+            return new LibvirtHypervisor(new OpenConnect(uri), uri);
+        } catch (LibvirtException e) {
+            throw failure("cannot connect to " + uri, e);
+        } catch (LinkageError e) {
+            // No libvirt.so: JNA's UnsatisfiedLinkError, or libvirt-java's class init failing on it.
+            throw new HypervisorException("cannot connect to " + uri + ": cannot load libvirt.so ("
+                    + e + "); install libvirt (Debian: apt-get install libvirt-clients)", -1, e);
+        }
+    }
+
+    @Override
+    public String uri() {
+        return uri;
+    }
+
+    @Override
+    public DomainRef domain(String name) throws HypervisorException {
+        return onDomain(name, "lookup", d -> new DomainRef(d.getName(), d.getUUIDString()));
+    }
+
+    @Override
+    public String define(String domainXml) throws HypervisorException {
+        Domain d;
+        try {
+            d = conn.domainDefineXML(domainXml);
+        } catch (LibvirtException e) {
+            throw failure("cannot define domain", e);
+        }
+        try {
+            return d.getName();
+        } catch (LibvirtException e) {
+            throw failure("defined domain", e);
+        } finally {
+            free(d);
+        }
+    }
+
+    @Override
+    public void undefine(String domain) throws HypervisorException {
+        onDomain(domain, "undefine", d -> {
+            d.undefine(UNDEFINE_CHECKPOINTS_METADATA);
+            return null;
+        });
+    }
+
+    @Override
+    public String domainXml(String domain) throws HypervisorException {
+        return onDomain(domain, "domain XML", d -> d.getXMLDesc(0));
+    }
+
+    @Override
+    public boolean isActive(String domain) throws HypervisorException {
+        return onDomain(domain, "is active", d -> d.isActive() == 1);
+    }
+
+    @Override
+    public void start(String domain, boolean paused) throws HypervisorException {
+        onDomain(domain, "start", d -> d.create(paused ? START_PAUSED : 0));
+    }
+
+    @Override
+    public void suspend(String domain) throws HypervisorException {
+        onDomain(domain, "suspend", d -> {
+            d.suspend();
+            return null;
+        });
+    }
+
+    @Override
+    public void resume(String domain) throws HypervisorException {
+        onDomain(domain, "resume", d -> {
+            d.resume();
+            return null;
+        });
+    }
+
+    @Override
+    public void destroy(String domain) throws HypervisorException {
+        onDomain(domain, "destroy", d -> {
+            d.destroy();
+            return null;
+        });
+    }
+
+    @Override
+    public List<String> checkpointNames(String domain) throws HypervisorException {
+        return onDomain(domain, "list checkpoints", d -> List.of(d.checkpointListNames(CHECKPOINT_LIST_TOPOLOGICAL)));
+    }
+
+    @Override
+    public String checkpointXml(String domain, String checkpoint) throws HypervisorException {
+        return onCheckpoint(domain, checkpoint, "checkpoint XML", c -> c.getXMLDesc(0));
+    }
+
+    @Override
+    public void redefineCheckpoint(String domain, String checkpointXml) throws HypervisorException {
+        onDomain(domain, "redefine checkpoint", d -> {
+            DomainCheckpoint c = d.checkpointCreateXML(checkpointXml, CHECKPOINT_CREATE_REDEFINE);
+            c.free();
+            return null;
+        });
+    }
+
+    @Override
+    public void deleteCheckpoint(String domain, String checkpoint, boolean metadataOnly) throws HypervisorException {
+        onCheckpoint(domain, checkpoint, "delete", c -> c.delete(metadataOnly ? CHECKPOINT_DELETE_METADATA_ONLY : 0));
+    }
+
+    @Override
+    public void backupBegin(String domain, String backupXml, String checkpointXml) throws HypervisorException {
+        onDomain(domain, "backup begin", d -> {
+            d.backupBegin(backupXml, checkpointXml, BACKUP_BEGIN_REUSE_EXTERNAL);
+            return null;
+        });
+    }
+
+    @Override
+    public String backupXml(String domain) throws HypervisorException {
+        return onDomain(domain, "backup XML", d -> d.getBackupXMLDesc(0));
+    }
+
+    @Override
+    public JobStats jobStats(String domain) throws HypervisorException {
+        return onDomainPointer(domain, "job stats", p -> {
+            JobStats now = readJobStats(p, 0);
+            return now != null && now.type() != JobStats.Type.NONE ? now : readJobStats(p, LibvirtNative.JOB_STATS_COMPLETED);
+        });
+    }
+
+    @Override
+    public void abortJob(String domain) throws HypervisorException {
+        onDomain(domain, "abort job", Domain::abortJob);
+    }
+
+    @Override
+    public boolean fsFreeze(String domain) throws HypervisorException {
+        return onDomainPointer(domain, "fs freeze", p -> agentCall(LibvirtNative.INSTANCE.virDomainFSFreeze(p, null, 0, 0)));
+    }
+
+    @Override
+    public boolean fsThaw(String domain) throws HypervisorException {
+        return onDomainPointer(domain, "fs thaw", p -> agentCall(LibvirtNative.INSTANCE.virDomainFSThaw(p, null, 0, 0)));
+    }
+
+    @Override
+    public String hmp(String domain, String command) throws HypervisorException {
+        return onDomain(domain, "monitor command '" + command + "'", d -> d.qemuMonitorCommand(command, MONITOR_COMMAND_HMP));
+    }
+
+    @Override
+    public void close() throws HypervisorException {
+        try {
+            conn.close();
+        } catch (LibvirtException e) {
+            throw failure("closing " + uri, e);
+        }
+    }
+
+    // ---- libvirt-java calls
+
+    private interface DomainCall<T> {
+        T apply(Domain d) throws LibvirtException, HypervisorException;
+    }
+
+    private interface CheckpointCall<T> {
+        T apply(DomainCheckpoint c) throws LibvirtException;
+    }
+
+    private <T> T onDomain(String name, String step, DomainCall<T> call) throws HypervisorException {
+        Domain d = lookup(name);
+        try {
+            return call.apply(d);
+        } catch (LibvirtException e) {
+            throw failure("domain " + name + ": " + step, e);
+        } finally {
+            free(d);
+        }
+    }
+
+    private <T> T onCheckpoint(String domain, String checkpoint, String step, CheckpointCall<T> call)
+            throws HypervisorException {
+        return onDomain(domain, "checkpoint " + checkpoint + ": " + step, d -> {
+            // libvirt-java 0.5.4 returns null here instead of raising libvirt's error; it is still
+            // this thread's last error.
+            DomainCheckpoint c = d.checkpointLookupByName(checkpoint);
+            if (c == null) {
+                HypervisorException e = lastError();
+                if (e.isNoCheckpoint()) {
+                    throw new HypervisorException("domain " + domain + ": no checkpoint named " + checkpoint,
+                            e.code(), null);
+                }
+                throw new HypervisorException("domain " + domain + ": checkpoint " + checkpoint + ": " + step + ": "
+                        + e.getMessage(), e.code(), null);
+            }
+            try {
+                return call.apply(c);
+            } finally {
+                c.free();
+            }
+        });
+    }
+
+    private Domain lookup(String name) throws HypervisorException {
+        try {
+            return conn.domainLookupByName(name);
+        } catch (LibvirtException e) {
+            if (code(e) == HypervisorException.NO_DOMAIN) {
+                throw new HypervisorException("domain " + name + ": no such domain on " + uri,
+                        HypervisorException.NO_DOMAIN, e);
+            }
+            throw failure("domain " + name + ": lookup", e);
+        }
+    }
+
+    private static void free(Domain d) {
+        try {
+            d.free();
+        } catch (LibvirtException e) {
+            // Freeing a handle fails only on a bad pointer; nothing to do about it here.
+        }
+    }
+
+    private static int code(LibvirtException e) {
+        return e.getError() == null || e.getError().getCode() == null ? -1 : e.getError().getCode().ordinal();
+    }
+
+    private static HypervisorException failure(String what, LibvirtException e) {
+        String message = e.getError() != null ? e.getError().getMessage() : e.getMessage();
+        return new HypervisorException(what + ": " + oneLine(message), code(e), e);
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "unknown libvirt error" : s.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    // ---- direct JNA calls
+
+    private interface PointerCall<T> {
+        T apply(DomainPointer p) throws HypervisorException;
+    }
+
+    private <T> T onDomainPointer(String name, String step, PointerCall<T> call) throws HypervisorException {
+        LibvirtNative n = LibvirtNative.INSTANCE;
+        DomainPointer p = n.virDomainLookupByName(conn.pointer(), name);
+        if (p == null) {
+            int code = n.virGetLastErrorCode();
+            if (code == HypervisorException.NO_DOMAIN) {
+                throw new HypervisorException("domain " + name + ": no such domain on " + uri, code, null);
+            }
+            throw new HypervisorException("domain " + name + ": lookup: " + oneLine(n.virGetLastErrorMessage()), code, null);
+        }
+        try {
+            return call.apply(p);
+        } catch (HypervisorException e) {
+            throw new HypervisorException("domain " + name + ": " + step + ": " + e.getMessage(), e.code(), null);
+        } finally {
+            n.virDomainFree(p);
+        }
+    }
+
+    /** Raises the thread's last libvirt error as a HypervisorException without a prefix. */
+    private static HypervisorException lastError() {
+        LibvirtNative n = LibvirtNative.INSTANCE;
+        return new HypervisorException(oneLine(n.virGetLastErrorMessage()), n.virGetLastErrorCode(), null);
+    }
+
+    private static boolean agentCall(int rc) throws HypervisorException {
+        if (rc >= 0) {
+            return true;
+        }
+        HypervisorException e = lastError();
+        if (e.isAgentUnavailable()) {
+            return false;
+        }
+        throw e;
+    }
+
+    private static JobStats readJobStats(DomainPointer p, int flags) throws HypervisorException {
+        LibvirtNative n = LibvirtNative.INSTANCE;
+        IntByReference type = new IntByReference();
+        PointerByReference params = new PointerByReference();
+        IntByReference count = new IntByReference();
+        if (n.virDomainGetJobStats(p, type, params, count, flags) < 0) {
+            throw lastError();
+        }
+        Pointer ps = params.getValue();
+        int c = count.getValue();
+        try {
+            long processed = ullong(ps, c, "disk_processed", ullong(ps, c, "data_processed", 0));
+            long total = ullong(ps, c, "disk_total", ullong(ps, c, "data_total", 0));
+            long remaining = ullong(ps, c, "disk_remaining", ullong(ps, c, "data_remaining", Math.max(0, total - processed)));
+            IntByReference operation = new IntByReference();
+            if (ps == null || n.virTypedParamsGetInt(ps, c, "operation", operation) != 1) {
+                operation.setValue(0);
+            }
+            String error = null;
+            PointerByReference errmsg = new PointerByReference();
+            if (ps != null && n.virTypedParamsGetString(ps, c, "errmsg", errmsg) == 1 && errmsg.getValue() != null) {
+                error = errmsg.getValue().getString(0);
+            }
+            return new JobStats(JobStats.Type.of(type.getValue()), operation.getValue(), processed, total, remaining, error);
+        } finally {
+            if (ps != null) {
+                n.virTypedParamsFree(ps, c);
+            }
+        }
+    }
+
+    private static long ullong(Pointer params, int count, String name, long otherwise) {
+        LongByReference v = new LongByReference();
+        return params != null && LibvirtNative.INSTANCE.virTypedParamsGetULLong(params, count, name, v) == 1
+                ? v.getValue() : otherwise;
+    }
+
+    /** libvirt-java keeps the virConnectPtr protected; the JNA calls need it. */
+    private static final class OpenConnect extends Connect {
+        OpenConnect(String uri) throws LibvirtException {
+            super(uri);
+        }
+
+        ConnectionPointer pointer() {
+            return vcp;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.virtchain.app.libvirt;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
+import com.sun.jna.ptr.PointerByReference;
+import org.libvirt.jna.ConnectionPointer;
+import org.libvirt.jna.DomainPointer;
+
+/**
+ * The libvirt.so calls libvirt-java 0.5.4 lacks or gets wrong, bound with JNA directly:
+ * {@code virDomainFSFreeze}/{@code Thaw} are not wrapped at all, and its
+ * {@code Domain.getJobStats} never frees the typed parameters libvirt hands back (a leak on
+ * every progress poll). Pointers are libvirt-java's own types so both bindings share handles.
+ */
+interface LibvirtNative extends Library {
+    LibvirtNative INSTANCE = Native.load("virt", LibvirtNative.class);
+
+    DomainPointer virDomainLookupByName(ConnectionPointer conn, String name);
+
+    int virDomainFree(DomainPointer dom);
+
+    /** Freezes all (mountpoints null, count 0) guest filesystems; returns how many it froze. */
+    int virDomainFSFreeze(DomainPointer dom, Pointer mountpoints, int count, int flags);
+
+    int virDomainFSThaw(DomainPointer dom, Pointer mountpoints, int count, int flags);
+
+    int virDomainGetJobStats(DomainPointer dom, IntByReference type, PointerByReference params,
+            IntByReference count, int flags);
+
+    void virTypedParamsFree(Pointer params, int count);
+
+    /** Returns 1 if found, 0 if absent, -1 on a type mismatch. */
+    int virTypedParamsGetULLong(Pointer params, int count, String name, LongByReference value);
+
+    int virTypedParamsGetInt(Pointer params, int count, String name, IntByReference value);
+
+    /** The string stays owned by {@code params}. */
+    int virTypedParamsGetString(Pointer params, int count, String name, PointerByReference value);
+
+    /** The calling thread's last libvirt error code, 0 if none. */
+    int virGetLastErrorCode();
+
+    /** The calling thread's last libvirt error message (never null; "no error" if none). */
+    String virGetLastErrorMessage();
+
+    /** virDomainGetJobStats flag: the last completed job, not the running one. */
+    int JOB_STATS_COMPLETED = 1;
+}

@@ -1,0 +1,49 @@
+package dev.virtchain.app.libvirt;
+
+import org.libvirt.Connect;
+import org.libvirt.ErrorCallback;
+import org.libvirt.Library;
+import org.libvirt.LibvirtException;
+import org.libvirt.jna.Libvirt;
+
+/**
+ * Process-wide libvirt setup, done once before the first connection:
+ * <ul>
+ * <li>an error callback that drops libvirt's own "libvirt: ... error : ..." lines on stderr, since
+ * every failure reaches us as an exception that we report in one line;</li>
+ * <li>libvirt's default event loop, run on a daemon thread. The embedded driver refuses to open
+ * without one ("An event loop implementation must be registered") because qemu's monitor is
+ * served from it; remote connections use it for keepalive.</li>
+ * </ul>
+ */
+final class LibvirtRuntime {
+    /** Held here so JNA's native callback stub is never collected while libvirt may call it. */
+    private static Libvirt.VirErrorCallback quiet;
+    private static boolean started;
+
+    private LibvirtRuntime() {
+    }
+
+    static synchronized void ensureStarted() throws LibvirtException {
+        if (started) {
+            return;
+        }
+        quiet = new ErrorCallback();
+        Connect.setErrorCallback(quiet);
+        Library.initEventLoop();
+        Thread loop = new Thread(LibvirtRuntime::runLoop, "libvirt-event-loop");
+        loop.setDaemon(true);
+        loop.start();
+        started = true;
+    }
+
+    private static void runLoop() {
+        while (true) {
+            try {
+                Library.processEvent();
+            } catch (LibvirtException e) {
+                // virEventRunDefaultImpl fails only on a broken poll(); keep serving the others.
+            }
+        }
+    }
+}
