@@ -7,9 +7,9 @@ import java.util.List;
  * tested against a fake. Every failure is a {@link HypervisorException} whose message names the
  * domain (and checkpoint) and carries libvirt's own words.
  *
- * <p>A push backup job belongs to the connection that began it: keep the connection open until
- * {@link #jobStats} says the job finished (the embedded driver kills a domain whose backup client
- * went away).
+ * <p>Keep the connection that began a push backup open until {@link #jobStats} says the job
+ * finished: with the embedded driver ({@code qemu:///embed}) the hypervisor lives in this process
+ * and goes away with the connection.
  */
 public interface Hypervisor extends AutoCloseable {
 

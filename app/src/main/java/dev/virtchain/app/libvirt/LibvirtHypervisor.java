@@ -37,9 +37,10 @@ final class LibvirtHypervisor implements Hypervisor {
             return new LibvirtHypervisor(new OpenConnect(uri), uri);
         } catch (LibvirtException e) {
             throw failure("cannot connect to " + uri, e);
-        } catch (UnsatisfiedLinkError e) {
-            throw new HypervisorException("cannot connect to " + uri + ": libvirt is not installed ("
-                    + e.getMessage() + "); install libvirt0 (Debian: apt-get install libvirt-clients)", -1, e);
+        } catch (LinkageError e) {
+            // No libvirt.so: JNA's UnsatisfiedLinkError, or libvirt-java's class init failing on it.
+            throw new HypervisorException("cannot connect to " + uri + ": cannot load libvirt.so ("
+                    + e + "); install libvirt (Debian: apt-get install libvirt-clients)", -1, e);
         }
     }
 
