@@ -27,7 +27,7 @@ public final class ExitCodes {
 
     /** One line that names the object and the problem. */
     public static String describe(Throwable ex) {
-        if (ex instanceof ImageException) {
+        if (ex instanceof ImageException || ex instanceof dev.virtchain.chain.ChainException) {
             return ex.getMessage();
         }
         if (ex instanceof NoSuchFileException n) {

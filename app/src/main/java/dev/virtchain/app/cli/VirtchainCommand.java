@@ -1,5 +1,7 @@
 package dev.virtchain.app.cli;
 
+import dev.virtchain.app.backup.BackupCommand;
+import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.img.ImgCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -8,9 +10,11 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
-        subcommands = {ImgCommand.class},
+        subcommands = {BackupCommand.class, ListCommand.class, ImgCommand.class},
         footer = {"",
                 "Examples:",
+                "  virtchain backup -d web01 -o /backup/web01",
+                "  virtchain list /backup/web01",
                 "  virtchain img info --backing-chain vda.0003.inc.qcow2",
                 "  virtchain img check vda.0000.full.qcow2"})
 public final class VirtchainCommand {

@@ -9,6 +9,9 @@ import org.libvirt.jna.Libvirt;
 /**
  * Process-wide libvirt setup, done once before the first connection:
  * <ul>
+ * <li>libvirt's own log sent to nowhere ({@code LIBVIRT_LOG_OUTPUTS=4:file:/dev/null}, unless the
+ * user set it): the embedded driver otherwise prints its version and configuration warnings on
+ * every run;</li>
  * <li>an error callback that drops libvirt's own "libvirt: ... error : ..." lines on stderr, since
  * every failure reaches us as an exception that we report in one line;</li>
  * <li>libvirt's default event loop, run on a daemon thread. The embedded driver refuses to open
@@ -28,6 +31,7 @@ final class LibvirtRuntime {
         if (started) {
             return;
         }
+        quietLogs();
         quiet = new ErrorCallback();
         Connect.setErrorCallback(quiet);
         Library.initEventLoop();
@@ -35,6 +39,19 @@ final class LibvirtRuntime {
         loop.setDaemon(true);
         loop.start();
         started = true;
+    }
+
+    private interface LibC extends com.sun.jna.Library {
+        int setenv(String name, String value, int overwrite);
+    }
+
+    /** Set in the C environment, which libvirt reads when it initialises (not in Java's copy of it). */
+    private static void quietLogs() {
+        try {
+            com.sun.jna.Native.load("c", LibC.class).setenv("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null", 0);
+        } catch (UnsatisfiedLinkError e) {
+            // not glibc: libvirt keeps its default logging
+        }
     }
 
     private static void runLoop() {

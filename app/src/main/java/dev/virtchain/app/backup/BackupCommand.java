@@ -1,0 +1,153 @@
+package dev.virtchain.app.backup;
+
+import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.chain.Backup;
+import dev.virtchain.chain.DiskBackup;
+import dev.virtchain.chain.RequestedLevel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "backup",
+        mixinStandardHelpOptions = true,
+        description = {"Back up a running domain's disks with libvirt's push-mode backup API into DIR.",
+                "Each disk's backup is a qcow2 file whose backing link points at the backup it depends on:",
+                "full starts a chain, inc links to the previous backup, diff to the full one, copy stands alone;",
+                "auto (the default) makes a full when DIR has none, else an inc.",
+                "All disks are backed up in one job; DIR is locked while it runs; the manifest virtchain.json",
+                "names a backup only once it is complete."},
+        footer = {"",
+                "Examples:",
+                "  virtchain backup -d web01 -o /backup/web01                 # full the first time, then inc",
+                "  virtchain backup -d web01 -o /backup/web01 -l diff",
+                "  virtchain backup -d db01 -o /backup/db01 --exclude vdb --pre-hook 'systemctl start db-flush'",
+                "  virtchain backup -d vm -o /backup/vm -l copy                # a standalone copy, no checkpoint",
+                "  virtchain backup -d vm -o /backup/vm --start-paused         # a shut-off domain, started paused",
+                "  virtchain backup -c 'qemu:///embed?root=/tmp/lv' -d vm -o /tmp/bk --json"})
+public final class BackupCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-d", "--domain"}, required = true, paramLabel = "DOMAIN", description = "The domain to back up.")
+    String domain;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The backup directory.")
+    Path dir;
+
+    @Option(names = {"-l", "--level"}, paramLabel = "LEVEL", defaultValue = "auto",
+            description = "full, inc, diff, copy or auto (default: ${DEFAULT-VALUE}).")
+    String level;
+
+    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
+            description = "libvirt URI (default: ${DEFAULT-VALUE}).")
+    String uri;
+
+    @Option(names = "--include", split = ",", paramLabel = "DISK", description = "Back up only these disks (target devs).")
+    List<String> include = new ArrayList<>();
+
+    @Option(names = "--exclude", split = ",", paramLabel = "DISK", description = "Leave these disks out.")
+    List<String> exclude = new ArrayList<>();
+
+    @Option(names = "--freeze", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Freeze guest filesystems through the guest agent around backup begin "
+                    + "(default: on when an agent answers; warns otherwise).")
+    boolean freeze;
+
+    @Option(names = "--start-paused", description = "Start a shut-off domain paused for the backup, stop it after.")
+    boolean startPaused;
+
+    @Option(names = "--pre-hook", paramLabel = "CMD", description = "Run CMD (sh -c) before the backup; failing stops it.")
+    String preHook;
+
+    @Option(names = "--post-hook", paramLabel = "CMD", description = "Run CMD (sh -c) after a successful backup.")
+    String postHook;
+
+    @Option(names = "--hook-timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Time limit of each hook (default: ${DEFAULT-VALUE}).")
+    long hookTimeout;
+
+    @Option(names = "--auto-full", description = "When the chain cannot continue (lost checkpoint or bitmap), "
+            + "make a full backup with a warning instead of failing.")
+    boolean autoFull;
+
+    @Option(names = "--json", description = "Print a JSON summary on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        RequestedLevel requested;
+        try {
+            requested = RequestedLevel.of(level);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-l " + level
+                    + ": expected full, inc, diff, copy or auto");
+        }
+        BackupOptions o = new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
+                freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
+                Duration.ofSeconds(hookTimeout), autoFull);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        BackupReport r;
+        try (Hypervisor hv = Hypervisor.connect(uri)) {
+            r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).run(o);
+        }
+        Backup b = r.backup();
+        if (json) {
+            out.println(Json.pretty(summary(r)));
+        } else {
+            out.printf("backup %d (%s) of %s in %s, %.1f s%n", b.seq(), b.level().word(), r.domain(), r.dir(),
+                    r.elapsed().toMillis() / 1000.0);
+            for (DiskBackup d : b.disks()) {
+                out.printf("  %s: %s%s, %s written%n", d.target(), d.file(),
+                        d.backingFile() != null ? " -> " + d.backingFile() : "", mib(d.bytesWritten()));
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    static Map<String, Object> summary(BackupReport r) {
+        Backup b = r.backup();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("domain", r.domain());
+        m.put("dir", r.dir().toAbsolutePath().toString());
+        m.put("seq", b.seq());
+        m.put("level", b.level().word());
+        m.put("time", b.time().toString());
+        m.put("checkpoint", b.checkpoint());
+        m.put("parent", b.parentSeq());
+        List<Object> disks = new ArrayList<>();
+        for (DiskBackup d : b.disks()) {
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("target", d.target());
+            dm.put("file", d.file());
+            dm.put("backing-file", d.backingFile());
+            dm.put("virtual-size", d.virtualSize());
+            dm.put("bytes-written", d.bytesWritten());
+            dm.put("mode", d.mode().word());
+            dm.put(d.checksum().algorithm(), d.checksum().value());
+            disks.add(dm);
+        }
+        m.put("disks", disks);
+        m.put("seconds", r.elapsed().toMillis() / 1000.0);
+        m.put("warnings", new ArrayList<>(new LinkedHashSet<>(r.warnings())));
+        return m;
+    }
+
+    static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / 1048576.0);
+    }
+}

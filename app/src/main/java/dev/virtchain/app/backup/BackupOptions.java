@@ -1,0 +1,27 @@
+package dev.virtchain.app.backup;
+
+import dev.virtchain.chain.RequestedLevel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * What one {@code virtchain backup} run is asked to do.
+ *
+ * @param include     disks (target devs) to back up; empty for all that can be
+ * @param exclude     disks to leave out
+ * @param freeze      freeze the guest's filesystems through its agent around backup begin
+ * @param startPaused start an inactive domain paused for the backup and stop it afterwards
+ * @param autoFull    fall back to a full backup (with a warning) when the chain cannot go on
+ */
+public record BackupOptions(String domain, Path dir, RequestedLevel level, Set<String> include, Set<String> exclude,
+        Freeze freeze, boolean startPaused, String preHook, String postHook, Duration hookTimeout, boolean autoFull) {
+
+    /** Guest filesystem freezing: on when an agent answers (warn otherwise), always asked for, or off. */
+    public enum Freeze { AUTO, ON, OFF }
+
+    public BackupOptions {
+        include = Set.copyOf(include);
+        exclude = Set.copyOf(exclude);
+    }
+}

@@ -1,0 +1,106 @@
+package dev.virtchain.app.backup;
+
+import dev.virtchain.chain.BackupPlan;
+import dev.virtchain.chain.Checksum;
+import dev.virtchain.chain.DiskBackup;
+import dev.virtchain.chain.PlannedDisk;
+import dev.virtchain.qcow2.ChainMap;
+import dev.virtchain.qcow2.CreateOptions;
+import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.MapEntry;
+import dev.virtchain.qcow2.Qcow2Writer;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The backup files of one run: created empty under their {@code .partial} names with the
+ * planned backing links before the job starts, finished (fsync, checksum, rename, read-only)
+ * after it succeeds, or deleted when it fails.
+ */
+final class Targets {
+    private final Path dir;
+    private final BackupPlan plan;
+
+    Targets(Path dir, BackupPlan plan) {
+        this.dir = dir;
+        this.plan = plan;
+    }
+
+    Path partial(PlannedDisk d) {
+        return dir.resolve(d.partialFile());
+    }
+
+    /** Creates every target: a qcow2 overlay of the disk's size now, linked to the parent's file (relative). */
+    void create() throws IOException {
+        for (PlannedDisk d : plan.disks()) {
+            Path p = partial(d);
+            Files.deleteIfExists(p); // left by a run that was killed
+            CreateOptions o = CreateOptions.of(d.virtualSize());
+            if (d.backingFile() != null) {
+                o = o.withBacking(d.backingFile(), "qcow2");
+            }
+            Qcow2Writer.create(p, o).close();
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    /** Makes the targets durable and final, and returns what the manifest records of each. */
+    List<DiskBackup> finish() throws IOException {
+        List<DiskBackup> done = new ArrayList<>();
+        for (PlannedDisk d : plan.disks()) {
+            Path p = partial(d);
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            long written = bytesWritten(p);
+            Checksum sum = Checksum.sha256(p);
+            Path fin = dir.resolve(d.file());
+            Files.move(p, fin, StandardCopyOption.ATOMIC_MOVE);
+            // A finished backup is never written again; booting it goes through an overlay.
+            Files.setPosixFilePermissions(fin, PosixFilePermissions.fromString("r--------"));
+            done.add(d.done(written, sum));
+        }
+        fsyncDir(dir);
+        return done;
+    }
+
+    /** Deletes whatever this run created under partial names. */
+    void discard() {
+        for (PlannedDisk d : plan.disks()) {
+            try {
+                Files.deleteIfExists(partial(d));
+            } catch (IOException e) {
+                // best effort: a partial name is never mistaken for a backup
+            }
+        }
+    }
+
+    /** Guest data bytes this file holds itself (zero clusters and its backing file's data not counted). */
+    static long bytesWritten(Path qcow2) throws IOException {
+        long sum = 0;
+        try (Image img = Images.open(qcow2.toString(), "qcow2", false)) {
+            for (MapEntry e : ChainMap.map(img)) {
+                if (e.depth() == 0 && e.data()) {
+                    sum += e.length();
+                }
+            }
+        }
+        return sum;
+    }
+
+    static void fsyncDir(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // some file systems cannot fsync a directory; the renames are done
+        }
+    }
+}
