@@ -40,6 +40,15 @@ class CliTest {
     }
 
     @Test
+    void everyTopLevelCommandHasHelpWithExamples() throws Exception {
+        for (String cmd : new String[] {"backup", "list", "restore", "verify"}) {
+            CliDriver.Result r = run(cmd, "--help");
+            assertEquals(0, r.exitCode(), cmd);
+            assertTrue(r.stdout().contains("Examples:"), cmd + " --help has examples:\n" + r.stdout());
+        }
+    }
+
+    @Test
     void versionPrintsTheName() throws Exception {
         CliDriver.Result r = run("--version");
         assertEquals(0, r.exitCode());

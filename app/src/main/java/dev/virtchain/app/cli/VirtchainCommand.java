@@ -3,6 +3,8 @@ package dev.virtchain.app.cli;
 import dev.virtchain.app.backup.BackupCommand;
 import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.img.ImgCommand;
+import dev.virtchain.app.restore.RestoreCommand;
+import dev.virtchain.app.restore.VerifyCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -10,7 +12,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
-        subcommands = {BackupCommand.class, ListCommand.class, ImgCommand.class},
+        subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, VerifyCommand.class,
+                ImgCommand.class},
         footer = {"",
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01",

@@ -1,0 +1,173 @@
+package dev.virtchain.app.restore;
+
+import dev.virtchain.app.cli.ProgressOptions;
+import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.chain.ChainVerifier;
+import dev.virtchain.chain.DiskChain;
+import dev.virtchain.chain.Manifest;
+import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.Naming;
+import dev.virtchain.chain.PointInTime;
+import dev.virtchain.chain.RestorePoint;
+import dev.virtchain.qcow2.Flattener;
+import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.Images;
+import dev.virtchain.xml.DomainRewrite;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "restore",
+        mixinStandardHelpOptions = true,
+        description = {"Restore a point in time of a backup directory into standalone images in OUTDIR.",
+                "Per disk, the chain is read from the qcow2 headers of the chosen backup, checked against the",
+                "manifest, and flattened natively into OUTDIR/<disk>.qcow2 (or .raw), sparse. A domain XML for",
+                "the restored disks is written beside them with a new name and UUID (and the UEFI variables",
+                "restored next to it); --define defines it. Existing files are never overwritten without --force."},
+        footer = {"",
+                "Examples:",
+                "  virtchain restore /backup/web01 -o /var/lib/libvirt/images/web01-restored",
+                "  virtchain restore /backup/web01 -o /srv/restore --at 3 --disk vda -O raw",
+                "  virtchain restore /backup/web01 -o /srv/restore --at 2026-11-20T23:00:00Z --define --name web01-old"})
+public final class RestoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "DIR", description = "The backup directory.")
+    Path dir;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR", description = "Where the restored images go.")
+    Path out;
+
+    @Option(names = "--at", paramLabel = "POINT", defaultValue = "latest",
+            description = "A backup seq, a checkpoint name, an ISO time (the newest backup at or before it) or latest "
+                    + "(default).")
+    String at;
+
+    @Option(names = "--disk", split = ",", paramLabel = "DISK", description = "Restore only these disks.")
+    List<String> disks = new ArrayList<>();
+
+    @Option(names = "-O", paramLabel = "FMT", defaultValue = "qcow2", description = "qcow2 (default) or raw.")
+    String format;
+
+    @Option(names = "--define", description = "Define the restored domain in libvirt.")
+    boolean define;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Name of the restored domain (default: <name>-restored-<seq>).")
+    String name;
+
+    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
+            description = "libvirt URI for --define (default: ${DEFAULT-VALUE}).")
+    String uri;
+
+    @Option(names = "--force", description = "Replace restored files that already exist in OUTDIR.")
+    boolean force;
+
+    @Mixin
+    ProgressOptions progress;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("qcow2") && !format.equals("raw")) {
+            throw new ParameterException(spec.commandLine(), "-O " + format + ": expected qcow2 or raw");
+        }
+        Manifest m = ManifestFile.load(dir);
+        RestorePoint point = RestorePoint.resolve(m, PointInTime.parse(at));
+        refuseBackupDirectory();
+        List<DiskChain> chains = chosen(point);
+        if (define && chains.size() != point.disks().size()) {
+            throw new ParameterException(spec.commandLine(), "--define restores a whole domain: leave out --disk");
+        }
+        ChainVerifier.verify(dir, point);
+        Files.createDirectories(out);
+        int seq = point.backup().seq();
+        String newName = name != null ? name : m.domain().name() + "-restored-" + seq;
+        Path xmlFile = out.resolve(newName + ".xml");
+        checkFree(xmlFile);
+
+        PrintWriter o = spec.commandLine().getOut();
+        DomainRewrite xml = DomainRewrite.of(Files.readString(dir.resolve(Naming.domainXml(seq))))
+                .name(newName).uuid(UUID.randomUUID());
+        for (DiskChain c : chains) {
+            Path target = out.resolve(c.target() + "." + format).toAbsolutePath();
+            checkFree(target);
+            restoreDisk(c, target, o);
+            xml.disk(c.target(), target.toString(), format);
+            o.println("restored " + c.target() + " from " + String.join(" <- ", c.files()) + " into " + target);
+        }
+        Path nvram = dir.resolve(String.format("nvram.%04d.fd", seq));
+        if (Files.isRegularFile(nvram)) {
+            Path restored = out.resolve(newName + "_VARS.fd").toAbsolutePath();
+            checkFree(restored);
+            Files.copy(nvram, restored, StandardCopyOption.REPLACE_EXISTING);
+            xml.nvram(restored.toString());
+        }
+        String domainXml = xml.toXml();
+        Files.writeString(xmlFile, domainXml);
+        o.println("domain XML: " + xmlFile.toAbsolutePath());
+        if (define) {
+            try (Hypervisor hv = Hypervisor.connect(uri)) {
+                o.println("defined domain " + hv.define(domainXml) + " on " + uri);
+            }
+        } else if (chains.size() == point.disks().size()) {
+            o.println("to define it: virsh define " + xmlFile.toAbsolutePath());
+        }
+        o.flush();
+        return 0;
+    }
+
+    private List<DiskChain> chosen(RestorePoint point) throws Exception {
+        if (disks.isEmpty()) {
+            return point.disks();
+        }
+        List<DiskChain> chosen = new ArrayList<>();
+        for (String d : disks) {
+            chosen.add(point.disk(d));
+        }
+        return chosen;
+    }
+
+    /** A restore never writes into a backup directory, which would then hold files no manifest names. */
+    private void refuseBackupDirectory() throws IOException {
+        if (Files.exists(out.resolve(Naming.MANIFEST))
+                || (Files.exists(out) && Files.isSameFile(out.toAbsolutePath(), dir.toAbsolutePath()))) {
+            throw new ParameterException(spec.commandLine(), "-o " + out + " is a backup directory; restore elsewhere");
+        }
+    }
+
+    private void checkFree(Path file) throws IOException {
+        if (Files.exists(file) && !force) {
+            throw new IOException(file + ": already exists (use --force to replace it)");
+        }
+    }
+
+    /** Flattens the chain under a temporary name, then moves it over the target (replacing it only with --force). */
+    private void restoreDisk(DiskChain c, Path target, PrintWriter o) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
+        Files.deleteIfExists(tmp);
+        try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true)) {
+            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format), progress.meter(o));
+            progress.finish(o);
+            if (force) {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
