@@ -5,7 +5,8 @@
 # (1 MiB pieces at random offsets), plus two overlays that each rewrite 10% of the disk
 # (64 KiB..1 MiB pieces of random data at random 4 KiB-aligned offsets, so overlay clusters
 # are partly copied from below). Then, in the same run, it measures
-#   - the wall time of each tool, the median of BENCH_RUNS (3) runs. flatten makes its output
+#   - the wall time of each tool, the median of BENCH_RUNS (3) rounds in which the tools take
+#     turns. flatten makes its output
 #     durable (fsync before the rename); qemu-img convert does not (its target cache mode is
 #     'unsafe': the output is still dirty in the page cache when it exits), so it is timed
 #     both as it is and followed by 'sync FILE', the durable equivalent; cp is followed by sync;
@@ -82,26 +83,26 @@ done
 chain_bytes=$(du -cb base.qcow2 inc1.qcow2 inc2.qcow2 | tail -1 | cut -f1)
 
 # --- measuring -----------------------------------------------------------------------------
-# run NAME OUTPUT CMD...: runs CMD $runs times (OUTPUT removed before each), prints NAME, the
-# median wall time in seconds and the median peak RSS in MiB, and sets $t and $rss.
-run() {
-  local name=$1 out=$2 times=() rsss=()
+# once NAME OUTPUT CMD...: runs CMD once (OUTPUT removed before and after) and appends its
+# wall time (s) and peak RSS (MiB) to times[NAME] and rsss[NAME].
+declare -A times rsss
+once() {
+  local name=$1 out=$2 s e
   shift 2
-  for ((i = 0; i < runs; i++)); do
-    rm -rf "$out"
-    sync
-    [[ $cache == warm ]] || echo 3 >/proc/sys/vm/drop_caches
-    local s e
-    s=$(date +%s.%N)
-    /usr/bin/time -v -o time.txt "$@" >/dev/null
-    e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc)")
-    rsss+=("$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' time.txt)")
-  done
-  t=$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")
-  rss=$(printf '%s\n' "${rsss[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")
-  printf '  %-34s %8.2f s  %6d MiB peak RSS   (runs: %s)\n' "$name" "$t" "$rss" "${times[*]}"
   rm -rf "$out"
+  sync
+  [[ $cache == warm ]] || echo 3 >/proc/sys/vm/drop_caches
+  s=$(date +%s.%N)
+  /usr/bin/time -v -o time.txt "$@" >/dev/null
+  e=$(date +%s.%N)
+  times[$name]+="$(echo "$e - $s" | bc) "
+  rsss[$name]+="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' time.txt) "
+  rm -rf "$out"
+}
+median() { printf '%s\n' $1 | sort -g | sed -n "$(((runs + 1) / 2))p"; }
+report() { # NAME LABEL: prints the medians and sets $t and $rss
+  t=$(median "${times[$1]}") rss=$(median "${rsss[$1]}")
+  printf '  %-34s %8.2f s  %6d MiB peak RSS   (runs: %s)\n' "$2" "$t" "$rss" "${times[$1]% }"
 }
 
 copy_chain() { # the floor: read every byte of the chain's files once and write them once
@@ -112,22 +113,32 @@ copy_chain() { # the floor: read every byte of the chain's files once and write 
 export -f copy_chain
 
 vc="$root/virtchain"
+# The tools take turns within each round, so load from elsewhere on the machine falls on all of them.
+for ((i = 0; i < runs; i++)); do
+  once vc4 flat.qcow2 "$vc" img flatten -O qcow2 inc2.qcow2 flat.qcow2
+  once qemu4 conv.qcow2 qemu-img convert -O qcow2 inc2.qcow2 conv.qcow2
+  once qemusync4 conv.qcow2 bash -c 'qemu-img convert -O qcow2 inc2.qcow2 conv.qcow2 && sync conv.qcow2'
+  once cp4 copy bash -c 'copy_chain copy base.qcow2 inc1.qcow2 inc2.qcow2'
+  once vc32 big/flat.qcow2 "$vc" img flatten -O qcow2 big/inc2.qcow2 big/flat.qcow2
+  once qemu32 big/conv.qcow2 qemu-img convert -O qcow2 big/inc2.qcow2 big/conv.qcow2
+done
+
 echo
 echo "chain: base 4 GiB (2 GiB data) <- inc1 (10%) <- inc2 (10%), $((chain_bytes / MiB)) MiB of files;"
 echo "qemu-img $(qemu-img --version | head -1 | awk '{print $3}'), $(nproc) cores, page cache: $cache, median of $runs runs"
 echo "4 GiB virtual size:"
-run "virtchain img flatten -O qcow2" flat.qcow2 "$vc" img flatten -O qcow2 inc2.qcow2 flat.qcow2
+report vc4 "virtchain img flatten -O qcow2"
 t_vc=$t rss_vc4=$rss
-run "qemu-img convert -O qcow2" conv.qcow2 qemu-img convert -O qcow2 inc2.qcow2 conv.qcow2
+report qemu4 "qemu-img convert -O qcow2"
 t_qemu=$t rss_qemu4=$rss
-run "qemu-img convert -O qcow2 + sync" conv.qcow2 bash -c 'qemu-img convert -O qcow2 inc2.qcow2 conv.qcow2 && sync conv.qcow2'
+report qemusync4 "qemu-img convert -O qcow2 + sync"
 t_qemu_sync=$t
-run "cp of the chain's files (floor)" copy bash -c 'copy_chain copy base.qcow2 inc1.qcow2 inc2.qcow2'
+report cp4 "cp of the chain's files (floor)"
 t_cp=$t
 echo "32 GiB virtual size, same data:"
-run "virtchain img flatten -O qcow2" big/flat.qcow2 "$vc" img flatten -O qcow2 big/inc2.qcow2 big/flat.qcow2
+report vc32 "virtchain img flatten -O qcow2"
 t_vc32=$t rss_vc32=$rss
-run "qemu-img convert -O qcow2" big/conv.qcow2 qemu-img convert -O qcow2 big/inc2.qcow2 big/conv.qcow2
+report qemu32 "qemu-img convert -O qcow2"
 rss_qemu32=$rss
 
 echo
