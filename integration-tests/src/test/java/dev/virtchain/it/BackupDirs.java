@@ -176,4 +176,58 @@ final class BackupDirs {
     static void assertExists(Path dir, String name) {
         assertTrue(exists(dir, name), dir.resolve(name) + " exists");
     }
+
+    /** The disk targets of a backup's --json summary, in order. */
+    static List<String> targets(JsonNode summary) {
+        List<String> t = new ArrayList<>();
+        summary.get("disks").forEach(d -> t.add(d.get("target").asText()));
+        return t;
+    }
+
+    /** Bytes qemu-img map says {@code file} holds itself (data and zero clusters), not its backing chain. */
+    static long storedInTop(Path dir, String file) {
+        return DiskChecks.allocatedInTop(Qemu.img(dir, "map", "--output=json", file));
+    }
+
+    /** The disks a checkpoint's XML tracks with a bitmap, then the disks it has checkpoint='no' for. */
+    static List<List<String>> checkpointDisks(String checkpointXml) {
+        try {
+            var doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                    .parse(new org.xml.sax.InputSource(new java.io.StringReader(checkpointXml)));
+            var xp = javax.xml.xpath.XPathFactory.newInstance().newXPath();
+            List<List<String>> out = new ArrayList<>();
+            for (String kind : List.of("bitmap", "no")) {
+                var n = (org.w3c.dom.NodeList) xp.evaluate("/domaincheckpoint/disks/disk[@checkpoint='" + kind
+                        + "']/@name", doc, javax.xml.xpath.XPathConstants.NODESET);
+                List<String> l = new ArrayList<>();
+                for (int i = 0; i < n.getLength(); i++) {
+                    l.add(n.item(i).getNodeValue());
+                }
+                out.add(l);
+            }
+            return out;
+        } catch (Exception e) {
+            throw new AssertionError("cannot read checkpoint XML: " + e + "\n" + checkpointXml, e);
+        }
+    }
+
+    /** The names in {@code dir}, sorted. */
+    static List<String> listDir(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String sha256(Path f) {
+        try {
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            return java.util.HexFormat.of().formatHex(md.digest(Files.readAllBytes(f)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
 }
