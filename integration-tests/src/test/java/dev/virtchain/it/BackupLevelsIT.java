@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code virtchain backup}'s levels and disk choice through the CLI on one two-disk TCG guest,
  * each test with a backup directory of its own: auto, copy and the --json summary;
  * --include and --exclude; and the domain shut off (copy natively, full refused, --start-paused).
- * In order, because the last one shuts the domain off. 12 embedded connections in all.
+ * In order, because the last one shuts the domain off. 13 embedded connections in all.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BackupLevelsIT {
@@ -225,6 +225,13 @@ class BackupLevelsIT {
         assertEquals("virtchain: domain " + vm.name() + " is not running: a full backup needs it running; use "
                 + "--start-paused, or -l copy for a copy of its disks", refused.err().strip(), refused::toString);
         assertEquals("", refused.out());
+        assertArrayEquals(manifest, Files.readAllBytes(out.resolve("virtchain.json")));
+        assertEquals(files, listDir(out));
+        // The default level, auto, is refused the same way, in words that read.
+        VirtchainCli.Result auto = vm.run(out);
+        assertEquals(1, auto.exit(), auto::toString);
+        assertEquals("virtchain: domain " + vm.name() + " is not running: an auto backup needs it running; use "
+                + "--start-paused, or -l copy for a copy of its disks", auto.err().strip(), auto::toString);
         assertArrayEquals(manifest, Files.readAllBytes(out.resolve("virtchain.json")));
         assertEquals(files, listDir(out));
         assertFalse(hv.isActive(vm.name()));
