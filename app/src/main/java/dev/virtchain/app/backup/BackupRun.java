@@ -77,7 +77,8 @@ public final class BackupRun {
                     hv.start(ref.name(), true);
                     startedHere = true;
                 } else if (o.level() != RequestedLevel.COPY) {
-                    throw new BackupException("domain " + ref.name() + " is not running: a " + o.level().word()
+                    String article = o.level() == RequestedLevel.AUTO || o.level() == RequestedLevel.INC ? "an " : "a ";
+                    throw new BackupException("domain " + ref.name() + " is not running: " + article + o.level().word()
                             + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
                 }
             }
