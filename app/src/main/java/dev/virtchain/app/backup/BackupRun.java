@@ -34,6 +34,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -293,6 +294,7 @@ public final class BackupRun {
             try (Image src = Images.open(d.source(), d.driverType(), true)) {
                 Flattener.flatten(src, targets.partial(p), Flattener.Options.qcow2(), Progress.NONE);
             }
+            Files.setPosixFilePermissions(targets.partial(p), PosixFilePermissions.fromString("rw-------"));
         }
     }
 
