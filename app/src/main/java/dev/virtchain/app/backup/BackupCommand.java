@@ -1,5 +1,6 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
@@ -103,6 +104,12 @@ public final class BackupCommand implements Callable<Integer> {
         BackupReport r;
         try (Hypervisor hv = Hypervisor.connect(uri)) {
             r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).run(o);
+        } catch (BackupInterruptedException e) {
+            // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
+            err.println("virtchain: " + e.getMessage());
+            err.flush();
+            e.reported();
+            return ExitCodes.ERROR;
         }
         Backup b = r.backup();
         if (json) {
