@@ -67,31 +67,45 @@ public final class BackupRun {
     }
 
     public BackupReport run(BackupOptions o) throws IOException, ChainException, InterruptedException {
+        try (DirectoryLock lock = lock(o.dir())) {
+            return runLocked(o);
+        }
+    }
+
+    /**
+     * Takes the backup directory's lock (creating the directory). The CLI takes it before it
+     * connects to libvirt: an embedded driver root serves one process at a time, so a second run
+     * would otherwise fail on libvirt's pid file instead of on the directory.
+     */
+    public static DirectoryLock lock(Path dir) throws IOException, ChainException {
+        Files.createDirectories(dir);
+        return DirectoryLock.acquire(dir);
+    }
+
+    /** {@link #run} for a caller that holds the directory's {@link #lock} already. */
+    public BackupReport runLocked(BackupOptions o) throws IOException, ChainException, InterruptedException {
         Instant start = clock.instant();
-        Files.createDirectories(o.dir());
-        try (DirectoryLock lock = DirectoryLock.acquire(o.dir())) {
-            Hypervisor.DomainRef ref = hv.domain(o.domain());
-            boolean startedHere = false;
-            if (!hv.isActive(ref.name())) {
-                if (o.startPaused()) {
-                    hv.start(ref.name(), true);
-                    startedHere = true;
-                } else if (o.level() != RequestedLevel.COPY) {
-                    throw new BackupException("domain " + ref.name() + " is not running: a " + o.level().word()
-                            + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
-                }
+        Hypervisor.DomainRef ref = hv.domain(o.domain());
+        boolean startedHere = false;
+        if (!hv.isActive(ref.name())) {
+            if (o.startPaused()) {
+                hv.start(ref.name(), true);
+                startedHere = true;
+            } else if (o.level() != RequestedLevel.COPY) {
+                throw new BackupException("domain " + ref.name() + " is not running: a " + o.level().word()
+                        + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
             }
-            try {
-                Backup b = backup(o, ref, startedHere || hv.isActive(ref.name()));
-                return new BackupReport(ref.name(), o.dir(), b, Duration.between(start, clock.instant()),
-                        List.copyOf(warnings));
-            } finally {
-                if (startedHere) {
-                    try {
-                        hv.destroy(ref.name());
-                    } catch (HypervisorException e) {
-                        warn("could not stop domain " + ref.name() + " after the backup: " + e.getMessage());
-                    }
+        }
+        try {
+            Backup b = backup(o, ref, startedHere || hv.isActive(ref.name()));
+            return new BackupReport(ref.name(), o.dir(), b, Duration.between(start, clock.instant()),
+                    List.copyOf(warnings));
+        } finally {
+            if (startedHere) {
+                try {
+                    hv.destroy(ref.name());
+                } catch (HypervisorException e) {
+                    warn("could not stop domain " + ref.name() + " after the backup: " + e.getMessage());
                 }
             }
         }
