@@ -61,10 +61,23 @@ class BackupFaultsIT {
         }
         runs.clear();
         for (String d : domains) {
-            virsh.tryRun("destroy", d);
+            if (virsh.tryRun("destroy", d).exit() != 0) {
+                killQemu(d); // virsh could not reach the root: never leave a qemu behind
+            }
             virsh.tryRun("undefine", d, "--checkpoints-metadata");
         }
         domains.clear();
+    }
+
+    private static void killQemu(String domain) {
+        Path pidFile = shared.resolve("libvirt/run/qemu/" + domain + ".pid");
+        try {
+            if (Files.exists(pidFile)) {
+                ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        } catch (IOException | NumberFormatException e) {
+            System.err.println("cannot stop qemu of " + domain + ": " + e);
+        }
     }
 
     private TestGuest guest(Path dir, String name, long size) throws IOException {
