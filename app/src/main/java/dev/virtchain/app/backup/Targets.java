@@ -11,6 +11,7 @@ import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.MapEntry;
 import dev.virtchain.qcow2.Qcow2Writer;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The backup files of one run: created empty under their {@code .partial} names with the
@@ -52,24 +57,66 @@ final class Targets {
         }
     }
 
-    /** Makes the targets durable and final, and returns what the manifest records of each. */
+    /**
+     * Makes the targets durable and final, and returns what the manifest records of each. The
+     * fsync of every target (waiting on the disk) runs beside the sha256 of every target (the
+     * CPU, about 1 GB/s with SHA-NI): on a 2 GiB full this saves the second or so of the fsync.
+     */
     List<DiskBackup> finish() throws IOException {
-        List<DiskBackup> done = new ArrayList<>();
-        for (PlannedDisk d : plan.disks()) {
-            Path p = partial(d);
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-                ch.force(true);
+        List<PlannedDisk> disks = plan.disks();
+        ExecutorService pool = Executors.newFixedThreadPool(2 * disks.size(), r -> {
+            Thread t = new Thread(r, "virtchain-finish");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Object>> synced = new ArrayList<>();
+            List<Future<Checksum>> sums = new ArrayList<>();
+            for (PlannedDisk d : disks) {
+                Path p = partial(d);
+                synced.add(pool.submit(() -> {
+                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                        ch.force(true);
+                    }
+                    return null;
+                }));
+                sums.add(pool.submit(() -> Checksum.sha256(p)));
             }
-            long written = bytesWritten(p);
-            Checksum sum = Checksum.sha256(p);
-            Path fin = dir.resolve(d.file());
-            Files.move(p, fin, StandardCopyOption.ATOMIC_MOVE);
-            // A finished backup is never written again; booting it goes through an overlay.
-            Files.setPosixFilePermissions(fin, PosixFilePermissions.fromString("r--------"));
-            done.add(d.done(written, sum));
+            List<DiskBackup> done = new ArrayList<>();
+            for (int i = 0; i < disks.size(); i++) {
+                PlannedDisk d = disks.get(i);
+                Path p = partial(d);
+                long written = bytesWritten(p);
+                Checksum sum = await(sums.get(i));
+                await(synced.get(i));
+                Path fin = dir.resolve(d.file());
+                Files.move(p, fin, StandardCopyOption.ATOMIC_MOVE);
+                // A finished backup is never written again; booting it goes through an overlay.
+                Files.setPosixFilePermissions(fin, PosixFilePermissions.fromString("r--------"));
+                done.add(d.done(written, sum));
+            }
+            fsyncDir(dir);
+            return done;
+        } finally {
+            pool.shutdownNow();
         }
-        fsyncDir(dir);
-        return done;
+    }
+
+    private static <T> T await(Future<T> f) throws IOException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while finishing the backup files");
+        }
     }
 
     /**

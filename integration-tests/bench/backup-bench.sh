@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Backup benchmark (not a test): virtchain backup against virtnbdbackup, and against a bare
+# `virsh backup-begin` push (libvirt and qemu alone: the floor of any push backup), on the same
+# domain through the same libvirt daemon, in the same run. Debian 12, as root.
+#
+#   integration-tests/bench/backup-bench.sh [RUNS]      (default 3; every figure is the median)
+#
+# What it does:
+# - installs what it needs if missing (virtnbdbackup, qemu, libvirt) and builds virtchain if
+#   app/target/virtchain.jar is missing;
+# - starts its own libvirtd (virtnbdbackup needs a daemon: it asks libvirt for a pull-mode NBD
+#   export, which the embedded driver cannot give a second process). The daemon runs in a
+#   private mount namespace with temporary /etc/libvirt, /run/libvirt, /var/lib/libvirt,
+#   /var/cache/libvirt and /var/log/libvirt, and listens on a socket under the work directory,
+#   so it never meets another libvirtd on the machine. qemu.conf as the integration tests use
+#   it, with stdio_handler = "file": no virtlogd needed. Both tools and virsh connect with
+#   qemu:///system?socket=WORK/sock/libvirt-sock;
+# - the domain: TCG, no OS, one 4 GiB qcow2 virtio disk holding 2 GiB of random data
+#   (2 GiB from /dev/urandom converted into the image before the domain starts);
+# - each run, for each of the three in turn (order rotated per run) on a domain without
+#   checkpoints (virtnbdbackup refuses to run beside checkpoints it did not create): a full
+#   backup, then 10% of the disk (26 x 16 MiB at random non-overlapping offsets inside the
+#   2 GiB of data, so every full copies the same 2 GiB; random data)
+#   rewritten by the running qemu through HMP `qemu-io ... "write -s FILE OFF LEN"` so the
+#   dirty bitmaps see it, then an inc backup. Wall time of each command as a user runs it: virtchain includes JVM
+#   start, fsync of the targets and the sha256 of every file it writes; virtnbdbackup its
+#   defaults (stream format, no compression, -n for no progress bar); bare = qemu-img create
+#   of the target + virsh backup-begin --reuse-external + polling virsh domjobinfo every 0.1 s.
+#
+# Output: one table on stdout and the same figures as JSON in
+# integration-tests/bench/results/backup-<date>.json. Work files in ${VC_BENCH_DIR:-/var/tmp/vc-backup-bench}
+# (about 7 GiB at the peak), deleted at the end.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+runs=${1:-3}
+work=${VC_BENCH_DIR:-/var/tmp/vc-backup-bench}
+dom=vcbench
+disk_size=$((4 << 30))
+data_size=$((2 << 30))
+chunk=$((16 << 20))
+chunks=26                       # 26 x 16 MiB = 416 MiB = 10.2% of 4 GiB
+
+log() { echo "bench: $*" >&2; }
+
+# ---- prerequisites -------------------------------------------------------------------------
+packages=(virtnbdbackup qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
+if [[ ! -f "$here/app/target/virtchain.jar" ]]; then
+  log "building virtchain"
+  (cd "$here" && mvn -B -q package -DskipTests)
+fi
+virtchain="$here/virtchain"
+
+# ---- a private libvirtd --------------------------------------------------------------------
+rm -rf "$work"
+mkdir -p "$work"/{etc,run,lib,cache,logs,sock,out,data}
+uri="qemu:///system?socket=$work/sock/libvirt-sock"
+cat > "$work/etc/qemu.conf" <<'EOF'
+user = "root"
+group = "root"
+dynamic_ownership = 0
+security_driver = "none"
+stdio_handler = "file"
+EOF
+cat > "$work/etc/libvirtd.conf" <<EOF
+unix_sock_dir = "$work/sock"
+auth_unix_rw = "none"
+log_outputs = "3:file:$work/libvirtd.log"
+EOF
+daemon_pid=
+cleanup() {
+  set +e
+  if [[ -n "$daemon_pid" ]]; then
+    virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1
+    virsh -q -c "$uri" undefine --checkpoints-metadata "$dom" >/dev/null 2>&1
+    kill "$daemon_pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$daemon_pid" 2>/dev/null
+  fi
+  [[ -n "${VC_BENCH_KEEP:-}" ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+# shellcheck disable=SC2016
+unshare --mount --propagation private -- sh -c '
+  w=$0
+  mount --bind "$w/etc" /etc/libvirt && mount --bind "$w/run" /run/libvirt &&
+  mount --bind "$w/lib" /var/lib/libvirt && mount --bind "$w/cache" /var/cache/libvirt &&
+  mount --bind "$w/logs" /var/log/libvirt &&
+  exec libvirtd --pid-file "$w/libvirtd.pid"' "$work" >"$work/libvirtd.out" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 600); do
+  virsh -q -c "$uri" version >/dev/null 2>&1 && break
+  kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/libvirtd.out" >&2; log "libvirtd exited"; exit 1; }
+  sleep 0.1
+done
+virsh -q -c "$uri" version >/dev/null || { log "libvirtd does not answer on $uri"; exit 1; }
+
+# ---- the benchmark domain ------------------------------------------------------------------
+log "writing $((data_size >> 20)) MiB of random data into a $((disk_size >> 30)) GiB qcow2 disk"
+head -c "$data_size" /dev/urandom > "$work/data/random.raw"
+qemu-img convert -f raw -O qcow2 "$work/data/random.raw" "$work/data/disk.qcow2"
+qemu-img resize -q "$work/data/disk.qcow2" "$disk_size"
+rm -f "$work/data/random.raw"
+cat > "$work/$dom.xml" <<EOF
+<domain type='qemu'>
+  <name>$dom</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='$work/data/disk.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+virsh -q -c "$uri" define "$work/$dom.xml" >/dev/null
+virsh -q -c "$uri" start "$dom" >/dev/null
+
+# ---- the three ways to back up -------------------------------------------------------------
+now() { date +%s.%N; }
+
+vc_backup() {          # level dir
+  "$virtchain" backup -c "$uri" -d "$dom" -o "$2" -l "$1" --json >"$2.json" 2>"$2.err"
+}
+vnb_backup() {         # level dir
+  virtnbdbackup -U "$uri" -d "$dom" -l "$1" -o "$2" -n >"$2.log" 2>&1
+}
+bare_backup() {        # level dir run
+  local level=$1 dir=$2 r=$3 inc=""
+  mkdir -p "$dir"
+  if [[ $level == full ]]; then
+    qemu-img create -q -f qcow2 "$dir/vda.qcow2" "$disk_size"
+  else
+    inc="<incremental>bare.$r.full</incremental>"
+    qemu-img create -q -f qcow2 -b "$work/out/bare-full-$r/vda.qcow2" -F qcow2 "$dir/vda.qcow2"
+  fi
+  cat > "$dir/backup.xml" <<EOF
+<domainbackup mode='push'>$inc<disks><disk name='vda' type='file'><driver type='qcow2'/><target file='$dir/vda.qcow2'/></disk></disks></domainbackup>
+EOF
+  cat > "$dir/checkpoint.xml" <<EOF
+<domaincheckpoint><name>bare.$r.$level</name><disks><disk name='vda' checkpoint='bitmap'/></disks></domaincheckpoint>
+EOF
+  virsh -q -c "$uri" backup-begin "$dom" "$dir/backup.xml" "$dir/checkpoint.xml" --reuse-external >/dev/null
+  local info
+  while info=$(virsh -q -c "$uri" domjobinfo "$dom") && grep -q "Backup" <<<"$info"; do sleep 0.1; done
+  info=$(virsh -q -c "$uri" domjobinfo "$dom" --completed)
+  grep -q "Completed" <<<"$info" || { log "bare backup-begin did not complete:"; echo "$info" >&2; return 1; }
+}
+
+rewrite_10pct() {      # 26 random 16 MiB slots of the data's 128, each from its own random file
+  local slot
+  # inside the 2 GiB of data, so the disk holds the same 2 GiB for every tool and every run
+  for slot in $(shuf -n "$chunks" -i 0-$(((data_size / chunk) - 1))); do
+    head -c "$chunk" /dev/urandom > "$work/data/chunk.bin"
+    virsh -q -c "$uri" qemu-monitor-command "$dom" --hmp \
+      "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -s $work/data/chunk.bin $((slot * chunk)) $chunk\"" \
+      | { grep -v '^$' || true; } >&2
+  done
+  rm -f "$work/data/chunk.bin"
+}
+
+declare -A t            # t[tool-level-run] = seconds
+declare -A size         # size[tool-level] = apparent bytes (last run)
+declare -A alloc        # alloc[tool-level] = allocated bytes (last run)
+declare -A internal     # internal[vc-level-run] = the seconds virtchain reports itself (after JVM start and connect)
+
+timed() {              # key command... ; records the wall time of the command
+  local key=$1; shift
+  local a b
+  a=$(now); "$@"; b=$(now)
+  t[$key]=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }')
+  log "$(printf '%-16s %7.2f s' "$key" "${t[$key]}")"
+}
+
+drop_checkpoints() {   # all of them, children first: virtnbdbackup refuses to run beside foreign ones
+  local c
+  for c in $(virsh -q -c "$uri" checkpoint-list "$dom" --name --topological | tac); do
+    virsh -q -c "$uri" checkpoint-delete "$dom" "$c" >/dev/null
+  done
+}
+
+vc_internal() {        # the seconds virtchain reports itself: after JVM start and libvirt connect
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$1"
+}
+
+sizes() {              # key file... ; apparent and allocated bytes
+  local key=$1; shift
+  size[$key]=$(du -cb --apparent-size "$@" | tail -1 | cut -f1)
+  alloc[$key]=$(( $(du -ck "$@" | tail -1 | cut -f1) * 1024 ))
+}
+
+read -r -a tools <<<"${VC_BENCH_TOOLS:-vc vnb bare}"
+for r in $(seq "$runs"); do
+  order=("${tools[@]:$(((r - 1) % 3))}" "${tools[@]:0:$(((r - 1) % 3))}")
+  log "run $r of $runs: ${order[*]}"
+  # One tool at a time, each on a domain without checkpoints: full, 10% rewritten, inc.
+  for tool in "${order[@]}"; do
+    rm -rf "$work"/out/*
+    drop_checkpoints
+    sync
+    out="$work/out/$tool"
+    case $tool in
+      vc)   timed "vc-full-$r" vc_backup full "$out"
+            internal[vc-full-$r]=$(vc_internal "$out.json")
+            sizes vc-full "$out"/vda.0000.full.qcow2 ;;
+      vnb)  timed "vnb-full-$r" vnb_backup full "$out"
+            sizes vnb-full "$out"/vda.full.data ;;
+      bare) timed "bare-full-$r" bare_backup full "$work/out/bare-full-$r" "$r"
+            sizes bare-full "$work/out/bare-full-$r/vda.qcow2" ;;
+    esac
+    sync
+    rewrite_10pct
+    sync
+    case $tool in
+      vc)   timed "vc-inc-$r" vc_backup inc "$out"
+            internal[vc-inc-$r]=$(vc_internal "$out.json")
+            sizes vc-inc "$out"/vda.0001.inc.qcow2 ;;
+      vnb)  timed "vnb-inc-$r" vnb_backup inc "$out"
+            sizes vnb-inc "$out"/vda.inc.*.data ;;
+      bare) timed "bare-inc-$r" bare_backup inc "$work/out/bare-inc-$r" "$r"
+            sizes bare-inc "$work/out/bare-inc-$r/vda.qcow2" ;;
+    esac
+  done
+done
+rm -rf "$work"/out/*
+drop_checkpoints
+
+# ---- results -------------------------------------------------------------------------------
+mkdir -p "$here/integration-tests/bench/results"
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+json="$here/integration-tests/bench/results/backup-$stamp.json"
+{
+  for k in "${!t[@]}"; do echo "t $k ${t[$k]}"; done
+  for k in "${!internal[@]}"; do echo "internal $k ${internal[$k]}"; done
+  for k in "${!size[@]}"; do echo "size $k ${size[$k]} ${alloc[$k]}"; done
+} | python3 "$here/integration-tests/bench/backup-bench-report.py" \
+    --runs "$runs" --json "$json" \
+    --machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM" \
+    --load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    --versions "virtchain $(cd "$here" && git rev-parse --short HEAD), virtnbdbackup $(virtnbdbackup -V 2>&1 | tail -1), $(libvirtd --version | tail -1), $(qemu-system-x86_64 --version | head -1)"
+log "JSON: $json"

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# A throwaway lab for trying `virtchain backup` on a machine that has no VM of its own (Debian 12,
+# as root). Everything lives under /tmp/vc-lab; nothing outside it is configured.
+#
+#   scripts/lab.sh up     installs qemu and libvirt if missing, creates the system user libvirt-qemu
+#                         if missing, writes an embedded libvirt root with its qemu.conf, builds the
+#                         small test guest (integration-tests/guest/build-guest.sh), creates two
+#                         qcow2 disks with some data and writes the domain XML vc-demo.xml.
+#                         It defines and starts nothing: the README shows those virsh commands.
+#   scripts/lab.sh down   stops and undefines vc-demo (and its checkpoints) and deletes /tmp/vc-lab.
+#
+# The libvirt URI of the lab: qemu:///embed?root=/tmp/vc-lab/libvirt
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+lab=/tmp/vc-lab
+uri="qemu:///embed?root=$lab/libvirt"
+dom=vc-demo
+
+up() {
+  local packages=(qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "lab: installing ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  fi
+  # libvirt's qemu driver resolves this user before it reads qemu.conf (integration-tests/README.md).
+  id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
+
+  mkdir -p "$lab/libvirt/etc" "$lab/disks"
+  # The embedded driver runs qemu as root, relabels nothing and sends qemu's output to files,
+  # so no libvirtd or virtlogd is needed.
+  cat > "$lab/libvirt/etc/qemu.conf" <<'EOF'
+user = "root"
+group = "root"
+dynamic_ownership = 0
+security_driver = "none"
+stdio_handler = "file"
+EOF
+
+  local guest
+  guest=$("$here/integration-tests/guest/build-guest.sh")
+
+  local d
+  for d in vda vdb; do
+    if [[ ! -f "$lab/disks/$d.qcow2" ]]; then
+      qemu-img create -q -f qcow2 "$lab/disks/$d.qcow2" 256M
+      # some data for the full backup to copy; the guest adds random blocks once it runs
+      qemu-io -c 'write -q -P 0x5a 0 32M' "$lab/disks/$d.qcow2"
+    fi
+  done
+
+  cat > "$lab/$dom.xml" <<EOF
+<domain type='qemu'>
+  <name>$dom</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$guest/vmlinuz</kernel>
+    <initrd>$guest/initrd.img</initrd>
+    <cmdline>console=ttyS0 quiet vc.do=writer vc.interval=1</cmdline>
+  </os>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='$lab/disks/vda.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='$lab/disks/vdb.qcow2'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
+    <serial type='file'>
+      <source path='$lab/console.log'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+  echo "lab: ready. URI: $uri"
+  echo "lab: domain XML: $lab/$dom.xml (disks in $lab/disks, guest console in $lab/console.log)"
+}
+
+down() {
+  if [[ -d "$lab/libvirt" ]] && virsh -q -c "$uri" dominfo "$dom" >/dev/null 2>&1; then
+    virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1 || true
+    virsh -q -c "$uri" undefine --checkpoints-metadata "$dom" >/dev/null
+  fi
+  rm -rf "$lab"
+  echo "lab: removed $lab"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
