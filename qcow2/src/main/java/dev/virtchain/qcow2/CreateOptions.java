@@ -32,6 +32,10 @@ public record CreateOptions(long size, int clusterBits, boolean extendedL2, int 
         return new CreateOptions(size, clusterBits, extendedL2, refcountOrder, type, backingFile, backingFormat);
     }
 
+    public CreateOptions withRefcountOrder(int order) {
+        return new CreateOptions(size, clusterBits, extendedL2, order, compressionType, backingFile, backingFormat);
+    }
+
     public CreateOptions withSize(long bytes) {
         return new CreateOptions(bytes, clusterBits, extendedL2, refcountOrder, compressionType, backingFile,
                 backingFormat);

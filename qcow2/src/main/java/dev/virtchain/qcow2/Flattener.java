@@ -15,8 +15,17 @@ import java.util.List;
  * destination's directory and renamed into place only when complete and flushed.
  */
 public final class Flattener {
-    /** Bytes read from the chain at once. */
-    private static final int CHUNK = 4 << 20;
+    /** Bytes read from the chain at once (qemu-img convert reads 2 MiB; 1 MiB with 8 in flight measured best). */
+    private static final int CHUNK = 1 << 20;
+    /**
+     * Reads kept in flight ahead of the writer: a cold chain is mostly scattered reads in its
+     * overlays, which a disk serves faster several at a time (qemu-img convert keeps 8 requests
+     * in flight), and reading overlaps writing. Measured on a cold 3-layer chain: 8 x 1 MiB
+     * beats 4 x 4 MiB and 4 x 2 MiB.
+     */
+    private static final int READS_IN_FLIGHT = 8;
+    /** Output bytes between starts of writeback (see {@link Writeback}); 64 MiB beat 32 and 256 MiB. */
+    private static final long WRITEBACK_EVERY = 64L << 20;
 
     /** What to write: {@code qcow2} or {@code raw}; compression applies to qcow2 only. */
     public record Options(String format, boolean compress, int compressionType, int clusterBits) {
@@ -88,18 +97,14 @@ public final class Flattener {
                 .withCompressionType(o.compress() ? o.compressionType() : Qcow2Header.COMPRESSION_ZLIB);
         int cs = 1 << o.clusterBits();
         try (Qcow2Writer w = Qcow2Writer.create(tmp, co);
-                Compressor c = o.compress() ? new Compressor(o.compressionType()) : null) {
-            ByteBuffer buf = ByteBuffer.allocate(Math.max(CHUNK, cs));
+                Compressor c = o.compress() ? new Compressor(o.compressionType()) : null;
+                Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY);
+                ReadAhead chunks = new ReadAhead(src, ranges, Math.max(CHUNK, cs), READS_IN_FLIGHT)) {
             byte[] packed = o.compress() ? new byte[cs] : null;
-            for (long[] r : ranges) {
-                for (long pos = r[0]; pos < r[1]; pos += buf.capacity()) {
-                    int n = (int) Math.min(buf.capacity(), r[1] - pos);
-                    buf.clear().limit(n);
-                    src.read(pos, buf);
-                    buf.flip();
-                    writeNonZero(w, c, packed, buf, pos, cs);
-                    progress.update(pos + n, size);
-                }
+            for (ReadAhead.Chunk chunk = chunks.next(); chunk != null; chunk = chunks.next()) {
+                writeNonZero(w, c, packed, chunk.data(), chunk.offset(), cs);
+                writeback.wrote(chunk.data().limit());
+                progress.update(chunk.offset() + chunk.data().limit(), size);
             }
         }
         progress.update(size, size);
@@ -157,14 +162,11 @@ public final class Flattener {
     private static void writeRaw(Image src, Path tmp, long size, List<long[]> ranges, Progress progress)
             throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-            for (long[] r : ranges) {
-                for (long pos = r[0]; pos < r[1]; pos += buf.capacity()) {
-                    int n = (int) Math.min(buf.capacity(), r[1] - pos);
-                    buf.clear().limit(n);
-                    src.read(pos, buf);
-                    buf.flip();
-                    long base = pos;
+            try (Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY);
+                    ReadAhead chunks = new ReadAhead(src, ranges, CHUNK, READS_IN_FLIGHT)) {
+                for (ReadAhead.Chunk chunk = chunks.next(); chunk != null; chunk = chunks.next()) {
+                    ByteBuffer buf = chunk.data();
+                    long base = chunk.offset();
                     forEachNonZeroRun(buf, 4096, (off, len) -> {
                         ByteBuffer piece = buf.slice(off, len);
                         long p = base + off;
@@ -172,7 +174,8 @@ public final class Flattener {
                             p += ch.write(piece, p);
                         }
                     });
-                    progress.update(pos + n, size);
+                    writeback.wrote(buf.limit());
+                    progress.update(base + buf.limit(), size);
                 }
             }
             ch.truncate(size);

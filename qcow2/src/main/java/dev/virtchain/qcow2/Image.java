@@ -29,7 +29,8 @@ public interface Image extends Closeable {
 
     /**
      * Fills {@code dst} (from its position to its limit) with guest content starting at
-     * {@code offset}; bytes past the virtual size read as zero.
+     * {@code offset}; bytes past the virtual size read as zero. Safe to call from several
+     * threads at once (data is read with positional reads; table lookups are synchronized).
      */
     void read(long offset, ByteBuffer dst) throws IOException;
 

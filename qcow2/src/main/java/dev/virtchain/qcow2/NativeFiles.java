@@ -28,6 +28,8 @@ public final class NativeFiles {
 
         int close(int fd) throws LastErrorException;
 
+        int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
+
         int stat(String path, Memory buf) throws LastErrorException;
 
         int __xstat(int ver, String path, Memory buf) throws LastErrorException;
@@ -43,6 +45,26 @@ public final class NativeFiles {
             return Native.load("c", LibC.class);
         } catch (Throwable t) {
             return null;
+        }
+    }
+
+    /**
+     * Starts writing back {@code path}'s dirty pages without waiting for them
+     * ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}); does nothing where that is not available.
+     */
+    static void startWriteback(Path path) {
+        if (LIBC == null) {
+            return;
+        }
+        try {
+            int fd = LIBC.open(path.toString(), O_RDONLY);
+            try {
+                LIBC.sync_file_range(fd, 0, 0, 2 /* SYNC_FILE_RANGE_WRITE */);
+            } finally {
+                LIBC.close(fd);
+            }
+        } catch (LastErrorException | UnsatisfiedLinkError e) {
+            // only a hint: the final flush writes everything anyway
         }
     }
 

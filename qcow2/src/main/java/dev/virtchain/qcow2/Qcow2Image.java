@@ -131,8 +131,11 @@ public final class Qcow2Image implements Image {
         return backing;
     }
 
-    /** The mapping of the guest bytes from {@code offset}, at most {@code max} of them and never past one L2 table. */
-    public Run lookup(long offset, long max) throws IOException {
+    /**
+     * The mapping of the guest bytes from {@code offset}, at most {@code max} of them and never past one L2 table.
+     * Synchronized for the L2 cache: concurrent reads share the lookups, not the data reads.
+     */
+    public synchronized Run lookup(long offset, long max) throws IOException {
         int cb = header.clusterBits();
         long cs = 1L << cb;
         int l2Bits = header.l2Bits();
@@ -279,7 +282,7 @@ public final class Qcow2Image implements Image {
         Zeros.fill(part);
     }
 
-    private void readCompressed(long entry, long pos, ByteBuffer part) throws IOException {
+    private synchronized void readCompressed(long entry, long pos, ByteBuffer part) throws IOException {
         if (cachedCluster == null || entry != cachedCompressedEntry) { // -1 is a valid (hostile) entry too
             cachedCluster = decompressCluster(entry, pos);
             cachedCompressedEntry = entry;

@@ -237,8 +237,12 @@ public final class Qcow2Writer implements Closeable {
         }
         long start = compressedCursor;
         long end = start + length;
-        boolean fits = start != 0 && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
-        boolean extendsContiguously = start != 0 && refs.endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
+        // As qemu's qcow2_alloc_bytes: a host cluster whose refcount is at its maximum (1 with
+        // 1-bit refcounts) cannot count one more compressed cluster; start a new one instead.
+        boolean shareable = start != 0 && refs.get(start >>> clusterBits) < refs.maxRefcount();
+        boolean fits = shareable && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
+        boolean extendsContiguously = shareable
+                && refs.endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
         if (!fits && !extendsContiguously) {
             start = refs.allocate((int) ((length + clusterSize - 1) >>> clusterBits));
             end = start + length;

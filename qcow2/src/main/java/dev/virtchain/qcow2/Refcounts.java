@@ -84,6 +84,11 @@ final class Refcounts {
         add(cluster, 1);
     }
 
+    /** The largest refcount an entry of this width holds. */
+    long maxRefcount() {
+        return maxRefcount;
+    }
+
     long get(long cluster) throws IOException {
         long blockIndex = cluster / entriesPerBlock;
         if (blockIndex >= table.length || table[(int) blockIndex] == 0) {

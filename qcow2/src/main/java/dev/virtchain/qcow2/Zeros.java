@@ -1,6 +1,7 @@
 package dev.virtchain.qcow2;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /** Zero-filling without a byte-at-a-time loop. */
 final class Zeros {
@@ -18,6 +19,19 @@ final class Zeros {
 
     /** Whether every byte of {@code b} from its position to its limit is zero. */
     static boolean isZero(ByteBuffer b) {
+        if (b.hasArray()) {
+            // Arrays.mismatch is a vectorized intrinsic: several times faster than a getLong loop.
+            byte[] a = b.array();
+            int from = b.arrayOffset() + b.position();
+            int end = b.arrayOffset() + b.limit();
+            for (int i = from; i < end; i += ZEROS.length) {
+                int n = Math.min(ZEROS.length, end - i);
+                if (Arrays.mismatch(a, i, i + n, ZEROS, 0, n) >= 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
         int i = b.position();
         int end = b.limit();
         for (; i + 8 <= end; i += 8) {

@@ -1,8 +1,10 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
+import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.RequestedLevel;
 import java.io.PrintWriter;
@@ -101,8 +103,14 @@ public final class BackupCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         BackupReport r;
-        try (Hypervisor hv = Hypervisor.connect(uri)) {
-            r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).run(o);
+        try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(uri)) {
+            r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
+        } catch (BackupInterruptedException e) {
+            // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
+            err.println("virtchain: " + e.getMessage());
+            err.flush();
+            e.reported();
+            return ExitCodes.ERROR;
         }
         Backup b = r.backup();
         if (json) {

@@ -34,6 +34,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,31 +68,46 @@ public final class BackupRun {
     }
 
     public BackupReport run(BackupOptions o) throws IOException, ChainException, InterruptedException {
+        try (DirectoryLock lock = lock(o.dir())) {
+            return runLocked(o);
+        }
+    }
+
+    /**
+     * Takes the backup directory's lock (creating the directory). The CLI takes it before it
+     * connects to libvirt: an embedded driver root serves one process at a time, so a second run
+     * would otherwise fail on libvirt's pid file instead of on the directory.
+     */
+    public static DirectoryLock lock(Path dir) throws IOException, ChainException {
+        Files.createDirectories(dir);
+        return DirectoryLock.acquire(dir);
+    }
+
+    /** {@link #run} for a caller that holds the directory's {@link #lock} already. */
+    public BackupReport runLocked(BackupOptions o) throws IOException, ChainException, InterruptedException {
         Instant start = clock.instant();
-        Files.createDirectories(o.dir());
-        try (DirectoryLock lock = DirectoryLock.acquire(o.dir())) {
-            Hypervisor.DomainRef ref = hv.domain(o.domain());
-            boolean startedHere = false;
-            if (!hv.isActive(ref.name())) {
-                if (o.startPaused()) {
-                    hv.start(ref.name(), true);
-                    startedHere = true;
-                } else if (o.level() != RequestedLevel.COPY) {
-                    throw new BackupException("domain " + ref.name() + " is not running: a " + o.level().word()
-                            + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
-                }
+        Hypervisor.DomainRef ref = hv.domain(o.domain());
+        boolean startedHere = false;
+        if (!hv.isActive(ref.name())) {
+            if (o.startPaused()) {
+                hv.start(ref.name(), true);
+                startedHere = true;
+            } else if (o.level() != RequestedLevel.COPY) {
+                String article = o.level() == RequestedLevel.AUTO || o.level() == RequestedLevel.INC ? "an " : "a ";
+                throw new BackupException("domain " + ref.name() + " is not running: " + article + o.level().word()
+                        + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
             }
-            try {
-                Backup b = backup(o, ref, startedHere || hv.isActive(ref.name()));
-                return new BackupReport(ref.name(), o.dir(), b, Duration.between(start, clock.instant()),
-                        List.copyOf(warnings));
-            } finally {
-                if (startedHere) {
-                    try {
-                        hv.destroy(ref.name());
-                    } catch (HypervisorException e) {
-                        warn("could not stop domain " + ref.name() + " after the backup: " + e.getMessage());
-                    }
+        }
+        try {
+            Backup b = backup(o, ref, startedHere || hv.isActive(ref.name()));
+            return new BackupReport(ref.name(), o.dir(), b, Duration.between(start, clock.instant()),
+                    List.copyOf(warnings));
+        } finally {
+            if (startedHere) {
+                try {
+                    hv.destroy(ref.name());
+                } catch (HypervisorException e) {
+                    warn("could not stop domain " + ref.name() + " after the backup: " + e.getMessage());
                 }
             }
         }
@@ -108,7 +124,13 @@ public final class BackupRun {
             sources.add(new SourceDisk(d.targetDev(), virtualSize(d), d.canCarryBitmaps()));
         }
         dev.virtchain.chain.Domain who = new dev.virtchain.chain.Domain(name, UUID.fromString(ref.uuid()));
-        Manifest manifest = ManifestFile.read(o.dir()).orElseGet(() -> Manifest.empty(Naming.newSetId(), who));
+        Manifest saved = ManifestFile.read(o.dir()).orElse(null);
+        Manifest manifest = saved != null ? saved : Manifest.empty(Naming.newSetId(), who);
+        if (live) {
+            endStaleJob(name, o.dir());
+            deleteStaleCheckpoints(name, saved);
+        }
+        deleteLeftovers(o.dir(), saved);
         List<String> checkpoints = live ? redefineLost(name, manifest, o.dir()) : hv.checkpointNames(name);
         BackupPlan plan = Planner.plan(new ChainState(manifest, who, o.level(), checkpoints, sources, o.autoFull()));
         plan.warnings().forEach(this::warn);
@@ -121,34 +143,57 @@ public final class BackupRun {
         Hooks.run("pre-hook", o.preHook(), o.hookTimeout(), facts);
 
         Targets targets = new Targets(o.dir(), plan);
-        boolean checkpointMade = false;
-        boolean committed = false;
         Backup backup;
-        try {
-            if (live) {
-                targets.create();
-                checkpointMade = begin(o, domain, plan, targets);
-                try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
-                    JobStats end = watcher.await();
-                    if (!end.succeeded()) {
-                        throw new BackupException(watcher.interrupted()
-                                ? "backup of " + name + " was interrupted and aborted; nothing was recorded"
-                                : "backup job of " + name + " " + end.type().name().toLowerCase()
-                                        + (end.error() != null ? ": " + end.error() : ""));
+        if (live) {
+            boolean checkpointMade = false;
+            try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
+                try {
+                    targets.create();
+                    watcher.checkInterrupted();
+                    try {
+                        checkpointMade = begin(o, domain, plan, targets);
+                    } catch (BitmapGone e) {
+                        if (!o.autoFull()) {
+                            throw new BackupException(e.getMessage() + ": run a full backup (-l full), or use --auto-full");
+                        }
+                        // The checkpoint libvirt lists has no usable bitmap: start a new chain instead.
+                        warn(e.getMessage() + "; taking a full backup instead (--auto-full)");
+                        targets.discard();
+                        plan = Planner.plan(new ChainState(manifest, who, RequestedLevel.FULL, checkpoints, sources,
+                                false));
+                        plan.warnings().forEach(this::warn);
+                        facts.put("VIRTCHAIN_LEVEL", plan.level().word());
+                        facts.put("VIRTCHAIN_SEQ", Integer.toString(plan.seq()));
+                        targets = new Targets(o.dir(), plan);
+                        targets.create();
+                        watcher.checkInterrupted();
+                        checkpointMade = begin(o, domain, plan, targets);
                     }
-                    backup = commit(o, manifest, plan, targets, domain, domainXml);
-                    committed = true;
+                    watcher.begun();
+                    JobStats end = watcher.await();
+                    watcher.checkInterrupted();
+                    if (!end.succeeded()) {
+                        throw new BackupException("backup job of " + name + " " + end.type().name().toLowerCase()
+                                + (end.error() != null ? ": " + end.error() : "")
+                                + "; its files and checkpoint were deleted, nothing was recorded");
+                    }
+                    backup = commit(o, manifest, plan, targets, domain, domainXml, watcher);
+                } catch (IOException | InterruptedException | RuntimeException e) {
+                    cleanUp(name, o.dir(), plan, targets, checkpointMade);
+                    if (watcher.interrupted() && !(e instanceof BackupInterruptedException)) {
+                        throw watcher.interruption();
+                    }
+                    throw e;
                 }
-            } else {
+            }
+        } else {
+            try {
                 copyOffline(domain, plan, targets);
-                backup = commit(o, manifest, plan, targets, domain, domainXml);
-                committed = true;
+                backup = commit(o, manifest, plan, targets, domain, domainXml, null);
+            } catch (IOException | RuntimeException e) {
+                cleanUp(name, o.dir(), plan, targets, false);
+                throw e;
             }
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            if (!committed) {
-                cleanUp(name, plan, targets, checkpointMade);
-            }
-            throw e;
         }
         for (String old : plan.checkpointsToDelete()) {
             try {
@@ -229,7 +274,7 @@ public final class BackupRun {
 
     /** Freezes (when asked and possible), begins the job with its checkpoint, thaws. Returns whether a checkpoint was made. */
     private boolean begin(BackupOptions o, Domain domain, BackupPlan plan, Targets targets)
-            throws HypervisorException, BackupException {
+            throws HypervisorException, BackupException, BitmapGone {
         String name = domain.name();
         List<BackupDisk> disks = new ArrayList<>();
         List<CheckpointDisk> tracked = new ArrayList<>();
@@ -273,8 +318,7 @@ public final class BackupRun {
         } catch (HypervisorException e) {
             String msg = e.getMessage();
             if (plan.incremental() != null && msg != null && msg.toLowerCase().contains("bitmap")) {
-                throw new BackupException(msg + "; the chain cannot continue from checkpoint " + plan.incremental()
-                        + ": run a full backup (-l full), or use --auto-full");
+                throw new BitmapGone(msg + "; the chain cannot continue from checkpoint " + plan.incremental());
             }
             throw e;
         } finally {
@@ -292,12 +336,13 @@ public final class BackupRun {
             try (Image src = Images.open(d.source(), d.driverType(), true)) {
                 Flattener.flatten(src, targets.partial(p), Flattener.Options.qcow2(), Progress.NONE);
             }
+            Files.setPosixFilePermissions(targets.partial(p), PosixFilePermissions.fromString("rw-------"));
         }
     }
 
     /** Finishes the targets, saves what restore needs, then writes the manifest: the commit point. */
     private Backup commit(BackupOptions o, Manifest manifest, BackupPlan plan, Targets targets, Domain domain,
-            String domainXml) throws IOException, HypervisorException {
+            String domainXml, JobWatcher watcher) throws IOException, HypervisorException {
         List<DiskBackup> disks = targets.finish();
         Path dir = o.dir();
         writeFile(dir.resolve(plan.domainXml()), domainXml);
@@ -306,6 +351,9 @@ public final class BackupRun {
         }
         saveBootFiles(dir, domain, plan.seq(), manifest.latest().map(Backup::seq).orElse(null));
         Backup b = plan.done(clock.instant(), disks);
+        if (watcher != null) {
+            watcher.checkInterrupted(); // the last moment a signal still means "record nothing"
+        }
         ManifestFile.write(dir, manifest.with(b));
         return b;
     }
@@ -346,12 +394,15 @@ public final class BackupRun {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** Aborts a job still running, deletes this run's files and the checkpoint it made. */
-    private void cleanUp(String name, BackupPlan plan, Targets targets, boolean checkpointMade) {
+    /**
+     * Aborts a job still running, deletes this run's files (partial and, if it got that far, final
+     * names; its saved XML) and the checkpoint it made. The manifest never named any of it.
+     */
+    private void cleanUp(String name, Path dir, BackupPlan plan, Targets targets, boolean checkpointMade) {
         try {
             if (!hv.jobStats(name).finished()) {
                 hv.abortJob(name);
-                for (int i = 0; i < 100 && !hv.jobStats(name).finished(); i++) {
+                for (int i = 0; i < 300 && !hv.jobStats(name).finished(); i++) {
                     Thread.sleep(100);
                 }
             }
@@ -361,12 +412,124 @@ public final class BackupRun {
             Thread.currentThread().interrupt();
         }
         targets.discard();
+        List<String> own = new ArrayList<>(List.of(plan.domainXml(), String.format("nvram.%04d.fd", plan.seq()),
+                String.format("kernel.%04d", plan.seq()), String.format("initrd.%04d", plan.seq())));
+        if (plan.checkpointXml() != null) {
+            own.add(plan.checkpointXml());
+        }
+        for (String f : own) {
+            try {
+                Files.deleteIfExists(dir.resolve(f));
+                Files.deleteIfExists(dir.resolve(f + Naming.PARTIAL_SUFFIX));
+            } catch (IOException e) {
+                warn("could not delete " + dir.resolve(f) + " of the failed run: " + e.getMessage());
+            }
+        }
         if (checkpointMade) {
             try {
                 hv.deleteCheckpoint(name, plan.checkpoint(), false);
             } catch (HypervisorException | RuntimeException e) {
                 warn("could not delete checkpoint " + plan.checkpoint() + " of the failed run: " + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * A backup job still running on the domain. One writing into this directory's partial files
+     * belongs to a run that died (we hold the directory's lock): it is aborted. Any other job is
+     * not ours to stop, and a backup cannot begin beside it.
+     */
+    private void endStaleJob(String name, Path dir) throws HypervisorException, BackupException, InterruptedException {
+        JobStats s = hv.jobStats(name);
+        if (s.finished()) {
+            return;
+        }
+        String xml = null;
+        if (s.operation() == JobStats.OPERATION_BACKUP || s.operation() == 0) {
+            try {
+                xml = hv.backupXml(name);
+            } catch (HypervisorException e) {
+                // not a backup job after all
+            }
+        }
+        if (xml == null || !writesInto(xml, dir)) {
+            throw new BackupException("domain " + name + " is busy with another job (" + s.type().name().toLowerCase()
+                    + (s.operation() == JobStats.OPERATION_BACKUP ? " backup" : "") + ", operation " + s.operation()
+                    + "): wait for it to end, or abort it with 'virsh domjobabort " + name + "'");
+        }
+        warn("a backup job of a virtchain run that died is still writing into " + dir + "; aborting it");
+        hv.abortJob(name);
+        for (int i = 0; i < 600 && !hv.jobStats(name).finished(); i++) {
+            Thread.sleep(100);
+        }
+        if (!hv.jobStats(name).finished()) {
+            throw new BackupException("the backup job a dead virtchain run left on " + name
+                    + " does not end after an abort; try 'virsh domjobabort " + name + "'");
+        }
+    }
+
+    private static final java.util.regex.Pattern TARGET_FILE =
+            java.util.regex.Pattern.compile("<target\\s[^>]*file=['\"]([^'\"]+)['\"]");
+
+    /** Whether a backup job's XML names targets under partial names in {@code dir}. */
+    static boolean writesInto(String backupXml, Path dir) {
+        java.util.regex.Matcher m = TARGET_FILE.matcher(backupXml);
+        while (m.find()) {
+            Path f = Path.of(m.group(1));
+            if (!f.getFileName().toString().endsWith(Naming.PARTIAL_SUFFIX) || f.getParent() == null) {
+                continue;
+            }
+            try {
+                if (Files.isSameFile(f.getParent(), dir)) {
+                    return true;
+                }
+            } catch (IOException e) {
+                if (f.getParent().toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Checkpoints of this backup set that no backup in the manifest owns: a run died after begin
+     * made them. Deleting one merges its bitmap into its parent's, so the next inc still sees every
+     * change since the chain's last backup.
+     */
+    private void deleteStaleCheckpoints(String name, Manifest saved) throws HypervisorException {
+        if (saved == null) {
+            return;
+        }
+        List<String> all = new ArrayList<>(hv.checkpointNames(name));
+        java.util.Collections.reverse(all); // children first
+        for (String c : all) {
+            if (Naming.checkpointSeq(saved.setId(), c) > saved.lastSeq()) {
+                hv.deleteCheckpoint(name, c, false);
+                warn("deleted checkpoint " + c + " of a virtchain run that died before it recorded its backup");
+            }
+        }
+    }
+
+    /** Deletes what runs that died left in the directory (see {@link Leftovers}). */
+    private void deleteLeftovers(Path dir, Manifest saved) throws IOException {
+        List<Path> left = Leftovers.find(dir, saved);
+        for (Path p : left) {
+            Files.deleteIfExists(p);
+        }
+        if (!left.isEmpty()) {
+            warn("deleted " + left.size() + " file" + (left.size() == 1 ? "" : "s")
+                    + " a virtchain run that died left in " + dir + ": "
+                    + String.join(", ", left.stream().map(p -> dir.relativize(p).toString()).toList()));
+        }
+    }
+
+    /** backupBegin refused an inc or diff because a checkpoint's bitmap is missing or broken. */
+    private static final class BitmapGone extends BackupException {
+        private static final long serialVersionUID = 1L;
+
+        BitmapGone(String message) {
+            super(message);
         }
     }
 

@@ -10,19 +10,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Follows a running backup job until it ends, showing progress (a redrawn line on a terminal,
- * a line every ten percent otherwise). SIGTERM and Ctrl-C abort the job: the JVM's shutdown
- * hook asks libvirt to abort it and then waits until this run has cleaned up after itself.
+ * Guards the part of a run that leaves things behind (targets, a job, a checkpoint) and follows
+ * the backup job until it ends, showing progress (a redrawn line on a terminal, a line every ten
+ * percent otherwise).
+ *
+ * <p>SIGTERM and Ctrl-C run the JVM's shutdown hook: it marks the run interrupted, aborts the job
+ * if one began (or the run aborts it itself right after it begins), and then holds the JVM until
+ * the run has cleaned up and its one line was reported ({@link BackupInterruptedException#reported}),
+ * or until {@link #close} when the run had nothing left to clean.
  */
 final class JobWatcher implements AutoCloseable {
     private static final long POLL_MS = 200;
+    /** How long a signal waits for the cleanup before the JVM exits anyway. */
+    private static final long HOLD_SECONDS = 90;
 
     private final Hypervisor hv;
     private final String domain;
     private final PrintWriter err;
     private final boolean terminal;
     private final AtomicBoolean interrupted = new AtomicBoolean();
-    private final CountDownLatch cleanedUp = new CountDownLatch(1);
+    private final AtomicBoolean begun = new AtomicBoolean();
+    private final CountDownLatch released = new CountDownLatch(1);
+    private volatile boolean heldForReport;
     private final Thread hook;
 
     JobWatcher(Hypervisor hv, String domain, PrintWriter err, boolean terminal) {
@@ -36,20 +45,51 @@ final class JobWatcher implements AutoCloseable {
 
     private void onSignal() {
         interrupted.set(true);
-        try {
-            hv.abortJob(domain);
-        } catch (HypervisorException | RuntimeException e) {
-            // the job may have ended already; cleanup still runs
+        if (begun.get()) {
+            abortQuietly();
         }
         try {
-            cleanedUp.await(60, TimeUnit.SECONDS);
+            released.await(HOLD_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
+    private void abortQuietly() {
+        try {
+            hv.abortJob(domain);
+        } catch (HypervisorException | RuntimeException e) {
+            // the job may have ended already, or the other thread aborted it first
+        }
+    }
+
     boolean interrupted() {
         return interrupted.get();
+    }
+
+    /** Says the job began; aborts it at once when a signal came before (the hook could not). */
+    void begun() {
+        begun.set(true);
+        if (interrupted.get()) {
+            abortQuietly();
+        }
+    }
+
+    /** Throws the interruption when a signal came: the run must not go on (nor commit). */
+    void checkInterrupted() throws BackupInterruptedException {
+        if (interrupted.get()) {
+            throw interruption();
+        }
+    }
+
+    /**
+     * The exception that reports this run's interruption. The shutdown hook keeps holding the JVM
+     * after {@link #close} until {@link BackupInterruptedException#reported} is called.
+     */
+    BackupInterruptedException interruption() {
+        heldForReport = true;
+        return new BackupInterruptedException("backup of " + domain
+                + " was interrupted by a signal and aborted; nothing was recorded", released::countDown);
     }
 
     /** Waits for the job to end and returns how it ended. */
@@ -65,7 +105,7 @@ final class JobWatcher implements AutoCloseable {
                 }
                 return s;
             }
-            if (s.total() > 0) {
+            if (s.total() > 0 && !interrupted.get()) {
                 long pct = s.processed() * 100 / s.total();
                 if (terminal) {
                     err.printf("\r  backup of %s: %3d%% (%s of %s)", domain, pct, mib(s.processed()), mib(s.total()));
@@ -85,14 +125,19 @@ final class JobWatcher implements AutoCloseable {
         return String.format("%.1f MiB", bytes / 1048576.0);
     }
 
-    /** Ends signal handling; a signal waiting on this run may now let the JVM exit. */
+    /**
+     * Ends signal handling once the run has finished or cleaned up. A signal waiting on this run
+     * may now let the JVM exit, unless the run's interruption is still to be reported.
+     */
     @Override
     public void close() {
-        cleanedUp.countDown();
+        if (!heldForReport) {
+            released.countDown();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {
-            // the JVM is already shutting down: the hook is running and waits for cleanedUp
+            // the JVM is already shutting down: the hook is running and waits for released
         }
     }
 }

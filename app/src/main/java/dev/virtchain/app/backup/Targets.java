@@ -72,13 +72,18 @@ final class Targets {
         return done;
     }
 
-    /** Deletes whatever this run created under partial names. */
+    /**
+     * Deletes whatever this run created, under partial names and (when {@link #finish} got that far)
+     * final ones: the manifest never named them, and the next run would otherwise meet them.
+     */
     void discard() {
         for (PlannedDisk d : plan.disks()) {
-            try {
-                Files.deleteIfExists(partial(d));
-            } catch (IOException e) {
-                // best effort: a partial name is never mistaken for a backup
+            for (Path p : List.of(partial(d), dir.resolve(d.file()))) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort: the next run deletes what is left (Leftovers)
+                }
             }
         }
     }

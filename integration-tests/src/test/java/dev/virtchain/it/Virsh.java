@@ -1,0 +1,89 @@
+package dev.virtchain.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * virsh as a separate process on one libvirt URI. With the embedded driver the test JVM must not
+ * open the root itself while the virtchain CLI (another process) uses it: libvirt lets one process
+ * at a time run an embedded root, and every virsh call starts, reconnects to the running domains
+ * and ends again.
+ */
+final class Virsh {
+    private final String uri;
+
+    Virsh(String uri) {
+        this.uri = uri;
+    }
+
+    static Virsh embedded(Path root) {
+        return new Virsh("qemu:///embed?root=" + root.toAbsolutePath());
+    }
+
+    String uri() {
+        return uri;
+    }
+
+    /** Runs {@code virsh -c URI ARGS}; fails unless it exits 0; returns its stdout. */
+    String run(String... args) {
+        Result r = tryRun(args);
+        if (r.exit() != 0) {
+            throw new AssertionError("virsh " + String.join(" ", args) + " exited " + r.exit() + ":\n" + r.out()
+                    + r.err());
+        }
+        return r.out();
+    }
+
+    record Result(int exit, String out, String err) {
+    }
+
+    Result tryRun(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("virsh", "-q", "-c", uri));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).start();
+            p.getOutputStream().close();
+            var out = p.getInputStream().readAllBytes();
+            var err = p.getErrorStream().readAllBytes();
+            if (!p.waitFor(2, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError("virsh " + String.join(" ", args) + " timed out");
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+                    new String(err, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new AssertionError("cannot run virsh: " + e + "; " + HostRequirements.INSTALL, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A qemu-io command on disk {@code alias} (virtio-disk0, ...) of a running domain, through HMP. */
+    void io(String domain, String alias, String command) {
+        String out = run("qemu-monitor-command", domain, "--hmp",
+                "qemu-io -d /machine/peripheral/" + alias + "/virtio-backend \"" + command + "\"");
+        if (out.contains("failed") || out.contains("rror")) {
+            throw new AssertionError(domain + " " + alias + ": qemu-io \"" + command + "\": " + out.strip());
+        }
+    }
+
+    /** The domain's checkpoint names, oldest first (virsh lists them by creation time). */
+    List<String> checkpoints(String domain) {
+        List<String> names = new ArrayList<>();
+        for (String line : run("checkpoint-list", domain, "--name", "--topological").split("\n")) {
+            if (!line.isBlank()) {
+                names.add(line.strip());
+            }
+        }
+        return names;
+    }
+
+    String state(String domain) {
+        return run("domstate", domain).strip();
+    }
+}
