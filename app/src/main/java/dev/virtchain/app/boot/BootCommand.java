@@ -72,9 +72,11 @@ public final class BootCommand implements Callable<Integer> {
 
     private int boot() throws Exception {
         String connect = uri != null ? uri : "qemu:///system";
+        InstantBoot.Plan plan = InstantBoot.plan(
+                new InstantBoot.Request(dir, at, name, "boot", scratch, keepNetwork, false));
         InstantBoot.Booted b;
         try (Hypervisor hv = Hypervisor.connect(connect)) {
-            b = InstantBoot.start(hv, new InstantBoot.Request(dir, at, name, "boot", scratch, keepNetwork, false));
+            b = InstantBoot.start(hv, plan);
         }
         BootState s = b.state();
         PrintWriter out = spec.commandLine().getOut();

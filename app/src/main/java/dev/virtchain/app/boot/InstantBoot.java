@@ -66,10 +66,18 @@ public final class InstantBoot {
     }
 
     /**
-     * Checks the chain links of the point in time, prepares the scratch directory and starts the
-     * transient domain. On any failure the scratch directory is gone again and no domain runs.
+     * A boot checked and named, not started yet: everything {@link #plan} can find wrong without
+     * asking libvirt.
      */
-    public static Booted start(Hypervisor hv, Request r) throws IOException, ChainException {
+    public record Plan(Request request, RestorePoint point, String name, Path dir, Path scratch) {
+    }
+
+    /**
+     * Checks the chain links of the point in time, names the domain and its scratch directory and
+     * refuses a scratch directory inside the backup directory or one that exists already. Touches
+     * nothing.
+     */
+    public static Plan plan(Request r) throws IOException, ChainException {
         Manifest m = ManifestFile.load(r.dir());
         RestorePoint point = RestorePoint.resolve(m, PointInTime.parse(r.at()));
         ChainVerifier.verify(r.dir(), point);
@@ -81,19 +89,34 @@ public final class InstantBoot {
         Path dir = r.dir().toAbsolutePath().normalize();
         Path scratch = r.scratchRoot().toAbsolutePath().normalize().resolve(name);
         refuseInside(scratch, dir);
-        Files.createDirectories(scratch.getParent());
+        if (Files.exists(scratch)) {
+            throw alreadyBooted(scratch, name);
+        }
+        return new Plan(r, point, name, dir, scratch);
+    }
+
+    /**
+     * Prepares the scratch directory and starts the transient domain. On any failure the scratch
+     * directory is gone again and no domain runs.
+     */
+    public static Booted start(Hypervisor hv, Plan p) throws IOException {
+        Files.createDirectories(p.scratch().getParent());
         try {
-            Files.createDirectory(scratch);
+            Files.createDirectory(p.scratch());
         } catch (FileAlreadyExistsException e) {
-            throw new IOException(scratch + " already exists: is " + name + " booted already? "
-                    + "(virtchain boot --stop " + name + ")");
+            throw alreadyBooted(p.scratch(), p.name());
         }
         try {
-            return prepareAndStart(hv, r, point, name, dir, scratch);
+            return prepareAndStart(hv, p.request(), p.point(), p.name(), p.dir(), p.scratch());
         } catch (IOException | RuntimeException e) {
-            deleteTree(scratch);
+            deleteTree(p.scratch());
             throw e;
         }
+    }
+
+    private static IOException alreadyBooted(Path scratch, String name) {
+        return new IOException(scratch + " already exists: is " + name + " booted already? "
+                + "(virtchain boot --stop " + name + ")");
     }
 
     private static Booted prepareAndStart(Hypervisor hv, Request r, RestorePoint point, String name, Path dir,

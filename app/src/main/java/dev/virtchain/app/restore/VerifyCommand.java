@@ -156,9 +156,9 @@ public final class VerifyCommand implements Callable<Integer> {
     private Map<String, Object> bootAndWait(Pattern sign, List<String> problems) throws Exception {
         String point = at != null ? at : "latest";
         Map<String, Object> r = new LinkedHashMap<>();
+        InstantBoot.Plan plan = InstantBoot.plan(new InstantBoot.Request(dir, point, null, "verify", scratch, false, true));
         try (Hypervisor hv = Hypervisor.connect(uri)) {
-            InstantBoot.Booted b = InstantBoot.start(hv,
-                    new InstantBoot.Request(dir, point, null, "verify", scratch, false, true));
+            InstantBoot.Booted b = InstantBoot.start(hv, plan);
             BootState s = b.state();
             SignOfLife.Result life;
             try {
