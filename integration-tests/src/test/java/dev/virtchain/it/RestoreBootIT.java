@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.ManifestFile;
@@ -93,9 +94,30 @@ class RestoreBootIT {
         assertEquals(pristine, checksums(bk), "files of " + bk);
     }
 
+    /**
+     * The guest and any copy a failed test left running go first: qemu processes outlive the
+     * test JVM, and a guest that never powers off would run on.
+     */
     @AfterAll
     static void disconnect() throws Exception {
-        if (env != null) {
+        if (env == null) {
+            return;
+        }
+        try {
+            for (String name : List.of(NAME + "-boot-1", "vc-instant", NAME + "-verify-2",
+                    NAME + "-restored-0", NAME + "-restored-1", NAME + "-restored-2", NAME)) {
+                if (KernelGuest.running(hv, name)) {
+                    hv.destroy(name);
+                }
+            }
+            try {
+                hv.undefine(NAME);
+            } catch (HypervisorException e) {
+                if (!e.isNoDomain()) {
+                    throw e;
+                }
+            }
+        } finally {
             env.close();
         }
     }
