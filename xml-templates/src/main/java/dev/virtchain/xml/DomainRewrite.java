@@ -36,7 +36,11 @@ public final class DomainRewrite {
     private UUID uuid;
     private String nvram;
     private boolean removeInterfaces;
+    private String cmdline;
+    private String charFilesDir;
+    private String serialFile;
     private final Map<String, DiskFile> disks = new LinkedHashMap<>();
+    private final List<String> removedDisks = new ArrayList<>();
 
     private record DiskFile(String path, String format) {}
 
@@ -90,6 +94,47 @@ public final class DomainRewrite {
         return this;
     }
 
+    /**
+     * Drops the disk with target dev {@code targetDev}: a disk the backup does not hold, which a
+     * booted copy must not share with the original.
+     */
+    public DomainRewrite removeDisk(String targetDev) {
+        BackupDisk.requireText(targetDev, "target dev");
+        removedDisks.add(targetDev);
+        return this;
+    }
+
+    /** The new kernel command line ({@code <os><cmdline>}) of a directly booted kernel. */
+    public DomainRewrite cmdline(String text) {
+        this.cmdline = Objects.requireNonNull(text, "cmdline");
+        return this;
+    }
+
+    /**
+     * Moves every file a character device writes into {@code dir}, keeping the file names: the
+     * {@code <source path>} of {@code type='file'} serials, consoles, parallels and channels, and
+     * every {@code <log file>}. Unix socket channels lose their {@code <source path>} (libvirt
+     * picks a fresh one, where the original's guest agent socket would clash) and pty devices the
+     * pty the original was given. A booted copy then never writes into the original's files.
+     */
+    public DomainRewrite charDeviceFilesInto(String dir) {
+        BackupDisk.requireText(dir, "directory for character device files");
+        this.charFilesDir = dir;
+        return this;
+    }
+
+    /**
+     * Sends the serial console to the file {@code path}: the first {@code <serial>} and every
+     * {@code <console>} on a serial port become {@code type='file'} (a serial port is added when
+     * there is none), further serial ports {@code type='null'}. Applied after
+     * {@link #charDeviceFilesInto}.
+     */
+    public DomainRewrite serialToFile(String path) {
+        BackupDisk.requireText(path, "serial console file");
+        this.serialFile = path;
+        return this;
+    }
+
     /** The rewritten domain XML. */
     public String toXml() throws LibvirtXmlException {
         Document doc = Xml.parseDom(original, DOCUMENT);
@@ -107,8 +152,16 @@ public final class DomainRewrite {
         if (nvram != null) {
             pointNvramAt(domain, nvram);
         }
+        if (cmdline != null) {
+            Element os = child(domain, "os");
+            if (os == null || child(os, "kernel") == null) {
+                throw new LibvirtXmlException(DOCUMENT, "no <os><kernel> to give the command line '" + cmdline + "'");
+            }
+            setText(os, "cmdline", cmdline, child(os, "initrd") != null ? "initrd" : "kernel");
+        }
         Element devices = child(domain, "devices");
         List<String> unmatched = new ArrayList<>(disks.keySet());
+        List<String> notRemoved = new ArrayList<>(removedDisks);
         if (devices != null) {
             for (Element disk : children(devices, "disk")) {
                 for (Element bs : children(disk, "backingStore")) {
@@ -116,6 +169,10 @@ public final class DomainRewrite {
                 }
                 Element target = child(disk, "target");
                 String dev = target == null ? null : target.getAttribute("dev");
+                if (dev != null && notRemoved.remove(dev)) {
+                    remove(disk);
+                    continue;
+                }
                 DiskFile file = dev == null ? null : disks.get(dev);
                 if (file != null) {
                     pointAt(disk, dev, file);
@@ -127,10 +184,21 @@ public final class DomainRewrite {
                     remove(iface);
                 }
             }
+            if (charFilesDir != null) {
+                CharDevices.moveFilesInto(devices, charFilesDir);
+            }
+            if (serialFile != null) {
+                CharDevices.serialToFile(devices, serialFile);
+            }
+        } else if (serialFile != null) {
+            throw new LibvirtXmlException(DOCUMENT, "no <devices> to add a serial console to");
         }
         if (!unmatched.isEmpty()) {
             throw new LibvirtXmlException(DOCUMENT, "no disk with target dev '" + unmatched.get(0)
                     + "' to point at " + disks.get(unmatched.get(0)).path());
+        }
+        if (!notRemoved.isEmpty()) {
+            throw new LibvirtXmlException(DOCUMENT, "no disk with target dev '" + notRemoved.get(0) + "' to remove");
         }
         return Xml.writeDom(doc);
     }
@@ -186,12 +254,12 @@ public final class DomainRewrite {
         e.setTextContent(text);
     }
 
-    private static Element child(Element parent, String tag) {
+    static Element child(Element parent, String tag) {
         List<Element> all = children(parent, tag);
         return all.isEmpty() ? null : all.get(0);
     }
 
-    private static List<Element> children(Element parent, String tag) {
+    static List<Element> children(Element parent, String tag) {
         List<Element> out = new ArrayList<>();
         for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
             // Libvirt's own elements carry no namespace; qemu:commandline and the like do.
@@ -203,7 +271,7 @@ public final class DomainRewrite {
     }
 
     /** Removes {@code e} and the indentation before it, so the output keeps libvirt's layout. */
-    private static void remove(Element e) {
+    static void remove(Element e) {
         Node prev = e.getPreviousSibling();
         if (prev != null && prev.getNodeType() == Node.TEXT_NODE && prev.getTextContent().isBlank()) {
             prev.getParentNode().removeChild(prev);

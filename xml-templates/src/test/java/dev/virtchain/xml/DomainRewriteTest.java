@@ -149,4 +149,116 @@ class DomainRewriteTest {
                 <domain><name>&pw;</name></domain>""";
         assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(xxe).name("y").toXml());
     }
+
+    @Test
+    void aRemovedDiskIsGoneWithAllItsLines() throws LibvirtXmlException {
+        String actual = DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN).removeDisk("fda").toXml();
+        String expected = dropLines(Fixtures.DIRECT_KERNEL_DOMAIN, "<disk type='file' device='floppy'>", "</disk>");
+        assertSameXml(expected, actual);
+    }
+
+    @Test
+    void removingADiskThatIsNotThereIsRefused() {
+        var e = assertThrows(LibvirtXmlException.class,
+                () -> DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN).removeDisk("vdq").toXml());
+        assertEquals("domain XML: no disk with target dev 'vdq' to remove", e.getMessage());
+    }
+
+    private static final String CHAR_DEVICES = """
+            <domain type='qemu'>
+              <name>a</name>
+              <devices>
+                <serial type='file'>
+                  <source path='/var/log/vm/a-serial.log' append='on'/>
+                  <target port='0'/>
+                </serial>
+                <serial type='pty'>
+                  <source path='/dev/pts/4'/>
+                  <log file='/var/log/vm/a-serial1.log' append='off'/>
+                  <target port='1'/>
+                </serial>
+                <console type='file'>
+                  <source path='/var/log/vm/a-serial.log' append='on'/>
+                  <target type='serial' port='0'/>
+                </console>
+                <channel type='unix'>
+                  <source mode='bind' path='/run/libvirt/qemu/channel/7-a/org.qemu.guest_agent.0'/>
+                  <target type='virtio' name='org.qemu.guest_agent.0'/>
+                </channel>
+              </devices>
+            </domain>
+            """;
+
+    @Test
+    void characterDeviceFilesMoveIntoTheScratchDirectoryAndSocketsAndPtysAreLeftToLibvirt()
+            throws LibvirtXmlException {
+        String actual = DomainRewrite.of(CHAR_DEVICES).charDeviceFilesInto("/scratch/a-boot").toXml();
+        String expected = CHAR_DEVICES
+                .replace("/var/log/vm/a-serial.log", "/scratch/a-boot/a-serial.log")
+                .replace("/var/log/vm/a-serial1.log", "/scratch/a-boot/a-serial1.log")
+                .replace("      <source path='/dev/pts/4'/>\n", "")
+                .replace(" path='/run/libvirt/qemu/channel/7-a/org.qemu.guest_agent.0'", "");
+        assertSameXml(expected, actual);
+        assertEquals(new Consoles(true, java.util.List.of("/scratch/a-boot/a-serial.log", "/scratch/a-boot/a-serial1.log"),
+                true), Consoles.of(actual));
+    }
+
+    @Test
+    void theSerialConsoleGoesToAFileAndFurtherSerialPortsToNothing() throws LibvirtXmlException {
+        String actual = DomainRewrite.of(CHAR_DEVICES).charDeviceFilesInto("/scratch/v")
+                .serialToFile("/scratch/v/console.log").toXml();
+        assertSameXml("""
+                <domain type='qemu'>
+                  <name>a</name>
+                  <devices>
+                    <serial type='file'><source path='/scratch/v/console.log'/>
+                      <target port='0'/>
+                    </serial>
+                    <serial type='null'>
+                      <target port='1'/>
+                    </serial>
+                    <console type='file'><source path='/scratch/v/console.log'/>
+                      <target type='serial' port='0'/>
+                    </console>
+                    <channel type='unix'>
+                      <source mode='bind'/>
+                      <target type='virtio' name='org.qemu.guest_agent.0'/>
+                    </channel>
+                  </devices>
+                </domain>
+                """, actual);
+    }
+
+    @Test
+    void aDomainWithoutASerialPortGetsOneWritingToTheFile() throws LibvirtXmlException {
+        String actual = DomainRewrite.of("<domain><name>a</name><devices><disk/></devices></domain>")
+                .serialToFile("/scratch/console.log").toXml();
+        assertEquals("<domain><name>a</name><devices><disk/><serial type=\"file\"><source path=\"/scratch/console.log\"/>"
+                + "<target port=\"0\"/></serial></devices></domain>", actual);
+        assertEquals(new Consoles(false, java.util.List.of("/scratch/console.log"), false), Consoles.of(actual));
+    }
+
+    @Test
+    void thePtyConsoleOfTheTestGuestBecomesAFile() throws LibvirtXmlException {
+        Consoles before = Consoles.of(Fixtures.DIRECT_KERNEL_DOMAIN);
+        assertEquals(new Consoles(true, java.util.List.of(), false), before);
+        String actual = DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN).serialToFile("/s/console.log").toXml();
+        assertEquals(new Consoles(false, java.util.List.of("/s/console.log"), false), Consoles.of(actual));
+    }
+
+    @Test
+    void theKernelCommandLineIsReplaced() throws LibvirtXmlException {
+        String actual = DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN).cmdline("console=ttyS0 vc.do=sum").toXml();
+        assertSameXml(Fixtures.DIRECT_KERNEL_DOMAIN.replace("<cmdline>console=ttyS0 quiet</cmdline>",
+                "<cmdline>console=ttyS0 vc.do=sum</cmdline>"), actual);
+        String added = DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN.replace("    <cmdline>console=ttyS0 quiet</cmdline>\n", ""))
+                .cmdline("quiet").toXml();
+        assertTrue(added.contains("initrd.cpio.gz</initrd><cmdline>quiet</cmdline>"), added);
+    }
+
+    @Test
+    void aCommandLineNeedsADirectlyBootedKernel() {
+        var e = assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(Fixtures.UEFI_DOMAIN).cmdline("x").toXml());
+        assertEquals("domain XML: no <os><kernel> to give the command line 'x'", e.getMessage());
+    }
 }

@@ -80,6 +80,24 @@ class SchemaValidationTest {
     }
 
     @Test
+    void anIsolatedBootRewriteIsAValidDomain() throws LibvirtXmlException {
+        assertValid("domain.rng", DomainRewrite.of(Fixtures.UEFI_DOMAIN)
+                .name("web1-verify-0003")
+                .uuid(UUID.randomUUID())
+                .disk("vda", "/var/tmp/virtchain-boot/web1-verify-0003/vda.overlay.qcow2", "qcow2")
+                .removeDisk("vdb")
+                .removeDisk("vdc")
+                .removeInterfaces()
+                .charDeviceFilesInto("/var/tmp/virtchain-boot/web1-verify-0003")
+                .serialToFile("/var/tmp/virtchain-boot/web1-verify-0003/console.log")
+                .toXml());
+        assertValid("domain.rng", DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN)
+                .cmdline("console=ttyS0 vc.do=sum")
+                .serialToFile("/tmp/console.log")
+                .toXml());
+    }
+
+    @Test
     void theValidatorRejectsWhatLibvirtWouldReject() {
         // A block target in the file group: libvirt's schema says no, so must the validator.
         String bad = """

@@ -2,6 +2,7 @@ package dev.virtchain.app.cli;
 
 import dev.virtchain.app.backup.BackupCommand;
 import dev.virtchain.app.backup.ListCommand;
+import dev.virtchain.app.boot.BootCommand;
 import dev.virtchain.app.img.ImgCommand;
 import dev.virtchain.app.restore.RestoreCommand;
 import dev.virtchain.app.restore.VerifyCommand;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
-        subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, VerifyCommand.class,
+        subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
                 ImgCommand.class},
         footer = {"",
                 "Examples:",

@@ -27,6 +27,15 @@ public interface Hypervisor extends AutoCloseable {
     /** Defines (or redefines) a persistent domain from its XML and returns its name. */
     String define(String domainXml) throws HypervisorException;
 
+    /**
+     * Creates and starts a transient domain from its XML (virDomainCreateXML) and returns its
+     * name. libvirt forgets it once it stops. (Default: unsupported, so that fakes written for
+     * the backup engine need not know about boot.)
+     */
+    default String createTransient(String domainXml) throws HypervisorException {
+        throw new HypervisorException("cannot create a transient domain on " + uri() + ": not supported here");
+    }
+
     /** Undefines a persistent domain, dropping its checkpoint metadata with it. */
     void undefine(String domain) throws HypervisorException;
 
@@ -84,6 +93,15 @@ public interface Hypervisor extends AutoCloseable {
 
     /** Thaws what {@link #fsFreeze} froze; returns false when no agent answers. */
     boolean fsThaw(String domain) throws HypervisorException;
+
+    /**
+     * Pings the guest agent (guest-ping) and returns whether it answered within
+     * {@code timeoutSeconds}; false, not an error, when the domain has no agent or it is silent.
+     * (Default: no agent.)
+     */
+    default boolean agentPing(String domain, int timeoutSeconds) throws HypervisorException {
+        return false;
+    }
 
     /** Runs a human monitor (HMP) command in the domain's qemu and returns what it printed. */
     String hmp(String domain, String command) throws HypervisorException;

@@ -22,6 +22,7 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int CHECKPOINT_DELETE_METADATA_ONLY = 2;
     private static final int BACKUP_BEGIN_REUSE_EXTERNAL = 1;    // targets are our pre-created overlays
     private static final int MONITOR_COMMAND_HMP = 1;
+    private static final int OPERATION_INVALID = 55;            // VIR_ERR_OPERATION_INVALID: domain not running
 
     private final OpenConnect conn;
     private final String uri;
@@ -66,6 +67,23 @@ final class LibvirtHypervisor implements Hypervisor {
             return d.getName();
         } catch (LibvirtException e) {
             throw failure("defined domain", e);
+        } finally {
+            free(d);
+        }
+    }
+
+    @Override
+    public String createTransient(String domainXml) throws HypervisorException {
+        Domain d;
+        try {
+            d = conn.domainCreateXML(domainXml, 0);
+        } catch (LibvirtException e) {
+            throw failure("cannot create domain", e);
+        }
+        try {
+            return d.getName();
+        } catch (LibvirtException e) {
+            throw failure("created domain", e);
         } finally {
             free(d);
         }
@@ -176,6 +194,21 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public boolean fsThaw(String domain) throws HypervisorException {
         return onDomainPointer(domain, "fs thaw", p -> agentCall(LibvirtNative.INSTANCE.virDomainFSThaw(p, null, 0, 0)));
+    }
+
+    @Override
+    public boolean agentPing(String domain, int timeoutSeconds) throws HypervisorException {
+        try {
+            return onDomain(domain, "guest agent ping", d -> {
+                d.qemuAgentCommand("{\"execute\":\"guest-ping\"}", timeoutSeconds, 0);
+                return true;
+            });
+        } catch (HypervisorException e) {
+            if (e.isAgentUnavailable() || e.code() == OPERATION_INVALID) {
+                return false; // no agent channel, nobody listening yet, or the domain stopped
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -12,6 +12,8 @@ import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.xml.Domain;
+import dev.virtchain.xml.DomainDisk;
 import dev.virtchain.xml.DomainRewrite;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -99,8 +103,18 @@ public final class RestoreCommand implements Callable<Integer> {
         checkFree(xmlFile);
 
         PrintWriter o = spec.commandLine().getOut();
-        DomainRewrite xml = DomainRewrite.of(Files.readString(dir.resolve(Naming.domainXml(seq))))
-                .name(newName).uuid(UUID.randomUUID());
+        String saved = Files.readString(dir.resolve(Naming.domainXml(seq)));
+        // The restored domain never shares a disk or a console file with the original.
+        DomainRewrite xml = DomainRewrite.of(saved).name(newName).uuid(UUID.randomUUID())
+                .charDeviceFilesInto(out.toAbsolutePath().toString());
+        Set<String> restoredDisks = new HashSet<>();
+        chains.forEach(c -> restoredDisks.add(c.target()));
+        for (DomainDisk d : Domain.parse(saved).disks()) {
+            if (d.device().equals("disk") && !restoredDisks.contains(d.targetDev())) {
+                xml.removeDisk(d.targetDev());
+                o.println("left out " + d.targetDev() + ": not restored");
+            }
+        }
         for (DiskChain c : chains) {
             Path target = out.resolve(c.target() + "." + format).toAbsolutePath();
             checkFree(target);

@@ -1,6 +1,10 @@
 package dev.virtchain.app.restore;
 
+import dev.virtchain.app.boot.BootState;
+import dev.virtchain.app.boot.InstantBoot;
+import dev.virtchain.app.boot.SignOfLife;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
@@ -19,6 +23,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -26,22 +31,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "verify",
         mixinStandardHelpOptions = true,
         description = {"Prove a backup directory good without restoring it: the checksum of every file against the",
                 "manifest, a structural check of every qcow2 (refcounts and tables, as img check), and every",
                 "chain link against the manifest. Without --at, every backup is verified; with it, the files",
-                "that point in time needs. Exit 0 when all is well, 1 when anything is wrong."},
+                "that point in time needs. --boot then also boots that point in time (latest without --at) in an",
+                "isolated transient domain (throwaway overlays, no network, serial console to a file in the",
+                "scratch directory) and waits for a sign of life: a console line matching --expect, or an answer",
+                "from the guest agent when the domain has an agent channel. Exit 0 when all is well, 1 when",
+                "anything is wrong or the guest gave no sign of life."},
         footer = {"",
                 "Examples:",
                 "  virtchain verify /backup/web01",
-                "  virtchain verify /backup/web01 --at latest --json"})
+                "  virtchain verify /backup/web01 --at latest --json",
+                "  virtchain verify /backup/web01 --at 3 --boot --expect 'login:' --timeout 300"})
 public final class VerifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -55,8 +68,34 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the findings as JSON.")
     boolean json;
 
+    @Option(names = "--boot", description = "Also boot the point in time and wait for a sign of life.")
+    boolean boot;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
+            description = "How long --boot waits for a sign of life (default: ${DEFAULT-VALUE}).")
+    long timeout;
+
+    @Option(names = "--expect", paramLabel = "REGEX", defaultValue = "login:",
+            description = "A console line that shows the guest lives, as a regular expression found anywhere in "
+                    + "the line (default: ${DEFAULT-VALUE}).")
+    String expect;
+
+    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
+            description = "libvirt URI for --boot (default: ${DEFAULT-VALUE}).")
+    String uri;
+
+    @Option(names = "--scratch", paramLabel = "DIR", defaultValue = "/var/tmp/virtchain-boot",
+            description = "Where --boot puts its scratch directory (default: ${DEFAULT-VALUE}).")
+    Path scratch;
+
     @Override
     public Integer call() throws Exception {
+        Pattern sign;
+        try {
+            sign = Pattern.compile(expect);
+        } catch (PatternSyntaxException e) {
+            throw new ParameterException(spec.commandLine(), "--expect " + expect + ": " + e.getDescription());
+        }
         Manifest m = ManifestFile.load(dir);
         List<DiskBackup> files = new ArrayList<>();
         if (at != null) {
@@ -75,20 +114,31 @@ public final class VerifyCommand implements Callable<Integer> {
                 results.add(verify(d, problems));
             }
         }
+        Map<String, Object> booted = null;
+        if (boot) {
+            booted = problems.isEmpty() ? bootAndWait(sign, problems)
+                    : Map.of("booted", false, "why", "the files have problems");
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("dir", dir.toAbsolutePath().toString());
             root.put("ok", problems.isEmpty());
             root.put("files", results);
+            if (booted != null) {
+                root.put("boot", booted);
+            }
             root.put("problems", problems);
             out.println(Json.pretty(root));
         } else {
             for (Map<String, Object> r : results) {
                 out.println((Boolean.TRUE.equals(r.get("ok")) ? "ok     " : "FAILED ") + r.get("file"));
             }
-            out.println(problems.isEmpty() ? "verified " + results.size() + " files: all good"
-                    : problems.size() + " problem(s) in " + dir + ":");
+            if (booted != null) {
+                out.println(bootLine(booted));
+            }
+            out.println(problems.isEmpty() ? "verified " + results.size() + " files" + (boot ? " and a boot" : "")
+                    + ": all good" : problems.size() + " problem(s) in " + dir + ":");
         }
         out.flush();
         PrintWriter err = spec.commandLine().getErr();
@@ -97,6 +147,48 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         err.flush();
         return problems.isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * Boots the point in time isolated, waits for a sign of life and tears the domain down again,
+     * whatever happened. A guest that gave none adds a problem.
+     */
+    private Map<String, Object> bootAndWait(Pattern sign, List<String> problems) throws Exception {
+        String point = at != null ? at : "latest";
+        Map<String, Object> r = new LinkedHashMap<>();
+        InstantBoot.Plan plan = InstantBoot.plan(new InstantBoot.Request(dir, point, null, "verify", scratch, false, true));
+        try (Hypervisor hv = Hypervisor.connect(uri)) {
+            InstantBoot.Booted b = InstantBoot.start(hv, plan);
+            BootState s = b.state();
+            SignOfLife.Result life;
+            try {
+                life = SignOfLife.await(hv, s.name(), Path.of(s.scratch()).resolve(InstantBoot.CONSOLE_LOG), sign,
+                        s.guestAgent(), Duration.ofSeconds(timeout));
+            } finally {
+                InstantBoot.stop(hv, s);
+            }
+            r.put("booted", true);
+            r.put("domain", s.name());
+            r.put("seq", s.seq());
+            r.put("alive", life.alive());
+            r.put("sign", life.how());
+            r.put("seconds", Math.round(life.seconds() * 10) / 10.0);
+            r.put("console-tail", life.tail());
+            if (!life.alive()) {
+                problems.add("backup " + s.seq() + " booted as " + s.name() + " but gave no sign of life: " + life.how()
+                        + (life.tail().isEmpty() ? ", its console stayed empty"
+                                : "; last console line: " + life.tail().get(life.tail().size() - 1)));
+            }
+        }
+        return r;
+    }
+
+    private static String bootLine(Map<String, Object> b) {
+        if (!Boolean.TRUE.equals(b.get("booted"))) {
+            return "boot   skipped: " + b.get("why");
+        }
+        return (Boolean.TRUE.equals(b.get("alive")) ? "ok     " : "FAILED ") + "boot of backup " + b.get("seq") + " as "
+                + b.get("domain") + ": " + b.get("sign") + " after " + b.get("seconds") + " s";
     }
 
     /** Checksum, structure and link of one file; every problem found is added to {@code problems}. */

@@ -47,6 +47,12 @@ class RestoreVerifyTest {
                   <source file='/var/lib/libvirt/images/web01.qcow2'/>
                   <target dev='vda' bus='virtio'/>
                 </disk>
+                <disk type='file' device='disk'>
+                  <driver name='qemu' type='qcow2'/>
+                  <source file='/var/lib/libvirt/images/web01-scratch.qcow2'/>
+                  <target dev='vdb' bus='virtio'/>
+                </disk>
+                <serial type='file'><source path='/var/log/web01-console.log'/><target port='0'/></serial>
                 <interface type='network'><source network='default'/></interface>
               </devices>
             </domain>
@@ -110,6 +116,9 @@ class RestoreVerifyTest {
         assertTrue(xml.contains("<name>web01-old</name>"), xml);
         assertFalse(xml.contains("0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01"), "a new UUID: " + xml);
         assertTrue(xml.contains(out.resolve("vda.raw").toAbsolutePath().toString()), xml);
+        assertFalse(xml.contains("web01-scratch.qcow2"), "a disk the backup does not hold is left out: " + xml);
+        assertFalse(xml.contains("/var/log/web01-console.log"), "the console file moves out of the original's way: "
+                + xml);
         assertTrue(Qemu.img(root, "compare", "bk/vda.0002.inc.qcow2", out.resolve("vda.raw").toString())
                 .contains("Images are identical."), "the newest backup at or before the time: seq 2");
     }

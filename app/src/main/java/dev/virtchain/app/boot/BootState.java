@@ -1,0 +1,56 @@
+package dev.virtchain.app.boot;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one instant boot made, kept as {@code boot.json} in its scratch directory so that
+ * {@code boot --stop} knows what to destroy and delete, from another process.
+ *
+ * @param name     the transient domain's name
+ * @param uri      the libvirt URI it runs on
+ * @param dir      the backup directory it boots from (absolute)
+ * @param seq      the backup booted
+ * @param scratch  the scratch directory (absolute), holding everything listed here
+ * @param overlays per disk target, the throwaway overlay on top of that disk's chain
+ * @param pty      the domain has a pty console ({@code virsh console} reaches it)
+ * @param consoleFiles the files its serial ports and consoles write to
+ * @param guestAgent the domain has a guest agent channel
+ */
+public record BootState(String name, String uri, String dir, int seq, String scratch, Map<String, String> overlays,
+                        boolean pty, List<String> consoleFiles, boolean guestAgent) {
+    /** The state file's name inside the scratch directory. */
+    public static final String FILE = "boot.json";
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public BootState {
+        overlays = Map.copyOf(overlays);
+        consoleFiles = List.copyOf(consoleFiles);
+    }
+
+    void save() throws IOException {
+        Path file = Path.of(scratch).resolve(FILE);
+        Path tmp = file.resolveSibling(FILE + ".tmp");
+        Files.writeString(tmp, MAPPER.writeValueAsString(this));
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Reads the state of the boot whose scratch directory is {@code scratch}. */
+    static BootState load(Path scratch) throws IOException {
+        Path file = scratch.resolve(FILE);
+        try {
+            return MAPPER.readValue(Files.readString(file), BootState.class);
+        } catch (NoSuchFileException e) {
+            throw new IOException(scratch + ": no " + FILE + " there, so no virtchain boot of that name"
+                    + " (its scratch directory may be elsewhere: --scratch)");
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(file + ": unreadable boot state: " + e.getOriginalMessage());
+        }
+    }
+}

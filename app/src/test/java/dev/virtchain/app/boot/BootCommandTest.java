@@ -1,0 +1,71 @@
+package dev.virtchain.app.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.virtchain.app.CliDriver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** boot and verify --boot up to the point where they would need libvirt; the booting itself is RestoreBootIT's. */
+class BootCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void bootWantsADirectoryOrStopNotBoth() {
+        CliDriver.Result none = CliDriver.run("boot");
+        assertEquals(2, none.exitCode(), none.stderr());
+        assertTrue(none.stderr().contains("give a backup directory to boot, or --stop NAME"), none.stderr());
+        CliDriver.Result both = CliDriver.run("boot", dir.toString(), "--stop", "x");
+        assertEquals(2, both.exitCode(), both.stderr());
+    }
+
+    @Test
+    void stoppingABootThatIsNotThereSaysWhereItLooked() {
+        CliDriver.Result r = CliDriver.run("boot", "--stop", "web01-boot-3", "--scratch", dir.toString());
+        assertEquals(1, r.exitCode(), r.stderr());
+        assertEquals("virtchain: " + dir.resolve("web01-boot-3") + ": no boot.json there, so no virtchain boot of that"
+                + " name (its scratch directory may be elsewhere: --scratch)\n", r.stderr());
+    }
+
+    @Test
+    void aNameThatIsAPathIsRefused() {
+        CliDriver.Result r = CliDriver.run("boot", "--stop", "../etc", "--scratch", dir.toString());
+        assertEquals(1, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().contains("'../etc' is not a domain name virtchain boot could have made"), r.stderr());
+    }
+
+    @Test
+    void theStateFileReadsBackAsWritten() throws Exception {
+        BootState s = new BootState("web01-boot-3", "qemu:///system", "/backup/web01", 3, dir.toString(),
+                Map.of("vda", dir.resolve("vda.overlay.qcow2").toString()), true, List.of(dir + "/serial.log"), false);
+        s.save();
+        assertEquals(s, InstantBoot.find(dir.getParent(), dir.getFileName().toString()));
+        assertEquals(List.of(BootState.FILE), Files.list(dir).map(p -> p.getFileName().toString()).toList());
+    }
+
+    @Test
+    void verifyRefusesAnExpectThatIsNoRegularExpression() {
+        CliDriver.Result r = CliDriver.run("verify", dir.toString(), "--boot", "--expect", "(unclosed");
+        assertEquals(2, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().startsWith("virtchain: --expect (unclosed: Unclosed group"), r.stderr());
+    }
+
+    @Test
+    void helpShowsTheCommandsAsBuilt() {
+        String boot = CliDriver.run("boot", "--help").stdout();
+        for (String option : List.of("--at", "--name", "--connect", "--scratch", "--keep-network", "--stop", "--json")) {
+            assertTrue(boot.contains(option), option + " in\n" + boot);
+        }
+        String verify = CliDriver.run("verify", "--help").stdout();
+        for (String option : List.of("--boot", "--timeout", "--expect", "--connect", "--scratch")) {
+            assertTrue(verify.contains(option), option + " in\n" + verify);
+        }
+        assertTrue(CliDriver.run("--help").stdout().contains("boot"));
+    }
+}
