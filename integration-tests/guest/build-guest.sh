@@ -60,8 +60,11 @@ arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1"=*) echo "${w#*=}"; r
 action=$(arg vc.do sum)
 blocks=$(arg vc.blocks 16)
 interval=$(arg vc.interval 1)
-for i in 1 2 3 4 5 6 7 8 9 10; do ls /dev/vd? >/dev/null 2>&1 && break; sleep 0.2; done
-disks=$(cd /dev && ls vd? 2>/dev/null)
+# Wait until every virtio block device (device id 0x0002) has its /dev/vd? node: with several
+# disks, the first one can appear while the others are still being probed.
+want=$(cat /sys/bus/virtio/devices/*/device 2>/dev/null | grep -c 0x0002)
+for i in $(seq 100); do [ "$(ls /dev/vd? 2>/dev/null | wc -l)" -ge "$want" ] && break; sleep 0.1; done
+disks=$(cd /dev && ls vd? 2>/dev/null | tr "\n" " ")
 echo "VC-READY disks: $disks"
 sectors() { cat /sys/block/$1/size; }
 write_block() {

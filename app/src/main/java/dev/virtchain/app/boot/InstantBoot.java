@@ -176,14 +176,15 @@ public final class InstantBoot {
         boolean running = false;
         try {
             if (hv.isActive(state.name())) {
-                hv.destroy(state.name());
                 running = true;
+                hv.destroy(state.name());
             }
         } catch (HypervisorException e) {
             if (!e.isNoDomain()) {
                 throw e;
             }
-            // A transient domain that powered off is gone already.
+            // A transient domain that powered off is gone already, and one just destroyed
+            // vanishes under libvirt-java's feet, which then reports "no domain".
         }
         deleteTree(Path.of(state.scratch()));
         return running;
