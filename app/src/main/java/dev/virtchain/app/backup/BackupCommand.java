@@ -137,19 +137,7 @@ public final class BackupCommand implements Callable<Integer> {
         m.put("time", b.time().toString());
         m.put("checkpoint", b.checkpoint());
         m.put("parent", b.parentSeq());
-        List<Object> disks = new ArrayList<>();
-        for (DiskBackup d : b.disks()) {
-            Map<String, Object> dm = new LinkedHashMap<>();
-            dm.put("target", d.target());
-            dm.put("file", d.file());
-            dm.put("backing-file", d.backingFile());
-            dm.put("virtual-size", d.virtualSize());
-            dm.put("bytes-written", d.bytesWritten());
-            dm.put("mode", d.mode().word());
-            dm.put(d.checksum().algorithm(), d.checksum().value());
-            disks.add(dm);
-        }
-        m.put("disks", disks);
+        m.put("disks", ListCommand.disksJson(b));
         m.put("seconds", r.elapsed().toMillis() / 1000.0);
         m.put("warnings", new ArrayList<>(new LinkedHashSet<>(r.warnings())));
         return m;

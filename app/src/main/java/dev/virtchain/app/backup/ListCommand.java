@@ -73,22 +73,27 @@ public final class ListCommand implements Callable<Integer> {
             bm.put("time", b.time().toString());
             bm.put("parent", b.parentSeq());
             bm.put("checkpoint", b.checkpoint());
-            List<Object> disks = new ArrayList<>();
-            for (DiskBackup d : b.disks()) {
-                Map<String, Object> dm = new LinkedHashMap<>();
-                dm.put("target", d.target());
-                dm.put("file", d.file());
-                dm.put("backing-file", d.backingFile());
-                dm.put("virtual-size", d.virtualSize());
-                dm.put("bytes-written", d.bytesWritten());
-                dm.put("mode", d.mode().word());
-                dm.put(d.checksum().algorithm(), d.checksum().value());
-                disks.add(dm);
-            }
-            bm.put("disks", disks);
+            bm.put("disks", disksJson(b));
             backups.add(bm);
         }
         root.put("backups", backups);
         return root;
+    }
+
+    /** A backup's disks as the JSON of both {@code list --json} and {@code backup --json}. */
+    static List<Object> disksJson(Backup b) {
+        List<Object> disks = new ArrayList<>();
+        for (DiskBackup d : b.disks()) {
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("target", d.target());
+            dm.put("file", d.file());
+            dm.put("backing-file", d.backingFile());
+            dm.put("virtual-size", d.virtualSize());
+            dm.put("bytes-written", d.bytesWritten());
+            dm.put("mode", d.mode().word());
+            dm.put(d.checksum().algorithm(), d.checksum().value());
+            disks.add(dm);
+        }
+        return disks;
     }
 }
