@@ -12,13 +12,24 @@ public final class ProgressOptions {
     @Option(names = "-q", description = "Quiet: print nothing on success.")
     boolean quiet;
 
+    private boolean drawn;
+
     public boolean quiet() {
         return quiet;
     }
 
     /** A progress sink; silent unless -p without -q. */
     public Progress meter(PrintWriter out) {
-        if (!progress || quiet) {
+        return meter(out, false);
+    }
+
+    /** Like {@link #meter(PrintWriter)}, but on by default when stdout is a terminal (long work a user watches). */
+    public Progress meterOnTerminal(PrintWriter out) {
+        return meter(out, System.console() != null);
+    }
+
+    private Progress meter(PrintWriter out, boolean byDefault) {
+        if (!(progress || byDefault) || quiet) {
             return Progress.NONE;
         }
         long[] shown = {-1};
@@ -27,14 +38,16 @@ public final class ProgressOptions {
             if (hundredths != shown[0]) {
                 shown[0] = hundredths;
                 out.printf("    (%d.%02d/100%%)\r", hundredths / 100, hundredths % 100);
+                drawn = true;
                 out.flush();
             }
         };
     }
 
-    /** Ends the progress line. */
+    /** Ends the progress line, if one was drawn. */
     public void finish(PrintWriter out) {
-        if (progress && !quiet) {
+        if (drawn) {
+            drawn = false;
             out.println();
             out.flush();
         }

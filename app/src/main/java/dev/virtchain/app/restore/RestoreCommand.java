@@ -173,7 +173,7 @@ public final class RestoreCommand implements Callable<Integer> {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
         Files.deleteIfExists(tmp);
         try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true)) {
-            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format), progress.meter(o));
+            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format), progress.meterOnTerminal(o));
             progress.finish(o);
             if (force) {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
