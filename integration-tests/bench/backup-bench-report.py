@@ -2,7 +2,8 @@
 """Turns backup-bench.sh's raw lines into the table (stdout) and the JSON file.
 
 Input lines: "t TOOL-LEVEL-RUN SECONDS", "internal vc-LEVEL-RUN SECONDS",
-"size TOOL-LEVEL APPARENT_BYTES ALLOCATED_BYTES".
+"size TOOL-LEVEL APPARENT_BYTES ALLOCATED_BYTES". Level "restore": TOOL vc = virtchain restore,
+vnb = virtnbdrestore, conv = qemu-img convert of virtchain's chain top (in the "bare" column).
 """
 import argparse
 import datetime
@@ -16,6 +17,7 @@ ap.add_argument("--json", required=True)
 ap.add_argument("--machine", required=True)
 ap.add_argument("--load", required=True)
 ap.add_argument("--versions", required=True)
+ap.add_argument("--restore-compared", type=int, default=0)
 a = ap.parse_args()
 
 times, internal, sizes = {}, {}, {}
@@ -37,6 +39,9 @@ result = {
     "versions": a.versions,
     "runs": a.runs,
     "disk": "4 GiB qcow2, 2 GiB random data; inc = 416 MiB (10.2%) rewritten through HMP qemu-io",
+    "restore": "full + inc into one standalone qcow2: vc = virtchain restore --at 1, "
+               "vnb = virtnbdrestore, conv = qemu-img convert -O qcow2 of virtchain's chain top",
+    "restore-runs-compared-identical": a.restore_compared,
     "median-seconds": {},
     "all-seconds": {},
     "virtchain-internal-median-seconds": {},
@@ -44,9 +49,11 @@ result = {
     "ratios": {},
 }
 rows = []
-for level in ("full", "inc"):
+ratio = lambda x, y: x / y if y else float("nan")
+levels = ("full", "inc", "restore") if any(l == "restore" for _, l in times) else ("full", "inc")
+for level in levels:
     med = {}
-    for tool in ("vc", "vnb", "bare"):
+    for tool in ("vc", "vnb", "conv" if level == "restore" else "bare"):
         xs = times.get((tool, level), [])
         med[tool] = statistics.median(xs) if xs else float("nan")
         result["median-seconds"][f"{tool}-{level}"] = round(med[tool], 3)
@@ -55,9 +62,15 @@ for level in ("full", "inc"):
         result["output-bytes"][f"{tool}-{level}"] = {"apparent": ap_, "allocated": al}
     if level in internal:
         result["virtchain-internal-median-seconds"][level] = round(statistics.median(internal[level]), 3)
-    result["ratios"][f"{level}-virtchain/virtnbdbackup"] = round(med["vc"] / med["vnb"], 3)
-    result["ratios"][f"{level}-virtchain/bare"] = round(med["vc"] / med["bare"], 3)
-    result["ratios"][f"{level}-virtnbdbackup/bare"] = round(med["vnb"] / med["bare"], 3)
+    if level == "restore":
+        result["ratios"]["restore-virtchain/virtnbdrestore"] = round(ratio(med["vc"], med["vnb"]), 3)
+        result["ratios"]["restore-virtchain/qemu-img-convert"] = round(ratio(med["vc"], med["conv"]), 3)
+        result["ratios"]["restore-virtnbdrestore/qemu-img-convert"] = round(ratio(med["vnb"], med["conv"]), 3)
+        med["bare"] = med["conv"]
+    else:
+        result["ratios"][f"{level}-virtchain/virtnbdbackup"] = round(ratio(med["vc"], med["vnb"]), 3)
+        result["ratios"][f"{level}-virtchain/bare"] = round(ratio(med["vc"], med["bare"]), 3)
+        result["ratios"][f"{level}-virtnbdbackup/bare"] = round(ratio(med["vnb"], med["bare"]), 3)
     rows.append((level, med))
 
 with open(a.json, "w") as f:
@@ -73,13 +86,18 @@ print(f"| level | virtchain | virtnbdbackup | bare push | virtchain / virtnbdbac
 print(f"|-------|-----------|---------------|-----------|---------------------------|------------------|----------------------|")
 for level, med in rows:
     print(f"| {level} | {med['vc']:.2f} s | {med['vnb']:.2f} s | {med['bare']:.2f} s | "
-          f"{med['vc'] / med['vnb']:.2f} | {med['vc'] / med['bare']:.2f} | {med['vnb'] / med['bare']:.2f} |")
+          f"{ratio(med['vc'], med['vnb']):.2f} | {ratio(med['vc'], med['bare']):.2f} | {ratio(med['vnb'], med['bare']):.2f} |")
+if "restore" in levels:
+    print()
+    print("restore row: full + inc into one standalone qcow2; virtchain = virtchain restore --at 1, "
+          "virtnbdbackup = virtnbdrestore, bare push = qemu-img convert -O qcow2 of virtchain's chain top "
+          f"(goal virtchain / virtnbdrestore <= 0.6); qemu-img compare: identical in {a.restore_compared} of {a.runs} runs")
 print()
 print("| output | virtchain | virtnbdbackup | bare push |")
 print("|--------|-----------|---------------|-----------|")
-for level in ("full", "inc"):
+for level in levels:
     cells = []
-    for tool in ("vc", "vnb", "bare"):
+    for tool in ("vc", "vnb", "conv" if level == "restore" else "bare"):
         ap_, al = sizes.get((tool, level), (0, 0))
         cells.append(f"{mib(ap_)} / {mib(al)}")
     print(f"| {level} | " + " | ".join(cells) + " |")

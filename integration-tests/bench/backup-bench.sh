@@ -20,16 +20,23 @@
 # - each run, for each of the three in turn (order rotated per run) on a domain without
 #   checkpoints (virtnbdbackup refuses to run beside checkpoints it did not create): a full
 #   backup, then 10% of the disk (26 x 16 MiB at random non-overlapping offsets inside the
-#   2 GiB of data, so every full copies the same 2 GiB; random data)
+#   2 GiB of data, so every full copies the same 2 GiB; random data; the same slots and
+#   contents for every tool in a run, so their full + inc hold the same disk)
 #   rewritten by the running qemu through HMP `qemu-io ... "write -s FILE OFF LEN"` so the
 #   dirty bitmaps see it, then an inc backup. Wall time of each command as a user runs it: virtchain includes JVM
 #   start, fsync of the targets and the sha256 of every file it writes; virtnbdbackup its
 #   defaults (stream format, no compression, -n for no progress bar); bare = qemu-img create
 #   of the target + virsh backup-begin --reuse-external + polling virsh domjobinfo every 0.1 s.
+# - then, in each run, the restore of full + inc into one standalone qcow2 (order of the first
+#   two rotated per run): `virtchain restore DIR -o OUT --at 1` (JVM start, the chain check
+#   against the manifest, the native flatten and its fsync, the domain XML), `virtnbdrestore
+#   -i DIR -o OUT` (replays the full and the inc stream into a qcow2 through its own qemu-nbd;
+#   qcow2 is its output format) and, for reference, `qemu-img convert -O qcow2` of virtchain's
+#   chain top. The run fails unless `qemu-img compare` calls the two restored images identical.
 #
 # Output: one table on stdout and the same figures as JSON in
 # integration-tests/bench/results/backup-<date>.json. Work files in ${VC_BENCH_DIR:-/var/tmp/vc-backup-bench}
-# (about 7 GiB at the peak), deleted at the end.
+# (about 12 GiB at the peak, with the three restored images), deleted at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-3}
@@ -161,16 +168,34 @@ EOF
   grep -q "Completed" <<<"$info" || { log "bare backup-begin did not complete:"; echo "$info" >&2; return 1; }
 }
 
-rewrite_10pct() {      # 26 random 16 MiB slots of the data's 128, each from its own random file
-  local slot
+vc_restore() {         # backup-dir out-dir: full + inc (seq 1) into one standalone qcow2
+  "$virtchain" restore "$1" -o "$2" --at 1 >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
+}
+vnb_restore() {        # backup-dir out-dir: all of the set (full + inc), qcow2 output
+  virtnbdrestore -U "$uri" -i "$1" -o "$2" -n -L "$2.vnb.log" >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
+}
+conv_restore() {       # backup-dir out-dir: qemu-img convert of virtchain's chain top
+  mkdir -p "$2"
+  qemu-img convert -O qcow2 "$1/vda.0001.inc.qcow2" "$2/vda.qcow2"
+}
+
+new_rewrite() {        # picks this run's 26 random 16 MiB slots of the data's 128 and their random contents
+  local i=0 slot
+  rm -rf "$work/data/chunks"; mkdir -p "$work/data/chunks"
   # inside the 2 GiB of data, so the disk holds the same 2 GiB for every tool and every run
   for slot in $(shuf -n "$chunks" -i 0-$(((data_size / chunk) - 1))); do
-    head -c "$chunk" /dev/urandom > "$work/data/chunk.bin"
+    head -c "$chunk" /dev/urandom > "$work/data/chunks/$i.$slot"
+    i=$((i + 1))
+  done
+}
+rewrite_10pct() {      # writes this run's slots: every tool's inc sees the same 416 MiB rewritten
+  local f slot          # (the same writes again after the first tool: its bitmap sees them all)
+  for f in "$work/data/chunks"/*; do
+    slot=${f##*.}
     virsh -q -c "$uri" qemu-monitor-command "$dom" --hmp \
-      "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -s $work/data/chunk.bin $((slot * chunk)) $chunk\"" \
+      "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -s $f $((slot * chunk)) $chunk\"" \
       | { grep -v '^$' || true; } >&2
   done
-  rm -f "$work/data/chunk.bin"
 }
 
 declare -A t            # t[tool-level-run] = seconds
@@ -207,9 +232,11 @@ read -r -a tools <<<"${VC_BENCH_TOOLS:-vc vnb bare}"
 for r in $(seq "$runs"); do
   order=("${tools[@]:$(((r - 1) % 3))}" "${tools[@]:0:$(((r - 1) % 3))}")
   log "run $r of $runs: ${order[*]}"
+  rm -rf "$work"/out/*
+  new_rewrite
   # One tool at a time, each on a domain without checkpoints: full, 10% rewritten, inc.
+  # virtchain's and virtnbdbackup's backups stay for the restores below.
   for tool in "${order[@]}"; do
-    rm -rf "$work"/out/*
     drop_checkpoints
     sync
     out="$work/out/$tool"
@@ -232,9 +259,38 @@ for r in $(seq "$runs"); do
       vnb)  timed "vnb-inc-$r" vnb_backup inc "$out"
             sizes vnb-inc "$out"/vda.inc.*.data ;;
       bare) timed "bare-inc-$r" bare_backup inc "$work/out/bare-inc-$r" "$r"
-            sizes bare-inc "$work/out/bare-inc-$r/vda.qcow2" ;;
+            sizes bare-inc "$work/out/bare-inc-$r/vda.qcow2"
+            rm -rf "$work"/out/bare-* ;;
     esac
   done
+  # Restore full + inc into one standalone qcow2: virtchain restore against virtnbdrestore
+  # (order rotated per run), and qemu-img convert of virtchain's chain top for reference.
+  if [[ -d "$work/out/vc" && -d "$work/out/vnb" ]]; then
+    if ((r % 2)); then rorder=(vc vnb conv); else rorder=(vnb vc conv); fi
+    for tool in "${rorder[@]}"; do
+      sync
+      case $tool in
+        vc)   timed "vc-restore-$r" vc_restore "$work/out/vc" "$work/out/vc-restore"
+              sizes vc-restore "$work/out/vc-restore/vda.qcow2" ;;
+        vnb)  timed "vnb-restore-$r" vnb_restore "$work/out/vnb" "$work/out/vnb-restore"
+              sizes vnb-restore "$work/out/vnb-restore"/*.qcow2 ;;
+        conv) timed "conv-restore-$r" conv_restore "$work/out/vc" "$work/out/conv-restore"
+              sizes conv-restore "$work/out/conv-restore/vda.qcow2" ;;
+      esac
+    done
+    # Correctness: both restores hold the same data (qemu-img compare exits 0 only if identical).
+    vnb_img=("$work/out/vnb-restore"/*.qcow2)
+    ((${#vnb_img[@]} == 1)) || { log "virtnbdrestore wrote ${#vnb_img[@]} qcow2 files: ${vnb_img[*]}"; exit 1; }
+    if ! cmp_out=$(qemu-img compare -f qcow2 -F qcow2 "$work/out/vc-restore/vda.qcow2" "${vnb_img[0]}" 2>&1); then
+      log "restored images differ: $cmp_out"; exit 1
+    fi
+    log "restore compare virtchain/virtnbdrestore: $cmp_out"
+    if ! cmp_out=$(qemu-img compare -f qcow2 -F qcow2 "$work/out/vc-restore/vda.qcow2" "$work/out/conv-restore/vda.qcow2" 2>&1); then
+      log "virtchain's restore differs from qemu-img convert of its chain: $cmp_out"; exit 1
+    fi
+    log "restore compare virtchain/qemu-img convert: $cmp_out"
+    compared=$((${compared:-0} + 1))
+  fi
 done
 rm -rf "$work"/out/*
 drop_checkpoints
@@ -248,7 +304,7 @@ json="$here/integration-tests/bench/results/backup-$stamp.json"
   for k in "${!internal[@]}"; do echo "internal $k ${internal[$k]}"; done
   for k in "${!size[@]}"; do echo "size $k ${size[$k]} ${alloc[$k]}"; done
 } | python3 "$here/integration-tests/bench/backup-bench-report.py" \
-    --runs "$runs" --json "$json" \
+    --runs "$runs" --json "$json" --restore-compared "${compared:-0}" \
     --machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM" \
     --load "$(cut -d' ' -f1-3 /proc/loadavg)" \
     --versions "virtchain $(cd "$here" && git rev-parse --short HEAD), virtnbdbackup $(virtnbdbackup -V 2>&1 | tail -1), $(libvirtd --version | tail -1), $(qemu-system-x86_64 --version | head -1)"
