@@ -17,16 +17,8 @@ uri="qemu:///embed?root=$lab/libvirt"
 dom=vc-demo
 
 up() {
-  local packages=(qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
-  local missing=() p
-  for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "lab: installing ${missing[*]}"
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-  fi
+  "$here/scripts/ensure-packages" --as lab --quiet \
+    qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   # libvirt's qemu driver resolves this user before it reads qemu.conf (integration-tests/README.md).
   id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
 

@@ -50,16 +50,8 @@ chunks=26                       # 26 x 16 MiB = 416 MiB = 10.2% of 4 GiB
 log() { echo "bench: $*" >&2; }
 
 # ---- prerequisites -------------------------------------------------------------------------
-packages=(virtnbdbackup qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-fi
+"$here/scripts/ensure-packages" --as bench --quiet \
+  virtnbdbackup qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
 if [[ ! -f "$here/app/target/virtchain.jar" ]]; then
   log "building virtchain"
