@@ -53,7 +53,7 @@ head -c $((8 * MiB)) /dev/urandom >pool.bin # 8 different 1 MiB sources for over
 for i in 0 1 2 3 4 5 6 7; do dd if=pool.bin of=src$i.bin bs=1M skip=$i count=1 status=none; done
 truncate -s 4G base.raw
 # 2 GiB of random data: 2048 of the disk's 4096 MiB, picked at random.
-seq 0 4095 | shuf --random-source=<(yes 1) | head -n 2048 | sort -n | while read -r mib; do
+for mib in $(seq 0 4095 | shuf -n 2048 --random-source=<(yes 1) | sort -n); do
   dd if=/dev/urandom of=base.raw bs=1M seek="$mib" count=1 conv=notrunc status=none
 done
 qemu-img convert -q -f raw -O qcow2 base.raw base.qcow2
