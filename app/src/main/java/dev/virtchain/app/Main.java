@@ -1,6 +1,7 @@
 package dev.virtchain.app;
 
 import dev.virtchain.app.cli.ExitCodes;
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.cli.VirtchainCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -18,6 +19,7 @@ public final class Main {
 
     /** Runs one command line in-process and returns its exit code; tests drive the CLI through this. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        Trace.mark("main");
         PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         VirtchainCommand root = new VirtchainCommand();
