@@ -8,15 +8,32 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 
 /**
- * A checksum of one backup file: the algorithm's name ({@code sha256}, ...) and the digest in
- * lower-case hex. Kept generic so a faster algorithm can be added without a new manifest format.
+ * A checksum of one backup file: the algorithm's name and the digest in lower-case hex. Kept
+ * generic so an algorithm can be added without a new manifest format.
+ *
+ * <ul>
+ * <li>{@code crc32c}, the default for new backups: CRC-32C (Castagnoli, as iSCSI, ext4 and
+ * btrfs use it), 8 hex digits, big-endian. The JDK computes it with the CPU's CRC32 instruction
+ * at several GB/s, so summing a file costs little more than reading it from the page cache.
+ * It finds what a backup meets on disk (flipped bits, torn or lost blocks, truncation), which
+ * is what {@code verify} is for; it is no defence against someone who changes a file on
+ * purpose.</li>
+ * <li>{@code sha256} and {@code sha512}: cryptographic digests, for those who need one; the
+ * JDK's SHA-256 runs at about 1 GB/s with SHA-NI, so it adds about 2 s to a 2 GiB full backup.</li>
+ * </ul>
  */
 public record Checksum(String algorithm, String value) {
+    public static final String CRC32C = "crc32c";
     public static final String SHA256 = "sha256";
+    /** What can be computed here, default first. */
+    public static final List<String> COMPUTABLE = List.of(CRC32C, SHA256, "sha512");
 
     private static final Pattern ALGORITHM = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
     private static final Pattern HEX = Pattern.compile("([0-9a-f]{2}){1,128}");
@@ -38,27 +55,37 @@ public record Checksum(String algorithm, String value) {
         return of(SHA256, file);
     }
 
-    /** The checksum of {@code file} with {@code algorithm} ({@code sha256} or {@code sha512}). */
+    /** The checksum of {@code file} with {@code algorithm}, one of {@link #COMPUTABLE}. */
     public static Checksum of(String algorithm, Path file) throws IOException {
+        if (algorithm.equals(CRC32C)) {
+            CRC32C crc = new CRC32C();
+            read(file, crc::update);
+            return new Checksum(algorithm, String.format("%08x", crc.getValue()));
+        }
         MessageDigest digest = digest(algorithm);
+        read(file, digest::update);
+        return new Checksum(algorithm, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    /** Hands every byte of {@code file}, in order, to {@code sink}. */
+    private static void read(Path file, Consumer<ByteBuffer> sink) throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long pos = 0;
             for (int n; (n = ch.read(buf, pos)) >= 0; ) {
                 pos += n;
                 buf.flip();
-                digest.update(buf);
+                sink.accept(buf);
                 buf.clear();
             }
         }
-        return new Checksum(algorithm, HexFormat.of().formatHex(digest.digest()));
     }
 
     private static MessageDigest digest(String algorithm) {
         String jdk = JDK_NAMES.get(algorithm);
         if (jdk == null) {
             throw new IllegalArgumentException("checksum algorithm '" + algorithm
-                    + "' cannot be computed here (sha256 or sha512)");
+                    + "' cannot be computed here (" + String.join(", ", COMPUTABLE) + ")");
         }
         try {
             return MessageDigest.getInstance(jdk);

@@ -220,13 +220,30 @@ final class BackupDirs {
         }
     }
 
-    static String sha256(Path f) {
+    /** The file's CRC-32C, computed here in one piece, as 8 hex digits. */
+    static String crc32c(Path f) {
         try {
-            var md = java.security.MessageDigest.getInstance("SHA-256");
-            return java.util.HexFormat.of().formatHex(md.digest(Files.readAllBytes(f)));
+            var crc = new java.util.zip.CRC32C();
+            crc.update(Files.readAllBytes(f));
+            return String.format("%08x", crc.getValue());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        }
+    }
+
+    /** The file's sha256 as coreutils' sha256sum prints it. */
+    static String sha256sum(Path f) {
+        try {
+            Process p = new ProcessBuilder("sha256sum", f.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            if (p.waitFor() != 0) {
+                throw new AssertionError("sha256sum " + f + ": " + out);
+            }
+            return out.substring(0, 64);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
     }

@@ -91,7 +91,7 @@ class BackupLevelsIT {
         assertEquals(List.of("vda", "vdb"), targets(full));
         for (JsonNode d : full.get("disks")) {
             String t = d.get("target").asText();
-            assertEquals(List.of("target", "file", "backing-file", "virtual-size", "bytes-written", "mode", "sha256"),
+            assertEquals(List.of("target", "file", "backing-file", "virtual-size", "bytes-written", "mode", "crc32c"),
                     names(d.fieldNames()));
             JsonNode md = BackupDirs.disk(out, 0, t);
             assertEquals(t + ".0000.full.qcow2", d.get("file").asText());
@@ -99,8 +99,9 @@ class BackupLevelsIT {
             assertEquals(SIZE, d.get("virtual-size").asLong());
             assertEquals("full", d.get("mode").asText());
             assertEquals(md.get("bytesWritten").asLong(), d.get("bytes-written").asLong());
-            assertEquals(BackupDirs.sha256(out.resolve(d.get("file").asText())), d.get("sha256").asText());
-            assertEquals(md.get("checksum").get("value").asText(), d.get("sha256").asText());
+            assertEquals(BackupDirs.crc32c(out.resolve(d.get("file").asText())), d.get("crc32c").asText());
+            assertEquals("crc32c", md.get("checksum").get("algorithm").asText());
+            assertEquals(md.get("checksum").get("value").asText(), d.get("crc32c").asText());
         }
         assertEquals(M, full.get("disks").get(0).get("bytes-written").asLong(), "vda holds 1 MiB of data");
         assertEquals(512 * K, full.get("disks").get(1).get("bytes-written").asLong(), "vdb holds 512 KiB of data");
@@ -126,9 +127,15 @@ class BackupLevelsIT {
         // auto again: an inc on the chain's last backup, the full; the copy stands outside the chain.
         vm.io.io("vda", "write -P 0x13 3M 64k");
         vm.io.io("vdb", "discard 4M 64k");
-        JsonNode inc = vm.backup(out, "-l", "auto");
+        JsonNode inc = vm.backup(out, "-l", "auto", "--checksum", "sha256");
         assertEquals("inc", inc.get("level").asText());
         assertEquals(2, inc.get("seq").asInt());
+        // Asked for sha256: recorded as such, and it is the file's sha256 (coreutils' word for it).
+        for (JsonNode d : inc.get("disks")) {
+            assertEquals(BackupDirs.sha256sum(out.resolve(d.get("file").asText())), d.get("sha256").asText());
+            assertEquals("sha256", BackupDirs.disk(out, 2, d.get("target").asText()).get("checksum").get("algorithm")
+                    .asText());
+        }
         assertEquals(0, inc.get("parent").asInt());
         for (String t : List.of("vda", "vdb")) {
             assertEquals(List.of(t + ".0002.inc.qcow2", t + ".0000.full.qcow2"), chain(out, t + ".0002.inc.qcow2"));

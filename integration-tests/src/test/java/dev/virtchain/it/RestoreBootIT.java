@@ -250,7 +250,7 @@ class RestoreBootIT {
         assertEquals(1, r.exitCode(), r.toString());
         assertTrue(r.stdout().contains("FAILED " + file), r.stdout());
         assertTrue(r.stdout().contains("boot   skipped: the files have problems"), r.stdout());
-        assertTrue(r.stderr().contains(file + ": sha256 is "), r.stderr());
+        assertTrue(r.stderr().contains(file + ": crc32c is "), r.stderr());
     }
 
     @Test

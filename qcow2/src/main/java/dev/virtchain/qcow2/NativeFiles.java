@@ -52,7 +52,7 @@ public final class NativeFiles {
      * Starts writing back {@code path}'s dirty pages without waiting for them
      * ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}); does nothing where that is not available.
      */
-    static void startWriteback(Path path) {
+    public static void startWriteback(Path path) {
         if (LIBC == null) {
             return;
         }

@@ -2,8 +2,10 @@ package dev.virtchain.app.backup;
 
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
+import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.RequestedLevel;
@@ -85,6 +87,12 @@ public final class BackupCommand implements Callable<Integer> {
             + "make a full backup with a warning instead of failing.")
     boolean autoFull;
 
+    @Option(names = "--checksum", paramLabel = "ALGORITHM", defaultValue = Checksum.CRC32C,
+            description = "Checksum recorded for every new file and checked by verify: crc32c (default; "
+                    + "hardware-accelerated, finds damaged or truncated files), sha256 or sha512 (cryptographic, "
+                    + "about 1 s more per GiB).")
+    String checksum;
+
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
 
@@ -97,13 +105,19 @@ public final class BackupCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-l " + level
                     + ": expected full, inc, diff, copy or auto");
         }
+        if (!Checksum.COMPUTABLE.contains(checksum)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checksum " + checksum
+                    + ": expected " + String.join(", ", Checksum.COMPUTABLE));
+        }
         BackupOptions o = new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
                 freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
-                Duration.ofSeconds(hookTimeout), autoFull);
+                Duration.ofSeconds(hookTimeout), autoFull, checksum);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         BackupReport r;
+        Trace.mark("backup: options parsed");
         try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(uri)) {
+            Trace.mark("backup: connected to " + uri);
             r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
         } catch (BackupInterruptedException e) {
             // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
@@ -112,6 +126,7 @@ public final class BackupCommand implements Callable<Integer> {
             e.reported();
             return ExitCodes.ERROR;
         }
+        Trace.mark("backup: run done");
         Backup b = r.backup();
         if (json) {
             out.println(Json.pretty(summary(r)));

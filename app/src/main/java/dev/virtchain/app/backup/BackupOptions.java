@@ -13,9 +13,11 @@ import java.util.Set;
  * @param freeze      freeze the guest's filesystems through its agent around backup begin
  * @param startPaused start an inactive domain paused for the backup and stop it afterwards
  * @param autoFull    fall back to a full backup (with a warning) when the chain cannot go on
+ * @param checksum    the algorithm of the checksum recorded for every new file ({@code Checksum.COMPUTABLE})
  */
 public record BackupOptions(String domain, Path dir, RequestedLevel level, Set<String> include, Set<String> exclude,
-        Freeze freeze, boolean startPaused, String preHook, String postHook, Duration hookTimeout, boolean autoFull) {
+        Freeze freeze, boolean startPaused, String preHook, String postHook, Duration hookTimeout, boolean autoFull,
+        String checksum) {
 
     /** Guest filesystem freezing: on when an agent answers (warn otherwise), always asked for, or off. */
     public enum Freeze { AUTO, ON, OFF }

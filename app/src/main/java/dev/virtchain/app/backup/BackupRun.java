@@ -1,5 +1,6 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.app.libvirt.JobStats;
@@ -118,6 +119,7 @@ public final class BackupRun {
         String name = ref.name();
         String domainXml = hv.domainXml(name);
         Domain domain = Domain.parse(domainXml);
+        Trace.mark("run: domain XML read");
         List<DomainDisk> disks = chooseDisks(o, domain);
         List<SourceDisk> sources = new ArrayList<>();
         for (DomainDisk d : disks) {
@@ -126,15 +128,18 @@ public final class BackupRun {
         dev.virtchain.chain.Domain who = new dev.virtchain.chain.Domain(name, UUID.fromString(ref.uuid()));
         Manifest saved = ManifestFile.read(o.dir()).orElse(null);
         Manifest manifest = saved != null ? saved : Manifest.empty(Naming.newSetId(), who);
+        Trace.mark("run: disks sized, manifest read");
         if (live) {
             endStaleJob(name, o.dir());
             deleteStaleCheckpoints(name, saved);
         }
         deleteLeftovers(o.dir(), saved);
+        Trace.mark("run: leftovers checked");
         List<String> checkpoints = live ? redefineLost(name, manifest, o.dir()) : hv.checkpointNames(name);
         BackupPlan plan = Planner.plan(new ChainState(manifest, who, o.level(), checkpoints, sources, o.autoFull()));
         plan.warnings().forEach(this::warn);
 
+        Trace.mark("run: planned");
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("VIRTCHAIN_DOMAIN", name);
         facts.put("VIRTCHAIN_DIR", o.dir().toAbsolutePath().toString());
@@ -149,6 +154,7 @@ public final class BackupRun {
             try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
                 try {
                     targets.create();
+                    Trace.mark("run: targets created");
                     watcher.checkInterrupted();
                     try {
                         checkpointMade = begin(o, domain, plan, targets);
@@ -170,7 +176,9 @@ public final class BackupRun {
                         checkpointMade = begin(o, domain, plan, targets);
                     }
                     watcher.begun();
-                    JobStats end = watcher.await();
+                    Trace.mark("run: job begun");
+                    JobStats end = watcher.await(targets::startWriteback);
+                    Trace.mark("run: job ended");
                     watcher.checkInterrupted();
                     if (!end.succeeded()) {
                         throw new BackupException("backup job of " + name + " " + end.type().name().toLowerCase()
@@ -202,6 +210,7 @@ public final class BackupRun {
                 warn("could not delete old checkpoint " + old + ": " + e.getMessage());
             }
         }
+        Trace.mark("run: old checkpoints deleted");
         facts.put("VIRTCHAIN_STATUS", "ok");
         Hooks.run("post-hook", o.postHook(), o.hookTimeout(), facts);
         return backup;
@@ -313,6 +322,7 @@ public final class BackupRun {
                         + "): the backup is crash-consistent");
             }
         }
+        Trace.mark("run: freeze tried");
         try {
             hv.backupBegin(name, backupXml, checkpointXml);
         } catch (HypervisorException e) {
@@ -343,7 +353,8 @@ public final class BackupRun {
     /** Finishes the targets, saves what restore needs, then writes the manifest: the commit point. */
     private Backup commit(BackupOptions o, Manifest manifest, BackupPlan plan, Targets targets, Domain domain,
             String domainXml, JobWatcher watcher) throws IOException, HypervisorException {
-        List<DiskBackup> disks = targets.finish();
+        List<DiskBackup> disks = targets.finish(o.checksum());
+        Trace.mark("run: targets synced and summed");
         Path dir = o.dir();
         writeFile(dir.resolve(plan.domainXml()), domainXml);
         if (plan.checkpoint() != null) {
@@ -355,6 +366,7 @@ public final class BackupRun {
             watcher.checkInterrupted(); // the last moment a signal still means "record nothing"
         }
         ManifestFile.write(dir, manifest.with(b));
+        Trace.mark("run: manifest written");
         return b;
     }
 

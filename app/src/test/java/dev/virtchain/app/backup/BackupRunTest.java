@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.app.libvirt.JobStats;
+import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.Level;
@@ -67,7 +68,7 @@ class BackupRunTest {
 
     private BackupOptions options(RequestedLevel level, boolean autoFull, String preHook, String postHook) {
         return new BackupOptions(DOMAIN, dir, level, Set.of(), Set.of(), BackupOptions.Freeze.AUTO, false, preHook,
-                postHook, Duration.ofSeconds(30), autoFull);
+                postHook, Duration.ofSeconds(30), autoFull, Checksum.CRC32C);
     }
 
     private BackupReport run(RequestedLevel level) throws Exception {
