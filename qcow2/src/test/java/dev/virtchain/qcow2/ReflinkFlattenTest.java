@@ -76,6 +76,27 @@ class ReflinkFlattenTest {
     }
 
     @Test
+    void anExternalDataFileIsClonedFrom() throws Exception {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=ext.data", "ext.qcow2", "4M");
+        Qemu.io(dir, "-c", "write -P 0x41 64k 1M", "-c", "write -P 0x42 2M 512k", "ext.qcow2");
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "ext.qcow2", "-F", "qcow2", "exttop.qcow2");
+        Qemu.io(dir, "-c", "write -P 0x43 1M 64k", "exttop.qcow2");
+        List<Path> opened = new ArrayList<>();
+        CopyingCloner copying = new CopyingCloner(Integer.MAX_VALUE);
+        Path out = dir.resolve("ext-flat.qcow2");
+        try (Image src = Images.open(dir.resolve("exttop.qcow2").toString())) {
+            Flattener.flatten(src, out, Flattener.Options.qcow2(), Progress.NONE, (dest, sources) -> {
+                opened.addAll(sources);
+                return copying.open(dest, sources);
+            });
+        }
+        assertEquals(List.of(dir.resolve("exttop.qcow2"), dir.resolve("ext.data")), opened);
+        assertTrue(copying.bytes >= M, copying.bytes + " bytes cloned");
+        String cmp = Qemu.img(dir, "compare", "exttop.qcow2", "ext-flat.qcow2");
+        assertTrue(cmp.contains("Images are identical."), cmp);
+    }
+
+    @Test
     void aCloneFailureFailsTheFlattenAndLeavesNoOutput() throws Exception {
         ExtentCloner.Factory failing = (dest, sources) -> new ExtentCloner() {
             @Override
