@@ -19,9 +19,6 @@ final class FileClone implements ExtentCloner {
     private static final long FICLONERANGE = 0x4020940DL;
     /** {@code struct file_clone_range { s64 src_fd; u64 src_offset, src_length, dest_offset; }}. */
     private static final int ARG_SIZE = 32;
-    private static final int O_RDONLY = 0;
-    private static final int O_WRONLY = 1;
-    private static final int O_CLOEXEC = 0x80000;
     // Errors that mean "these files cannot share extents here", not that anything went wrong.
     private static final int EPERM = 1;
     private static final int EBADF = 9;
@@ -57,10 +54,10 @@ final class FileClone implements ExtentCloner {
         }
         try {
             if (destinationFd < 0) {
-                destinationFd = c.open(destination.toString(), O_WRONLY | O_CLOEXEC);
+                destinationFd = c.open(destination.toString(), NativeFiles.O_WRONLY | NativeFiles.O_CLOEXEC);
             }
             if (sourceFds[source] < 0) {
-                sourceFds[source] = c.open(sources.get(source).toString(), O_RDONLY | O_CLOEXEC);
+                sourceFds[source] = c.open(sources.get(source).toString(), NativeFiles.O_RDONLY | NativeFiles.O_CLOEXEC);
             }
         } catch (LastErrorException | UnsatisfiedLinkError e) {
             return false; // the copy path opens the files its own way and reports what is wrong

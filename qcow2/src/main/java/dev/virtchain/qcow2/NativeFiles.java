@@ -13,7 +13,9 @@ import java.nio.file.Path;
  * a file counts as fully allocated data. {@link FileClone} uses the same C library for ioctl.
  */
 public final class NativeFiles {
-    private static final int O_RDONLY = 0;
+    static final int O_RDONLY = 0;
+    static final int O_WRONLY = 1;
+    static final int O_CLOEXEC = 0x80000;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int ENXIO = 6;
