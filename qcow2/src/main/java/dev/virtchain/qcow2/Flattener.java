@@ -105,11 +105,6 @@ public final class Flattener {
         }
     }
 
-    /** Guest ranges some layer holds as data, widened to {@code unit} and merged. */
-    static List<long[]> dataRanges(Image src, long unit) throws IOException {
-        return ClonePlan.dataRanges(ChainMap.map(src), unit, src.virtualSize());
-    }
-
     /** The file holding each layer's data clusters, by depth: an external data file, or the layer's own. */
     static List<Path> dataFiles(Image top) {
         List<Path> out = new ArrayList<>();
