@@ -76,6 +76,19 @@ class ImgCreateFlattenTest {
     }
 
     @Test
+    void flattenAndRestoreTakeNoReflinkAndSayWhatItDoes() {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "4M");
+        Qemu.io(dir, "-c", "write -P 0x41 0 2M", "base.qcow2");
+        CliDriver.Result r = CliDriver.run("img", "flatten", "--no-reflink", "-O", "raw", p("base.qcow2"), p("flat.raw"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Qemu.img(dir, "compare", "base.qcow2", "flat.raw").contains("Images are identical."));
+        for (String[] cmd : new String[][] {{"img", "flatten", "--help"}, {"restore", "--help"}}) {
+            String help = CliDriver.run(cmd).stdout();
+            assertTrue(help.contains("--no-reflink") && help.contains("XFS"), String.join(" ", cmd) + ":\n" + help);
+        }
+    }
+
+    @Test
     void flattenOfAMissingSourceLeavesNothingBehind() throws Exception {
         CliDriver.Result r = CliDriver.run("img", "flatten", p("nope.qcow2"), p("out.qcow2"));
         assertEquals(1, r.exitCode());

@@ -19,9 +19,14 @@ final class HostRequirements {
 
     /** Fails unless every tool is an executable on PATH or in /usr/sbin. */
     static void requireTools(String... tools) {
+        requireToolsFor("the libvirt tests", INSTALL, tools);
+    }
+
+    /** Fails unless every tool is on PATH or in /usr/sbin, naming {@code who} needs it and how to install it. */
+    static void requireToolsFor(String who, String install, String... tools) {
         for (String tool : tools) {
             if (which(tool) == null) {
-                throw new AssertionError(tool + " not found; the libvirt tests need it: " + INSTALL);
+                throw new AssertionError(tool + " not found; " + who + " need it: " + install);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.virtchain.qcow2;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -27,22 +28,44 @@ public final class Flattener {
     /** Output bytes between starts of writeback (see {@link Writeback}); 64 MiB beat 32 and 256 MiB. */
     private static final long WRITEBACK_EVERY = 64L << 20;
 
-    /** What to write: {@code qcow2} or {@code raw}; compression applies to qcow2 only. */
-    public record Options(String format, boolean compress, int compressionType, int clusterBits) {
+    /**
+     * What to write: {@code qcow2} or {@code raw}; compression applies to qcow2 only. With
+     * {@code reflink} the output shares the extents of the chain's data where the file system can
+     * (see {@link ClonePlan}), which needs uncompressed output with clusters of at least 4 KiB.
+     */
+    public record Options(String format, boolean compress, int compressionType, int clusterBits, boolean reflink) {
         public static Options qcow2() {
-            return new Options("qcow2", false, Qcow2Header.COMPRESSION_ZLIB, CreateOptions.DEFAULT_CLUSTER_BITS);
+            return new Options("qcow2", false, Qcow2Header.COMPRESSION_ZLIB, CreateOptions.DEFAULT_CLUSTER_BITS, true);
         }
 
         public Options withFormat(String f) {
-            return new Options(f, compress, compressionType, clusterBits);
+            return new Options(f, compress, compressionType, clusterBits, reflink);
         }
 
         public Options withCompression(boolean on, int type) {
-            return new Options(format, on, type, clusterBits);
+            return new Options(format, on, type, clusterBits, reflink);
         }
 
         public Options withClusterBits(int bits) {
-            return new Options(format, compress, compressionType, bits);
+            return new Options(format, compress, compressionType, bits, reflink);
+        }
+
+        public Options withReflink(boolean on) {
+            return new Options(format, compress, compressionType, clusterBits, on);
+        }
+
+        boolean raw() {
+            return format.equals("raw");
+        }
+
+        /** The output's allocation unit: its cluster, or a 4 KiB block of a raw file. */
+        long unit() {
+            return raw() ? ClonePlan.BLOCK : 1L << clusterBits;
+        }
+
+        /** Whether any extent can be shared: compressed clusters have their own bytes, small clusters misalign. */
+        boolean mayClone() {
+            return reflink && (raw() || (!compress && clusterBits >= 12));
         }
     }
 
@@ -55,59 +78,143 @@ public final class Flattener {
      * @param progress told the guest bytes done so far, out of {@code src.virtualSize()}
      */
     public static void flatten(Image src, Path dst, Options o, Progress progress) throws IOException {
-        if (!o.format().equals("qcow2") && !o.format().equals("raw")) {
+        flatten(src, dst, o, progress, FileClone::open);
+    }
+
+    /** As {@link #flatten(Image, Path, Options, Progress)}, cloning extents with {@code cloners}. */
+    static void flatten(Image src, Path dst, Options o, Progress progress, ExtentCloner.Factory cloners)
+            throws IOException {
+        if (!o.format().equals("qcow2") && !o.raw()) {
             throw new ImageException(dst.toString(), "output format '" + o.format() + "' is not supported (qcow2 or raw)");
         }
         try (AtomicOutput out = AtomicOutput.to(dst)) {
             Path tmp = out.temporary();
             long size = src.virtualSize();
-            long unit = o.format().equals("raw") ? 4096 : 1L << o.clusterBits();
-            List<long[]> ranges = dataRanges(src, unit);
-            if (o.format().equals("raw")) {
-                writeRaw(src, tmp, size, ranges, progress);
-            } else {
-                writeQcow2(src, tmp, o, size, ranges, progress);
+            List<MapEntry> map = ChainMap.map(src);
+            List<Path> layers = dataFiles(src);
+            ClonePlan plan = o.mayClone() ? ClonePlan.of(map, sizes(layers), o.unit(), size)
+                    : ClonePlan.copyOnly(map, o.unit(), size);
+            try (ExtentCloner cloner = plan.clones().isEmpty() ? null : cloners.open(tmp, layers)) {
+                if (o.raw()) {
+                    writeRaw(src, tmp, size, plan, cloner, progress);
+                } else {
+                    writeQcow2(src, tmp, o, size, plan, cloner, progress);
+                }
             }
             out.commit();
         }
     }
 
-    /** Guest ranges some layer holds as data, widened to {@code unit} and merged. */
-    static List<long[]> dataRanges(Image src, long unit) throws IOException {
-        List<long[]> out = new ArrayList<>();
-        List<MapEntry> map = ChainMap.map(src);
-        for (MapEntry e : map) {
-            if (!e.data()) {
-                continue;
-            }
-            long start = e.start() & ~(unit - 1);
-            long end = Math.min(src.virtualSize(), (e.start() + e.length() + unit - 1) & ~(unit - 1));
-            if (!out.isEmpty() && out.get(out.size() - 1)[1] >= start) {
-                out.get(out.size() - 1)[1] = Math.max(out.get(out.size() - 1)[1], end);
-            } else {
-                out.add(new long[] {start, end});
+    /** The file holding each layer's data clusters, by depth: an external data file, or the layer's own. */
+    static List<Path> dataFiles(Image top) {
+        List<Path> out = new ArrayList<>();
+        for (Image layer = top; layer != null; layer = layer.backing()) {
+            Path data = layer instanceof Qcow2Image q ? q.dataFilePath() : null;
+            out.add(data != null ? data : layer.path());
+        }
+        return out;
+    }
+
+    /** Each file's size, or -1 (clone nothing from it) when it cannot be told. */
+    private static long[] sizes(List<Path> files) {
+        long[] out = new long[files.size()];
+        for (int i = 0; i < out.length; i++) {
+            try {
+                out[i] = Files.isRegularFile(files.get(i)) ? Files.size(files.get(i)) : -1;
+            } catch (IOException e) {
+                out[i] = -1;
             }
         }
         return out;
     }
 
-    private static void writeQcow2(Image src, Path tmp, Options o, long size, List<long[]> ranges,
+    /** Where a flatten's data goes: the qcow2 writer or the raw file. */
+    private interface Output {
+        /** Writes guest data (a chunk read from the chain), leaving out what reads as zero. */
+        void copy(long guest, ByteBuffer data) throws IOException;
+
+        /** Clones a piece; false when the file system cannot, the piece then still to be copied. */
+        boolean clone(ClonePlan.Piece piece) throws IOException;
+    }
+
+    /**
+     * Clones and copies in guest order, so progress moves forward and the output's clusters lie in
+     * guest order. The first clone the file system refuses turns the rest of the flatten into
+     * copying, from that piece on: one refusal says the files cannot share extents, and trying
+     * each piece again would only slow the copy down.
+     */
+    private static void run(Image src, ClonePlan plan, int chunk, Output out, Writeback writeback, Progress progress)
+            throws IOException {
+        long size = src.virtualSize();
+        List<ClonePlan.Piece> clones = plan.clones();
+        int next = 0;
+        ReadAhead chunks = new ReadAhead(src, plan.reads(), chunk, READS_IN_FLIGHT);
+        try {
+            ReadAhead.Chunk c = chunks.next();
+            while (c != null || next < clones.size()) {
+                if (next < clones.size() && (c == null || clones.get(next).guest() < c.offset())) {
+                    ClonePlan.Piece p = clones.get(next++);
+                    if (out.clone(p)) {
+                        progress.update(p.end(), size);
+                        continue;
+                    }
+                    ReadAhead stale = chunks;
+                    chunks = null;
+                    stale.close();
+                    chunks = new ReadAhead(src, plan.readsFrom(p.guest()), chunk, READS_IN_FLIGHT);
+                    clones = List.of();
+                    c = chunks.next();
+                    continue;
+                }
+                out.copy(c.offset(), c.data());
+                writeback.wrote(c.data().limit());
+                progress.update(c.offset() + c.data().limit(), size);
+                c = chunks.next();
+            }
+        } finally {
+            if (chunks != null) {
+                chunks.close();
+            }
+        }
+        progress.update(size, size);
+    }
+
+    /** Clones a piece's segments to the output from {@code destination} on; false at the first refusal. */
+    private static boolean cloneSegments(ExtentCloner cloner, ClonePlan.Piece p, long destination) throws IOException {
+        for (ClonePlan.Segment s : p.segments()) {
+            if (!cloner.clone(s.depth(), s.sourceOffset(), s.length(), destination + (s.guest() - p.guest()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void writeQcow2(Image src, Path tmp, Options o, long size, ClonePlan plan, ExtentCloner cloner,
             Progress progress) throws IOException {
         CreateOptions co = CreateOptions.of(size).withClusterBits(o.clusterBits())
                 .withCompressionType(o.compress() ? o.compressionType() : Qcow2Header.COMPRESSION_ZLIB);
         int cs = 1 << o.clusterBits();
         try (Qcow2Writer w = Qcow2Writer.create(tmp, co);
                 Compressor c = o.compress() ? new Compressor(o.compressionType()) : null;
-                Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY);
-                ReadAhead chunks = new ReadAhead(src, ranges, Math.max(CHUNK, cs), READS_IN_FLIGHT)) {
+                Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY)) {
             byte[] packed = o.compress() ? new byte[cs] : null;
-            for (ReadAhead.Chunk chunk = chunks.next(); chunk != null; chunk = chunks.next()) {
-                writeNonZero(w, c, packed, chunk.data(), chunk.offset(), cs);
-                writeback.wrote(chunk.data().limit());
-                progress.update(chunk.offset() + chunk.data().limit(), size);
-            }
+            run(src, plan, Math.max(CHUNK, cs), new Output() {
+                @Override
+                public void copy(long guest, ByteBuffer data) throws IOException {
+                    writeNonZero(w, c, packed, data, guest, cs);
+                }
+
+                @Override
+                public boolean clone(ClonePlan.Piece p) throws IOException {
+                    // A refused piece stays mapped to its fresh run, which reads as zeros where
+                    // nothing was cloned; the copy path then writes its data into that run.
+                    boolean[] cloned = {false};
+                    w.writeFreshBy(p.guest(), (int) (p.length() / cs),
+                            (host, length) -> cloned[0] = cloneSegments(cloner, p, host));
+                    return cloned[0];
+                }
+            }, writeback, progress);
         }
-        progress.update(size, size);
     }
 
     /** Writes the clusters of {@code buf} that are not all zero, compressed when asked. */
@@ -159,24 +266,29 @@ public final class Flattener {
         }
     }
 
-    private static void writeRaw(Image src, Path tmp, long size, List<long[]> ranges, Progress progress)
-            throws IOException {
+    private static void writeRaw(Image src, Path tmp, long size, ClonePlan plan, ExtentCloner cloner,
+            Progress progress) throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            try (Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY);
-                    ReadAhead chunks = new ReadAhead(src, ranges, CHUNK, READS_IN_FLIGHT)) {
-                for (ReadAhead.Chunk chunk = chunks.next(); chunk != null; chunk = chunks.next()) {
-                    ByteBuffer buf = chunk.data();
-                    long base = chunk.offset();
-                    forEachNonZeroRun(buf, 4096, (off, len) -> {
-                        ByteBuffer piece = buf.slice(off, len);
-                        long p = base + off;
-                        while (piece.hasRemaining()) {
-                            p += ch.write(piece, p);
-                        }
-                    });
-                    writeback.wrote(buf.limit());
-                    progress.update(base + buf.limit(), size);
-                }
+            try (Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY)) {
+                run(src, plan, CHUNK, new Output() {
+                    @Override
+                    public void copy(long guest, ByteBuffer buf) throws IOException {
+                        forEachNonZeroRun(buf, 4096, (off, len) -> {
+                            ByteBuffer piece = buf.slice(off, len);
+                            long p = guest + off;
+                            while (piece.hasRemaining()) {
+                                p += ch.write(piece, p);
+                            }
+                        });
+                    }
+
+                    @Override
+                    public boolean clone(ClonePlan.Piece p) throws IOException {
+                        // Raw output holds guest offset x at file offset x. A refused piece is a hole except
+                        // where it was cloned (with the right data), so the copy path can write into it.
+                        return cloneSegments(cloner, p, p.guest());
+                    }
+                }, writeback, progress);
             }
             ch.truncate(size);
             if (ch.size() < size) {
@@ -184,6 +296,5 @@ public final class Flattener {
             }
             ch.force(true);
         }
-        progress.update(size, size);
     }
 }

@@ -10,10 +10,12 @@ import java.nio.file.Path;
 /**
  * What java.nio does not tell about a file: the bytes it takes on disk ({@code st_blocks}) and
  * where its holes are ({@code SEEK_DATA}/{@code SEEK_HOLE}). Without the C library (another OS)
- * a file counts as fully allocated data.
+ * a file counts as fully allocated data. {@link FileClone} uses the same C library for ioctl.
  */
 public final class NativeFiles {
-    private static final int O_RDONLY = 0;
+    static final int O_RDONLY = 0;
+    static final int O_WRONLY = 1;
+    static final int O_CLOEXEC = 0x80000;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int ENXIO = 6;
@@ -33,11 +35,19 @@ public final class NativeFiles {
         int stat(String path, Memory buf) throws LastErrorException;
 
         int __xstat(int ver, String path, Memory buf) throws LastErrorException;
+
+        /** ioctl with a pointer argument; {@code request} is C's unsigned long (64 bits on the platforms we run on). */
+        int ioctl(int fd, long request, Memory arg) throws LastErrorException;
     }
 
     private static final LibC LIBC = load();
 
     private NativeFiles() {
+    }
+
+    /** The C library, or null where it could not be loaded. */
+    static LibC libc() {
+        return LIBC;
     }
 
     private static LibC load() {

@@ -320,6 +320,11 @@ public final class Qcow2Writer implements Closeable {
     private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
         long host = refs.allocate(clusters);
         writeAt(ch, data, host);
+        mapFresh(pos, host, clusters);
+    }
+
+    /** Points {@code clusters} guest clusters from {@code pos} at the host run from {@code host}. */
+    private void mapFresh(long pos, long host, int clusters) throws IOException {
         for (int i = 0; i < clusters; i++) {
             long c = pos + i * clusterSize;
             long[] t = l2For(c, true);
@@ -330,6 +335,39 @@ public final class Qcow2Writer implements Closeable {
             }
             dirtyL2.add(l2Offset(c));
         }
+    }
+
+    /** Fills a fresh host run in the image file; see {@link #writeFreshBy}. */
+    @FunctionalInterface
+    public interface HostFill {
+        void fill(long hostOffset, long length) throws IOException;
+    }
+
+    /**
+     * Like a {@link #write} of {@code clusters} whole clusters from {@code guest} into clusters
+     * that hold no host cluster yet, but the data gets into the new contiguous host run through
+     * {@code fill} (which clones extents into it, say) instead of a write. The run is new past the
+     * end of the file, so what {@code fill} leaves untouched reads as zeros; the clusters are mapped
+     * to the run once {@code fill} returns, and later {@link #write}s to them go into the run.
+     * The data is a data cluster's like any other for {@link #flush}'s order, so {@code fill} must
+     * write through the same file, not another file that the image's forces do not cover.
+     */
+    public void writeFreshBy(long guest, int clusters, HostFill fill) throws IOException {
+        checkRange(guest, clusters * clusterSize);
+        if ((guest & (clusterSize - 1)) != 0) {
+            throw new IllegalArgumentException("write at " + hex(guest) + " is not cluster aligned");
+        }
+        for (int done = 0, n; done < clusters; done += n) {
+            n = freshRun(guest + done * clusterSize, clusters - done);
+            if (n == 0) {
+                throw new IllegalStateException("fresh write to guest cluster " + hex(guest + done * clusterSize)
+                        + ", already allocated");
+            }
+        }
+        long host = refs.allocate(clusters);
+        fill.fill(host, clusters * clusterSize);
+        mapFresh(guest, host, clusters);
+        maybeFlush();
     }
 
     /** A write within one cluster (any part of it). */

@@ -3,10 +3,13 @@ package dev.virtchain.qcow2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -134,5 +137,40 @@ class Qcow2WriterTest {
         byte[] b = new byte[n];
         java.util.Arrays.fill(b, (byte) value);
         return b;
+    }
+
+    @ParameterizedTest(name = "extendedL2={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aFreshRunFilledByACallbackReadsAsFilledAndTakesLaterWritesInPlace(boolean extendedL2) throws Exception {
+        Path img = dir.resolve("fill.qcow2");
+        long cs = 64 << 10;
+        try (Qcow2Writer w = Qcow2Writer.create(img, CreateOptions.of(1 << 20).withExtendedL2(extendedL2))) {
+            w.write(0, ByteBuffer.wrap(new byte[] {1}));
+            w.writeFreshBy(2 * cs, 3, (host, length) -> {
+                assertEquals(3 * cs, length);
+                // Only the middle cluster is filled, through another descriptor as a clone would be.
+                try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+                    ByteBuffer b = ByteBuffer.allocate((int) cs);
+                    java.util.Arrays.fill(b.array(), (byte) 0x77);
+                    ch.write(b, host + cs);
+                }
+            });
+            w.write(4 * cs + 100, ByteBuffer.wrap(new byte[] {9, 9}));
+            assertThrows(IllegalStateException.class, () -> w.writeFreshBy(0, 1, (host, length) -> { }),
+                    "a cluster with a host cluster is not fresh");
+            assertThrows(IllegalStateException.class, () -> w.writeFreshBy(3 * cs, 1, (host, length) -> { }));
+        }
+        assertTrue(Qemu.img(dir, "check", "fill.qcow2").contains("No errors were found"));
+        String read = Qemu.io(dir, "-c", "read -P 0 128k 64k", "-c", "read -P 0x77 192k 64k", "-c", "read -P 0 256k 100",
+                "-c", "read -P 9 262244 2", "-c", "read -P 1 0 1", "fill.qcow2");
+        assertFalse(read.contains("Pattern verification failed"), read);
+        try (Image image = Images.open(img.toString())) {
+            long first = image.status(2 * cs, cs).hostOffset();
+            for (int i = 0; i < 3; i++) {
+                LayerStatus s = image.status((2 + i) * cs, cs);
+                // A cluster the callback left a hole in reads as "zero" data, as qemu's block status says too.
+                assertTrue(s.data() && s.hostOffset() == first + i * cs, "one contiguous host run: " + s);
+            }
+        }
     }
 }

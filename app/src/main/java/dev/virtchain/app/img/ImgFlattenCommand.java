@@ -3,6 +3,7 @@ package dev.virtchain.app.img;
 import picocli.CommandLine.Mixin;
 import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.ProgressOptions;
+import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
@@ -24,7 +25,10 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {"Write the whole chain under SRC into one standalone image DST of SRC's virtual size.",
                 "Zero and unallocated ranges are not written, so DST stays sparse. DST appears only when",
-                "complete (it is written under a temporary name) and is never overwritten."},
+                "complete (it is written under a temporary name) and is never overwritten.",
+                "On the same XFS (reflink=1) or btrfs file system as the chain, data clusters are",
+                "cloned: DST shares the chain's extents (raw, or qcow2 without -c with clusters",
+                "of at least 4K). Elsewhere, and with --no-reflink, they are copied."},
         footer = {"",
                 "Options for -o: cluster_size (512 to 2M, default 64K), compression_type (zlib|zstd, with -c).",
                 "",
@@ -56,6 +60,9 @@ public final class ImgFlattenCommand implements Callable<Integer> {
     @Mixin
     ForceShareOption forceShare;
 
+    @Mixin
+    ReflinkOption reflink;
+
     @Parameters(index = "0", paramLabel = "SRC", description = "Top of the chain to flatten.")
     String source;
 
@@ -73,7 +80,8 @@ public final class ImgFlattenCommand implements Callable<Integer> {
         }
         Flattener.Options fo = Flattener.Options.qcow2().withFormat(outputFormat)
                 .withCompression(compress, o.compressionType(spec))
-                .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS));
+                .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS))
+                .withReflink(reflink.enabled());
         PrintWriter out = spec.commandLine().getOut();
         try (Image src = Images.open(source, format, true)) {
             Flattener.flatten(src, destination, fo, progress.meter(out));

@@ -1,6 +1,7 @@
 package dev.virtchain.app.restore;
 
 import dev.virtchain.app.cli.ProgressOptions;
+import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.ChainVerifier;
 import dev.virtchain.chain.DiskChain;
@@ -40,7 +41,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Per disk, the chain is read from the qcow2 headers of the chosen backup, checked against the",
                 "manifest, and flattened natively into OUTDIR/<disk>.qcow2 (or .raw), sparse. A domain XML for",
                 "the restored disks is written beside them with a new name and UUID (and the UEFI variables",
-                "restored next to it); --define defines it. Existing files are never overwritten without --force."},
+                "restored next to it); --define defines it. Existing files are never overwritten without --force.",
+                "On the same XFS (reflink=1) or btrfs file system as DIR, the restored images",
+                "share the backup's extents instead of copying them (--no-reflink copies)."},
         footer = {"",
                 "Examples:",
                 "  virtchain restore /backup/web01 -o /var/lib/libvirt/images/web01-restored",
@@ -82,6 +85,9 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Mixin
     ProgressOptions progress;
+
+    @Mixin
+    ReflinkOption reflink;
 
     @Override
     public Integer call() throws Exception {
@@ -173,7 +179,8 @@ public final class RestoreCommand implements Callable<Integer> {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
         Files.deleteIfExists(tmp);
         try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true)) {
-            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format), progress.meterOnTerminal(o));
+            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format).withReflink(reflink.enabled()),
+                    progress.meterOnTerminal(o));
             progress.finish(o);
             if (force) {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
