@@ -339,12 +339,16 @@ public final class BackupRun {
         return checkpointXml != null;
     }
 
-    /** An inactive domain's copy: its disks' chains read natively and flattened into the targets. */
+    /**
+     * An inactive domain's copy: its disks' chains read natively and flattened into the targets.
+     * Never by shared extents (reflink): a backup that shares its blocks with the disk it backs
+     * up dies with them when they are damaged.
+     */
     private void copyOffline(Domain domain, BackupPlan plan, Targets targets) throws IOException {
         for (PlannedDisk p : plan.disks()) {
             DomainDisk d = domain.disk(p.target());
             try (Image src = Images.open(d.source(), d.driverType(), true)) {
-                Flattener.flatten(src, targets.partial(p), Flattener.Options.qcow2(), Progress.NONE);
+                Flattener.flatten(src, targets.partial(p), Flattener.Options.qcow2().withReflink(false), Progress.NONE);
             }
             Files.setPosixFilePermissions(targets.partial(p), PosixFilePermissions.fromString("rw-------"));
         }
