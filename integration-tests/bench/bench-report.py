@@ -31,7 +31,7 @@ TOOLS = {
     "info": {"vc": "virtchain img info", "qemu": "qemu-img info"},
     "reflink-flatten": {"vc": "virtchain img flatten", "qemu": "qemu-img convert",
                         "qemusync": "qemu-img convert + sync", "cp": "cp --reflink=never + sync"},
-    "reflink-restore": {"vc": "virtchain restore", "conv": "qemu-img convert",
+    "reflink-restore": {"vc": "virtchain restore", "convsync": "qemu-img convert + sync",
                         "cp": "cp --reflink=never of the set + sync"},
 }
 RSS_LIMIT_MIB = 256
@@ -59,7 +59,7 @@ COMPARISONS = [
     ("XFS reflink: flatten, 4 GiB", "t", ("reflink-flatten", "vc"), ("reflink-flatten", "qemu"), ("ratio", 0.8)),
     ("XFS reflink: flatten, 4 GiB", "t", ("reflink-flatten", "vc"), ("reflink-flatten", "qemusync"), None),
     ("XFS reflink: flatten, 4 GiB", "t", ("reflink-flatten", "vc"), ("reflink-flatten", "cp"), ("ratio", 1.0)),
-    ("XFS reflink: restore full+inc", "t", ("reflink-restore", "vc"), ("reflink-restore", "conv"), None),
+    ("XFS reflink: restore full+inc", "t", ("reflink-restore", "vc"), ("reflink-restore", "convsync"), None),
     ("XFS reflink: restore full+inc", "t", ("reflink-restore", "vc"), ("reflink-restore", "cp"), None),
 ]
 UNIT = {"t": "s", "rss": "MiB"}
@@ -212,6 +212,8 @@ def main():
         print()
         print(f"change against {a.compare} ({old.get('date', '?')}, load {old.get('load-average', {})}):")
         ofig = old.get("figures", {})
+        if not set(ofig) & set(figures):
+            print("  no figures in common (an older format, or other parts)")
         for k, v in figures.items():
             if k in ofig and ofig[k].get("median"):
                 o, n = ofig[k]["median"], v["median"]
