@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Backup benchmark (not a test): virtchain backup against virtnbdbackup, and against a bare
-# `virsh backup-begin` push (libvirt and qemu alone: the floor of any push backup), on the same
-# domain through the same libvirt daemon, in the same run. Debian 12, as root.
+# The backup part of `bench` (integration-tests/bench/bench --only backup runs it alone): virtchain
+# backup against virtnbdbackup, and against a bare `virsh backup-begin` push (libvirt and qemu
+# alone: the floor of any push backup), on the same domain through the same libvirt daemon, in
+# the same run; then the restore of full + inc. Debian 12, as root. `bench` installs the packages
+# and builds the jar first, and turns the figures into its table and JSON.
 #
-#   integration-tests/bench/backup-bench.sh [RUNS]      (default 3; every figure is the median)
+#   integration-tests/bench/backup-bench.sh RUNS RAW [SET]
+#     RAW  file the raw figures are appended to, one per line, as soon as measured:
+#          "t ROW TOOL RUN SECONDS", "internal ROW vc RUN SECONDS", "size ROW TOOL APPARENT ALLOCATED",
+#          "check ROW TEXT" (ROW full, inc or restore; TOOL vc, vnb, bare or conv)
+#     SET  if given, the last run's virtchain backup set (full + inc) is moved there for later
+#          parts (the restore on XFS)
+#   Without RAW it runs `bench --only backup --runs RUNS` instead.
 #
 # What it does:
-# - installs what it needs if missing (virtnbdbackup, qemu, libvirt) and builds virtchain if
-#   app/target/virtchain.jar is missing;
+# - refuses to run beside another libvirtd (the integration tests start their own; one at a time);
 # - starts its own libvirtd (virtnbdbackup needs a daemon: it asks libvirt for a pull-mode NBD
 #   export, which the embedded driver cannot give a second process). The daemon runs in a
 #   private mount namespace with temporary /etc/libvirt, /run/libvirt, /var/lib/libvirt,
-#   /var/cache/libvirt and /var/log/libvirt, and listens on a socket under the work directory,
-#   so it never meets another libvirtd on the machine. qemu.conf as the integration tests use
-#   it, with stdio_handler = "file": no virtlogd needed. Both tools and virsh connect with
-#   qemu:///system?socket=WORK/sock/libvirt-sock;
+#   /var/cache/libvirt and /var/log/libvirt, and listens on a socket under the work directory.
+#   qemu.conf as the integration tests use it, with stdio_handler = "file": no virtlogd needed.
+#   Both tools and virsh connect with qemu:///system?socket=WORK/sock/libvirt-sock;
 # - the domain: TCG, no OS, one 4 GiB qcow2 virtio disk holding 2 GiB of random data
 #   (2 GiB from /dev/urandom converted into the image before the domain starts);
 # - each run, for each of the three in turn (order rotated per run) on a domain without
@@ -34,12 +40,16 @@
 #   qcow2 is its output format) and, for reference, `qemu-img convert -O qcow2` of virtchain's
 #   chain top. The run fails unless `qemu-img compare` calls the two restored images identical.
 #
-# Output: one table on stdout and the same figures as JSON in
-# integration-tests/bench/results/backup-<date>.json. Work files in ${VC_BENCH_DIR:-/var/tmp/vc-backup-bench}
-# (about 12 GiB at the peak, with the three restored images), deleted at the end.
+# Work files in ${VC_BENCH_DIR:-/var/tmp/vc-backup-bench} (about 12 GiB at the peak, with the
+# three restored images), deleted at the end unless VC_BENCH_KEEP is set.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 runs=${1:-3}
+if [[ -z ${2:-} ]]; then
+  exec "$here/integration-tests/bench/bench" --only backup --runs "$runs"
+fi
+raw=$(readlink -f "$2")
+set_dir=${3:-}
 work=${VC_BENCH_DIR:-/var/tmp/vc-backup-bench}
 dom=vcbench
 disk_size=$((4 << 30))
@@ -49,14 +59,12 @@ chunks=26                       # 26 x 16 MiB = 416 MiB = 10.2% of 4 GiB
 
 log() { echo "bench: $*" >&2; }
 
-# ---- prerequisites -------------------------------------------------------------------------
-"$here/scripts/ensure-packages" --as bench --quiet \
-  virtnbdbackup qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
-if [[ ! -f "$here/app/target/virtchain.jar" ]]; then
-  log "building virtchain"
-  (cd "$here" && mvn -B -q package -DskipTests)
+# ---- prerequisites (bench installs the packages and builds the jar) ------------------------
+if pids=$(pgrep -x libvirtd); then
+  log "a libvirtd is already running (pid $(echo $pids)); only one can run at a time on this machine: stop it (or wait for the tests that started it) and rerun"
+  exit 1
 fi
+id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
 virtchain="$here/virtchain"
 
 # ---- a private libvirtd --------------------------------------------------------------------
@@ -193,7 +201,6 @@ rewrite_10pct() {      # writes this run's slots: every tool's inc sees the same
 declare -A t            # t[tool-level-run] = seconds
 declare -A size         # size[tool-level] = apparent bytes (last run)
 declare -A alloc        # alloc[tool-level] = allocated bytes (last run)
-declare -A internal     # internal[vc-level-run] = the seconds virtchain reports itself (after JVM start and connect)
 
 timed() {              # key command... ; records the wall time of the command
   local key=$1; shift
@@ -201,6 +208,9 @@ timed() {              # key command... ; records the wall time of the command
   a=$(now); "$@"; b=$(now)
   t[$key]=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }')
   log "$(printf '%-16s %7.2f s' "$key" "${t[$key]}")"
+  local tool level run
+  IFS=- read -r tool level run <<<"$key"
+  echo "t $level $tool $run ${t[$key]}" >>"$raw"
 }
 
 drop_checkpoints() {   # all of them, children first: virtnbdbackup refuses to run beside foreign ones
@@ -210,14 +220,17 @@ drop_checkpoints() {   # all of them, children first: virtnbdbackup refuses to r
   done
 }
 
-vc_internal() {        # the seconds virtchain reports itself: after JVM start and libvirt connect
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$1"
+vc_internal() {        # level run json: the seconds virtchain reports itself (after JVM start and libvirt connect)
+  local s
+  s=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$3")
+  echo "internal $1 vc $2 $s" >>"$raw"
 }
 
 sizes() {              # key file... ; apparent and allocated bytes
   local key=$1; shift
   size[$key]=$(du -cb --apparent-size "$@" | tail -1 | cut -f1)
   alloc[$key]=$(( $(du -ck "$@" | tail -1 | cut -f1) * 1024 ))
+  echo "size ${key#*-} ${key%%-*} ${size[$key]} ${alloc[$key]}" >>"$raw"
 }
 
 read -r -a tools <<<"${VC_BENCH_TOOLS:-vc vnb bare}"
@@ -234,7 +247,7 @@ for r in $(seq "$runs"); do
     out="$work/out/$tool"
     case $tool in
       vc)   timed "vc-full-$r" vc_backup full "$out"
-            internal[vc-full-$r]=$(vc_internal "$out.json")
+            vc_internal full "$r" "$out.json"
             sizes vc-full "$out"/vda.0000.full.qcow2 ;;
       vnb)  timed "vnb-full-$r" vnb_backup full "$out"
             sizes vnb-full "$out"/vda.full.data ;;
@@ -246,7 +259,7 @@ for r in $(seq "$runs"); do
     sync
     case $tool in
       vc)   timed "vc-inc-$r" vc_backup inc "$out"
-            internal[vc-inc-$r]=$(vc_internal "$out.json")
+            vc_internal inc "$r" "$out.json"
             sizes vc-inc "$out"/vda.0001.inc.qcow2 ;;
       vnb)  timed "vnb-inc-$r" vnb_backup inc "$out"
             sizes vnb-inc "$out"/vda.inc.*.data ;;
@@ -277,27 +290,18 @@ for r in $(seq "$runs"); do
       log "restored images differ: $cmp_out"; exit 1
     fi
     log "restore compare virtchain/virtnbdrestore: $cmp_out"
+    echo "check restore run $r: qemu-img compare virtchain restore / virtnbdrestore: $cmp_out" >>"$raw"
     if ! cmp_out=$(qemu-img compare -f qcow2 -F qcow2 "$work/out/vc-restore/vda.qcow2" "$work/out/conv-restore/vda.qcow2" 2>&1); then
       log "virtchain's restore differs from qemu-img convert of its chain: $cmp_out"; exit 1
     fi
     log "restore compare virtchain/qemu-img convert: $cmp_out"
-    compared=$((${compared:-0} + 1))
+    echo "check restore run $r: qemu-img compare virtchain restore / qemu-img convert: $cmp_out" >>"$raw"
   fi
 done
+if [[ -n $set_dir && -d "$work/out/vc" ]]; then
+  rm -rf "$set_dir"
+  mv "$work/out/vc" "$set_dir"
+fi
 rm -rf "$work"/out/*
 drop_checkpoints
 
-# ---- results -------------------------------------------------------------------------------
-mkdir -p "$here/integration-tests/bench/results"
-stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
-json="$here/integration-tests/bench/results/backup-$stamp.json"
-{
-  for k in "${!t[@]}"; do echo "t $k ${t[$k]}"; done
-  for k in "${!internal[@]}"; do echo "internal $k ${internal[$k]}"; done
-  for k in "${!size[@]}"; do echo "size $k ${size[$k]} ${alloc[$k]}"; done
-} | python3 "$here/integration-tests/bench/backup-bench-report.py" \
-    --runs "$runs" --json "$json" --restore-compared "${compared:-0}" \
-    --machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM" \
-    --load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-    --versions "virtchain $(cd "$here" && git rev-parse --short HEAD), virtnbdbackup $(virtnbdbackup -V 2>&1 | tail -1), $(libvirtd --version | tail -1), $(qemu-system-x86_64 --version | head -1)"
-log "JSON: $json"
