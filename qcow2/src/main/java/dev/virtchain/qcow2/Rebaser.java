@@ -3,6 +3,8 @@ package dev.virtchain.qcow2;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Changes a qcow2 image's backing file. The unsafe mode rewrites only the header's link. The
@@ -51,6 +53,7 @@ public final class Rebaser {
 
     private static void copyDifferences(Path image, Image top, Image target, Progress progress) throws IOException {
         long size = top.virtualSize();
+        List<Image> between = layersBetween(top, target);
         try (Qcow2Writer w = Qcow2Writer.open(image)) {
             int unit = (int) w.clusterSize();
             ByteBuffer old = ByteBuffer.allocate(Math.max(CHUNK, unit));
@@ -58,22 +61,72 @@ public final class Rebaser {
             long pos = 0;
             while (pos < size) {
                 LayerStatus s = top.status(pos, Math.min(size - pos, old.capacity()));
-                if (!s.allocated()) {
-                    int n = (int) s.length();
-                    old.clear().limit(n);
-                    top.read(pos, old); // unallocated here: the old chain's content
-                    now.clear().limit(n);
-                    if (target != null) {
-                        target.read(pos, now);
-                    } else {
-                        Zeros.fill(now);
+                long end = pos + s.length();
+                for (long p = pos; p < end && !s.allocated(); ) {
+                    Run run = between == null ? new Run(end - p, true) : mayDiffer(between, p, end - p);
+                    if (run.mayDiffer()) {
+                        int n = (int) run.length();
+                        old.clear().limit(n);
+                        top.read(p, old); // unallocated here: the old chain's content
+                        now.clear().limit(n);
+                        if (target != null) {
+                            target.read(p, now);
+                        } else {
+                            Zeros.fill(now);
+                        }
+                        copyPieces(w, p, old.flip(), now.flip(), unit);
                     }
-                    copyPieces(w, pos, old.flip(), now.flip(), unit);
+                    p += run.length();
                 }
-                pos += s.length();
+                pos = end;
                 progress.update(pos, size);
             }
         }
+    }
+
+    /**
+     * When the new backing image is itself a layer of the old backing chain (rebasing past
+     * layers, as a backup chain is shortened), the layers between the image and it; otherwise
+     * null. Where none of those layers allocates a range, the old chain reads the new backing's
+     * own content there, so the range needs no reading at all (qemu-img rebase skips it too).
+     */
+    private static List<Image> layersBetween(Image top, Image target) throws IOException {
+        if (target == null) {
+            return null;
+        }
+        Path want = target.path().toRealPath();
+        List<Image> between = new ArrayList<>();
+        for (Image l = top.backing(); l != null; l = l.backing()) {
+            if (l.format().equals(target.format()) && l.path().toRealPath().equals(want)) {
+                return between;
+            }
+            between.add(l);
+        }
+        return null;
+    }
+
+    /** A guest run, and whether the old chain may show something there that the new backing does not. */
+    private record Run(long length, boolean mayDiffer) {
+    }
+
+    /**
+     * The run from {@code pos} (at most {@code len} long). The old chain may differ where some
+     * layer between allocates the run (data or zeros), or where the run lies past the end of a
+     * layer between, which reads as zeros above a longer image.
+     */
+    private static Run mayDiffer(List<Image> between, long pos, long len) throws IOException {
+        long n = len;
+        for (Image l : between) {
+            if (pos >= l.virtualSize()) {
+                return new Run(len, true);
+            }
+            LayerStatus s = l.status(pos, Math.min(n, l.virtualSize() - pos));
+            if (s.allocated()) {
+                return new Run(s.length(), true);
+            }
+            n = Math.min(n, s.length());
+        }
+        return new Run(n, false);
     }
 
     /** Writes the old content of every piece where the two views differ, as zeros where it reads as zero. */

@@ -76,6 +76,23 @@ class RebaseCommitTest {
     }
 
     @Test
+    void safeRebasePastAMiddleLayerShorterThanTheBaseKeepsItsZeros() throws Exception {
+        // mid ends at 2M: above it the old chain reads zeros from 2M on, where base holds 0x11.
+        both("img", "create", "-q", "-f", "qcow2", "base.qcow2", "4M");
+        both("io", "-c", "write -P 0x11 0 4M", "base.qcow2");
+        both("img", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "mid.qcow2", "2M");
+        both("io", "-c", "write -P 0x22 512k 64k", "mid.qcow2");
+        both("img", "create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2", "top.qcow2", "4M");
+        both("io", "-c", "write -P 0x33 3M 64k", "top.qcow2");
+        Qemu.img(ours, "convert", "-O", "raw", "top.qcow2", "before.raw");
+        Qemu.img(theirs, "rebase", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
+        Rebaser.rebase(ours.resolve("top.qcow2"), "base.qcow2", "qcow2", false, Progress.NONE);
+        assertTrue(Qemu.img(ours, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
+        assertSameGuestView("top.qcow2");
+        assertClean(ours, "top.qcow2");
+    }
+
+    @Test
     void safeRebaseOntoNothingMakesAStandaloneImage() throws Exception {
         chain();
         Qemu.img(ours, "convert", "-O", "raw", "top.qcow2", "before.raw");
