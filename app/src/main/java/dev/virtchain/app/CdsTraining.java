@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 
 /**
  * The build's training run for the class-data-sharing archive next to the jar
- * ({@code app/target/virtchain.jsa}, made by {@code -XX:ArchiveClassesAtExit} during
+ * ({@code app/target/virtchain.jsa}, a static dump of the classes this run loads, during
  * {@code mvn package}; the {@code virtchain} launcher maps it when it is there). It runs, in one
  * JVM, the commands a user runs: the img commands on a small chain, and a backup through
  * libvirt's test driver (which has no backup job, so it fails after the domain XML, the disks,
