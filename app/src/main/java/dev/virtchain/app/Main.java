@@ -3,6 +3,7 @@ package dev.virtchain.app;
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.cli.VirtchainCommand;
+import dev.virtchain.app.libvirt.Hypervisor;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,10 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        int code = run(args, System.out, System.err);
+        Hypervisor.shutdown(); // or the exit waits 0.3 s for libvirt's event loop thread
+        Trace.mark("exit " + code);
+        System.exit(code);
     }
 
     /** Runs one command line in-process and returns its exit code; tests drive the CLI through this. */

@@ -23,6 +23,8 @@ final class LibvirtRuntime {
     /** Held here so JNA's native callback stub is never collected while libvirt may call it. */
     private static Libvirt.VirErrorCallback quiet;
     private static boolean started;
+    private static Thread loop;
+    private static volatile boolean stopping;
 
     private LibvirtRuntime() {
     }
@@ -35,7 +37,7 @@ final class LibvirtRuntime {
         quiet = new ErrorCallback();
         Connect.setErrorCallback(quiet);
         Library.initEventLoop();
-        Thread loop = new Thread(LibvirtRuntime::runLoop, "libvirt-event-loop");
+        loop = new Thread(LibvirtRuntime::runLoop, "libvirt-event-loop");
         loop.setDaemon(true);
         loop.start();
         started = true;
@@ -55,12 +57,35 @@ final class LibvirtRuntime {
     }
 
     private static void runLoop() {
-        while (true) {
+        while (!stopping) {
             try {
-                Library.processEvent();
+                Library.runEventLoop(); // until stopEventLoop
             } catch (LibvirtException e) {
                 // virEventRunDefaultImpl fails only on a broken poll(); keep serving the others.
+            } catch (InterruptedException e) {
+                return;
             }
+        }
+    }
+
+    /**
+     * Ends the event loop before the JVM exits. A thread blocked inside libvirt's poll() is a
+     * thread "in native", and the JVM's exit waits 300 ms for such threads to come back: on
+     * every command, a third of a second after all was done. libvirt-java's stopEventLoop wakes
+     * the poll through the timer it registered, and the thread returns to Java and ends.
+     */
+    static synchronized void stop() {
+        if (!started || stopping) {
+            return;
+        }
+        stopping = true;
+        try {
+            Library.stopEventLoop();
+            loop.join(200);
+        } catch (LibvirtException e) {
+            // the exit then waits as it did before
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
