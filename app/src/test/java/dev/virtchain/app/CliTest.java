@@ -64,6 +64,15 @@ class CliTest {
     }
 
     @Test
+    void aChecksumThatCannotBeComputedIsAUsageErrorBeforeAnythingRuns() throws Exception {
+        Path out = dir.resolve("backups");
+        CliDriver.Result r = run("backup", "-d", "vm", "-o", out.toString(), "--checksum", "md5");
+        assertEquals(2, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().contains("--checksum md5: expected crc32c, sha256, sha512"), r.stderr());
+        assertTrue(!java.nio.file.Files.exists(out), "nothing was created: " + out);
+    }
+
+    @Test
     void aMissingImageIsOneLineNamingTheFile() throws Exception {
         String missing = dir.resolve("nope.qcow2").toString();
         CliDriver.Result r = run("img", "info", missing);

@@ -14,16 +14,16 @@ import java.util.List;
 public interface Hypervisor extends AutoCloseable {
 
     /** Opens a read-write connection to {@code uri}, e.g. {@code qemu:///system}. */
+    static Hypervisor connect(String uri) throws HypervisorException {
+        return LibvirtHypervisor.open(uri);
+    }
+
     /**
      * Ends what libvirt runs for this process (its event loop thread); for the CLI's exit, after
      * every connection is closed. A process that connects again afterwards is not supported.
      */
     static void shutdown() {
         LibvirtRuntime.stop();
-    }
-
-    static Hypervisor connect(String uri) throws HypervisorException {
-        return LibvirtHypervisor.open(uri);
     }
 
     /** The URI this connection was opened with. */
