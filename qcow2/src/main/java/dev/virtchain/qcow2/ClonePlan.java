@@ -38,7 +38,7 @@ record ClonePlan(List<Piece> clones, List<long[]> data, List<long[]> reads) {
     /**
      * @param map         the chain's allocation map ({@link ChainMap#map})
      * @param sourceSizes the size of each layer's data file by depth, or -1 where that layer is not
-     *                    to be cloned from; null to clone nothing
+     *                    to be cloned from ({@link #copyOnly} for a plan that clones nothing)
      * @param unit        the output's cluster size (at least 4 KiB) or 4 KiB for raw output
      */
     static ClonePlan of(List<MapEntry> map, long[] sourceSizes, long unit, long virtualSize) {
@@ -46,7 +46,7 @@ record ClonePlan(List<Piece> clones, List<long[]> data, List<long[]> reads) {
             throw new IllegalArgumentException("clone unit " + unit + " is not a multiple of " + BLOCK);
         }
         List<long[]> data = dataRanges(map, unit, virtualSize);
-        List<Piece> clones = sourceSizes == null ? List.of() : pieces(segments(map, sourceSizes, virtualSize), unit);
+        List<Piece> clones = pieces(segments(map, sourceSizes, virtualSize), unit);
         return new ClonePlan(clones, data, subtract(data, clones));
     }
 
