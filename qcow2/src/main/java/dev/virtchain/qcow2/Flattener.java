@@ -197,6 +197,7 @@ public final class Flattener {
         try (Qcow2Writer w = Qcow2Writer.create(tmp, co);
                 Compressor c = o.compress() ? new Compressor(o.compressionType()) : null;
                 Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY)) {
+            w.directData(); // the output is fsynced before its rename anyway; see DirectData
             byte[] packed = o.compress() ? new byte[cs] : null;
             run(src, plan, Math.max(CHUNK, cs), new Output() {
                 @Override
@@ -269,13 +270,17 @@ public final class Flattener {
     private static void writeRaw(Image src, Path tmp, long size, ClonePlan plan, ExtentCloner cloner,
             Progress progress) throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            try (Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY)) {
+            try (DirectData direct = DirectData.open(tmp);
+                    Writeback writeback = new Writeback(tmp, WRITEBACK_EVERY)) {
                 run(src, plan, CHUNK, new Output() {
                     @Override
                     public void copy(long guest, ByteBuffer buf) throws IOException {
                         forEachNonZeroRun(buf, 4096, (off, len) -> {
                             ByteBuffer piece = buf.slice(off, len);
                             long p = guest + off;
+                            if (direct != null && direct.write(piece, p)) {
+                                return;
+                            }
                             while (piece.hasRemaining()) {
                                 p += ch.write(piece, p);
                             }

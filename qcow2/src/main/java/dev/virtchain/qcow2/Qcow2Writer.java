@@ -57,6 +57,8 @@ public final class Qcow2Writer implements Closeable {
     private Image below;
     private boolean belowOpened;
     private long compressedCursor;
+    /** The file's direct handle for fresh data runs, once {@link #directData} opened it; else null. */
+    private DirectData direct;
 
     private Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable) {
         this.name = name;
@@ -316,10 +318,34 @@ public final class Qcow2Writer implements Closeable {
         return n;
     }
 
+    /**
+     * Writes the data of fresh cluster runs past the page cache where the file system allows it
+     * (see {@link DirectData}): for a long sequential output, such as a flatten's, that the caller
+     * fsyncs at the end anyway. Only runs of whole clusters in suitably aligned direct buffers go
+     * that way; everything else, metadata included, is written as before. Clusters smaller than
+     * the file system's block keep everything in the page cache: a direct write there could
+     * share a block with metadata written through the page cache.
+     *
+     * @return whether direct writes are on
+     */
+    public boolean directData() throws IOException {
+        if (direct == null) {
+            DirectData d = DirectData.open(Path.of(name));
+            if (d != null && clusterSize % d.alignment() != 0) {
+                d.close();
+                d = null;
+            }
+            direct = d;
+        }
+        return direct != null;
+    }
+
     /** Full clusters to fresh host clusters: one allocation and one write for the whole run. */
     private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
         long host = refs.allocate(clusters);
-        writeAt(ch, data, host);
+        if (direct == null || !direct.write(data, host)) {
+            writeAt(ch, data, host);
+        }
         mapFresh(pos, host, clusters);
     }
 
@@ -659,7 +685,7 @@ public final class Qcow2Writer implements Closeable {
 
     @Override
     public void close() throws IOException {
-        try (FileChannel c = ch; Image b = below) {
+        try (FileChannel c = ch; Image b = below; DirectData d = direct) {
             flush();
         }
     }

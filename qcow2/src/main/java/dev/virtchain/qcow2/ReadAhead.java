@@ -52,7 +52,8 @@ final class ReadAhead implements AutoCloseable {
         for (int i = 0; i <= depth; i++) {
             // Direct: the kernel reads into them and the writer writes from them without the
             // JDK's copy through a temporary direct buffer (two memcpys per byte otherwise).
-            free.add(ByteBuffer.allocateDirect(chunk));
+            // Aligned, so that an output opened with O_DIRECT can take them as they are.
+            free.add(DirectData.allocateAligned(chunk));
         }
         this.pos = ranges.isEmpty() ? 0 : ranges.get(0)[0];
         for (int i = 0; i < depth; i++) {

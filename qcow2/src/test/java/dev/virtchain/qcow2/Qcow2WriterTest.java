@@ -69,6 +69,58 @@ class Qcow2WriterTest {
                 }
             }
         }
+        assertImageHolds(model, img);
+    }
+
+    /**
+     * Whole-cluster runs from aligned direct buffers go past the page cache, everything else
+     * (partial clusters, heap buffers, zero writes, metadata) through it, into the same file:
+     * qemu reads the model's bytes and calls the image clean.
+     */
+    @ParameterizedTest(name = "clusterBits={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {12, 16, 21})
+    void directAndCachedWritesMixInOneImage(int clusterBits) throws Exception {
+        long size = 24L << 20;
+        int cs = 1 << clusterBits;
+        byte[] model = new byte[(int) size];
+        Random rnd = new Random(clusterBits);
+        Path img = dir.resolve("img.qcow2");
+        try (Qcow2Writer w = Qcow2Writer.create(img, CreateOptions.of(size).withClusterBits(clusterBits))) {
+            assertTrue(w.directData(), "the test directory's file system takes O_DIRECT (ext4 or xfs expected)");
+            ByteBuffer aligned = DirectData.allocateAligned(4 << 20);
+            for (int i = 0; i < 120; i++) {
+                int kind = rnd.nextInt(4);
+                long off;
+                int len;
+                if (kind < 2) { // whole clusters: the direct path when fresh
+                    long clusters = size / cs;
+                    off = rnd.nextLong(clusters) * cs;
+                    len = (int) Math.min(size - off, (long) cs * (1 + rnd.nextInt(Math.max(1, (4 << 20) / cs))));
+                } else {
+                    off = rnd.nextLong(size);
+                    len = (int) Math.min(size - off, 1 + rnd.nextInt(200_000));
+                }
+                if (kind == 3) {
+                    w.writeZeroes(off, len);
+                    java.util.Arrays.fill(model, (int) off, (int) off + len, (byte) 0);
+                    continue;
+                }
+                byte[] data = new byte[len];
+                rnd.nextBytes(data);
+                ByteBuffer b = kind == 2 ? ByteBuffer.wrap(data) : aligned.clear().put(data, 0, len).flip();
+                w.write(off, b);
+                System.arraycopy(data, 0, model, (int) off, len);
+                if (i % 40 == 0) {
+                    w.flush();
+                }
+            }
+        }
+        assertImageHolds(model, img);
+    }
+
+    /** qemu-img check calls {@code img} clean, and qemu and our reader both read {@code model} from it. */
+    private void assertImageHolds(byte[] model, Path img) throws Exception {
+        long size = model.length;
         String check = Qemu.img(dir, "check", "--output=json", "img.qcow2");
         assertFalse(check.contains("\"corruptions\""), check);
         assertFalse(check.contains("\"leaks\""), check);
