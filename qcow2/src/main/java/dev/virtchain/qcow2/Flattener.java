@@ -90,6 +90,7 @@ public final class Flattener {
         try (AtomicOutput out = AtomicOutput.to(dst)) {
             Path tmp = out.temporary();
             long size = src.virtualSize();
+            src.preferDirectReads(); // one pass over a chain that is usually cold: see Image
             List<MapEntry> map = ChainMap.map(src);
             List<Path> layers = dataFiles(src);
             ClonePlan plan = o.mayClone() ? ClonePlan.of(map, sizes(layers), o.unit(), size)

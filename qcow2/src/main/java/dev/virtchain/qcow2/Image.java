@@ -45,6 +45,18 @@ public interface Image extends Closeable {
         return filename();
     }
 
+    /**
+     * Asks that this layer's and its backing layers' data be read past the page cache (O_DIRECT)
+     * from now on, where a file is mostly not cached and its file system takes O_DIRECT, for
+     * reads of whole aligned blocks into aligned direct buffers; other reads are unchanged.
+     * Meant for one long pass over a cold chain, such as a flatten's: the kernel's read-ahead
+     * would also read the clusters next to each data run, which in a backup chain are mostly
+     * clusters a higher layer hides (the bench chain read 2.9 GB buffered for 2.5 GB of data).
+     * A file found mostly cached keeps the page cache, which serves it at memory speed.
+     */
+    default void preferDirectReads() {
+    }
+
     /** Bytes the file takes on disk ({@code st_blocks * 512}), as qemu-img's actual-size. */
     default long allocatedBytes() {
         return NativeFiles.allocatedBytes(path());

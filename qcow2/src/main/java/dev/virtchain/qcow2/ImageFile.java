@@ -23,6 +23,9 @@ final class ImageFile implements AutoCloseable {
     private final Path path;
     private final FileChannel channel;
     private final long size;
+    /** The O_DIRECT handle for bulk data reads, once {@link #preferDirectReads} opened one; else null. */
+    private volatile DirectData.Reader direct;
+    private boolean directDecided;
 
     private ImageFile(String name, Path path, FileChannel channel, long size) {
         this.name = name;
@@ -152,12 +155,26 @@ final class ImageFile implements AutoCloseable {
         Zeros.fill(dst);
     }
 
+    /**
+     * Reads whole aligned blocks into aligned direct buffers past the page cache from now on, if
+     * the file is mostly not cached and its file system takes O_DIRECT (see
+     * {@link Image#preferDirectReads}). Decided once per file.
+     */
+    synchronized void preferDirectReads() {
+        if (!directDecided) {
+            directDecided = true;
+            direct = DirectData.Reader.openIfCold(path, channel, size);
+        }
+    }
+
     private void readAt(long offset, ByteBuffer dst) throws IOException {
+        DirectData.Reader d = direct;
         long pos = offset;
         while (dst.hasRemaining()) {
             int n;
             try {
-                n = channel.read(dst, pos);
+                // Chosen per read: a short read leaves the rest unaligned, for the page cache.
+                n = (d != null && d.fits(dst, pos) ? d.channel() : channel).read(dst, pos);
             } catch (IOException e) {
                 throw new ImageException(name, "cannot read at " + hex(pos) + ": " + e.getMessage(), e);
             }
@@ -170,6 +187,8 @@ final class ImageFile implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        try (FileChannel c = channel; DirectData.Reader d = direct) {
+            // both closed
+        }
     }
 }

@@ -254,6 +254,14 @@ public final class Qcow2Image implements Image {
     }
 
     @Override
+    public void preferDirectReads() {
+        dataFile.preferDirectReads();
+        if (backing != null) {
+            backing.preferDirectReads();
+        }
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         long pos = offset;
         while (dst.hasRemaining() && pos < virtualSize) {

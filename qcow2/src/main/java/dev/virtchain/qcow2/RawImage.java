@@ -42,6 +42,11 @@ final class RawImage implements Image {
     }
 
     @Override
+    public void preferDirectReads() {
+        file.preferDirectReads();
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         file.readZeroPadded(offset, dst);
     }

@@ -73,4 +73,30 @@ class DirectDataTest {
             assertArrayEquals(want, back);
         }
     }
+
+    @Test
+    void aFileWrittenPastTheCacheIsColdAndReadingItWarmsIt() throws Exception {
+        Path f = dir.resolve("f");
+        Files.createFile(f);
+        int size = 8 << 20;
+        try (DirectData d = DirectData.open(f)) {
+            ByteBuffer b = DirectData.allocateAligned(size);
+            new Random(3).ints(size / 4).forEach(b::putInt);
+            assertTrue(d.write(b.flip(), 0));
+        }
+        try (var ch = java.nio.channels.FileChannel.open(f)) {
+            assertFalse(DirectData.Reader.mostlyCached(ch, size), "written with O_DIRECT: not in the page cache");
+            try (DirectData.Reader r = DirectData.Reader.openIfCold(f, ch, size)) {
+                assertNotNull(r, "a cold file gets a direct handle");
+                ByteBuffer b = DirectData.allocateAligned(1 << 20);
+                assertTrue(r.fits(b, 1 << 20));
+                assertFalse(r.fits(b.slice(512, 4096), 0), "address inside a block");
+                r.channel().read(b, 1 << 20);
+                assertFalse(DirectData.Reader.mostlyCached(ch, size), "a direct read leaves the cache alone");
+            }
+            ch.read(ByteBuffer.allocate(size), 0);
+            assertTrue(DirectData.Reader.mostlyCached(ch, size), "read through the page cache: cached");
+            assertEquals(null, DirectData.Reader.openIfCold(f, ch, size), "a cached file keeps the page cache");
+        }
+    }
 }

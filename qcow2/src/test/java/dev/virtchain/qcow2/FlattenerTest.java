@@ -89,4 +89,53 @@ class FlattenerTest {
             assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".partial")), "no partial file left");
         }
     }
+
+    /**
+     * A cold chain is read past the page cache (the files stay uncached after the flatten) and
+     * flattens to the same image; the same chain cached is read through the cache.
+     */
+    @Test
+    void aColdChainIsReadPastThePageCache() throws Exception {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "cold-base.qcow2", "16M");
+        Qemu.io(dir, "-c", "write -P 0x41 0 12M", "cold-base.qcow2");
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "cold-base.qcow2", "-F", "qcow2", "cold-top.qcow2");
+        Qemu.io(dir, "-c", "write -P 0x42 1M 3M", "-c", "write -P 0x43 14M 1M", "cold-top.qcow2");
+        Path base = dir.resolve("cold-base.qcow2");
+        Path top = dir.resolve("cold-top.qcow2");
+        for (Path f : new Path[] {base, top}) {
+            evict(f);
+            assertFalse(cached(f), f + " evicted");
+        }
+        Path out = dir.resolve("cold-flat.qcow2");
+        try (Image src = Images.open(top.toString())) {
+            Flattener.flatten(src, out, Flattener.Options.qcow2(), Progress.NONE);
+        }
+        assertFalse(cached(base), "the base's data was read past the cache");
+        assertFalse(cached(top), "the top's data was read past the cache");
+        String cmp = Qemu.img(dir, "compare", "cold-top.qcow2", "cold-flat.qcow2");
+        assertTrue(cmp.contains("Images are identical."), cmp);
+        String check = Qemu.img(dir, "check", "cold-flat.qcow2");
+        assertTrue(check.contains("No errors were found"), check);
+
+        Files.delete(out);
+        Files.readAllBytes(base); // now cached: read through the cache, and still identical
+        try (Image src = Images.open(top.toString())) {
+            Flattener.flatten(src, out, Flattener.Options.qcow2(), Progress.NONE);
+        }
+        cmp = Qemu.img(dir, "compare", "cold-top.qcow2", "cold-flat.qcow2");
+        assertTrue(cmp.contains("Images are identical."), cmp);
+    }
+
+    private static boolean cached(Path f) throws Exception {
+        try (var ch = java.nio.channels.FileChannel.open(f)) {
+            return DirectData.Reader.mostlyCached(ch, ch.size());
+        }
+    }
+
+    /** Drops {@code f} from the page cache: written back, then posix_fadvise(DONTNEED) through dd. */
+    private static void evict(Path f) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", "sync \"$1\" && dd if=\"$1\" iflag=nocache count=0 status=none", "sh",
+                f.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor(), "evicting " + f);
+    }
 }
