@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,23 +43,40 @@ public final class Qemu {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
         pb.environment().put("LC_ALL", "C");
+        Path out = null;
+        Path err = null;
         try {
-            Process p = pb.start();
+            // Into files, not pipes read to their end: a tool that hangs (qemu-img check has
+            // looped on a broken image) must meet the timeout below, not block the test forever.
+            out = Files.createTempFile("qemu-out", ".txt");
+            err = Files.createTempFile("qemu-err", ".txt");
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             p.getOutputStream().close();
-            var out = p.getInputStream().readAllBytes();
-            var err = p.getErrorStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            if (!p.waitFor(3, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
-                throw new AssertionError(tool + " timed out: " + cmd);
+                throw new AssertionError(tool + " did not finish within 3 minutes: " + cmd);
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
-                    new String(err, StandardCharsets.UTF_8));
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new AssertionError(tool + " cannot run (" + e.getMessage()
                     + "); install qemu-utils: apt-get update && apt-get install -y qemu-utils", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted running " + cmd, e);
+        } finally {
+            deleteQuietly(out);
+            deleteQuietly(err);
+        }
+    }
+
+    private static void deleteQuietly(Path f) {
+        try {
+            if (f != null) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            // a temporary file left in /tmp
         }
     }
 
