@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Merges a qcow2 image's own data into its backing file, then (unless told to keep it) empties
@@ -16,7 +18,9 @@ import java.nio.file.StandardOpenOption;
  * guest view is intact.
  */
 public final class Committer {
-    private static final int CHUNK = 4 << 20;
+    /** Bytes read at once, and reads in flight: as {@link Flattener}'s. */
+    private static final int CHUNK = 1 << 20;
+    private static final int READS_IN_FLIGHT = 8;
 
     private Committer() {
     }
@@ -44,6 +48,7 @@ public final class Committer {
             if (backingFormat.equals("qcow2")) {
                 try (Qcow2Writer w = Qcow2Writer.open(Path.of(backing))) {
                     w.grow(top.virtualSize());
+                    w.directData(); // fsynced at the end anyway: see DirectData
                     copyAllocated(top, new QcowSink(w), progress);
                 }
             } else {
@@ -106,23 +111,36 @@ public final class Committer {
         }
     }
 
-    /** Copies every range the image allocates itself: data as data, zero clusters as zeros. */
+    /**
+     * Copies every range the image allocates itself: zero clusters as zeros, then data as data,
+     * read ahead a few chunks at a time (see {@link ReadAhead}) while the previous ones are
+     * written. The ranges are disjoint, so their order does not matter to the result.
+     */
     private static void copyAllocated(Image top, Sink sink, Progress progress) throws IOException {
         long size = top.virtualSize();
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+        List<long[]> data = new ArrayList<>();
         long pos = 0;
         while (pos < size) {
             LayerStatus s = top.status(pos, Math.min(size - pos, CHUNK));
             if (s.data()) {
-                buf.clear().limit((int) s.length());
-                top.read(pos, buf);
-                sink.write(pos, buf.flip());
+                if (!data.isEmpty() && data.get(data.size() - 1)[1] == pos) {
+                    data.get(data.size() - 1)[1] = pos + s.length();
+                } else {
+                    data.add(new long[] {pos, pos + s.length()});
+                }
             } else if (s.zero()) {
                 sink.zero(pos, s.length());
             }
             pos += s.length();
-            progress.update(pos, size);
         }
+        top.preferDirectReads();
+        try (ReadAhead chunks = new ReadAhead(top, data, CHUNK, READS_IN_FLIGHT)) {
+            for (ReadAhead.Chunk c = chunks.next(); c != null; c = chunks.next()) {
+                sink.write(c.offset(), c.data());
+                progress.update(c.offset() + c.data().limit(), size);
+            }
+        }
+        progress.update(size, size);
     }
 
     /** Replaces the image with an empty overlay of the same layout and link. */

@@ -57,7 +57,7 @@ public final class Qcow2Writer implements Closeable {
     private Image below;
     private boolean belowOpened;
     private long compressedCursor;
-    /** The file's direct handle for fresh data runs, once {@link #directData} opened it; else null. */
+    /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
 
     private Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable) {
@@ -319,10 +319,11 @@ public final class Qcow2Writer implements Closeable {
     }
 
     /**
-     * Writes the data of fresh cluster runs past the page cache where the file system allows it
-     * (see {@link DirectData}): for a long sequential output, such as a flatten's, that the caller
-     * fsyncs at the end anyway. Only runs of whole clusters in suitably aligned direct buffers go
-     * that way; everything else, metadata included, is written as before. Clusters smaller than
+     * Writes guest data past the page cache where the file system allows it (see
+     * {@link DirectData}): for a long run of writes, such as a flatten's or a commit's, that the
+     * caller fsyncs at the end anyway. Only whole aligned blocks in suitably aligned direct
+     * buffers go that way, into fresh cluster runs or over data clusters of their own (COPIED);
+     * everything else, metadata and extended L2 subclusters included, is written as before. Clusters smaller than
      * the file system's block keep everything in the page cache: a direct write there could
      * share a block with metadata written through the page cache.
      *
@@ -427,7 +428,9 @@ public final class Qcow2Writer implements Closeable {
         boolean zero = (entry & ZERO) != 0;
         if (host != 0 && !zero) {
             requireCopied(entry, clusterStart);
-            writeAt(ch, data, host + (pos - clusterStart));
+            if (direct == null || !direct.write(data, host + (pos - clusterStart))) {
+                writeAt(ch, data, host + (pos - clusterStart));
+            }
             return;
         }
         // A new cluster, or a preallocated zero one: the rest of it is zeros or the backing file's.
