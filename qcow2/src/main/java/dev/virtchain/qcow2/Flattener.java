@@ -142,29 +142,43 @@ public final class Flattener {
      * Clones and copies in guest order, so progress moves forward and the output's clusters lie in
      * guest order. The first clone the file system refuses turns the rest of the flatten into
      * copying, from that piece on: one refusal says the files cannot share extents, and trying
-     * each piece again would only slow the copy down.
+     * each piece again would only slow the copy down. Reading starts only when the first chunk
+     * is due, so a file system that refuses the first clone wastes no read ahead of it.
      */
     private static void run(Image src, ClonePlan plan, int chunk, Output out, Writeback writeback, Progress progress)
             throws IOException {
         long size = src.virtualSize();
         List<ClonePlan.Piece> clones = plan.clones();
+        List<long[]> reads = plan.reads();
         int next = 0;
-        ReadAhead chunks = new ReadAhead(src, plan.reads(), chunk, READS_IN_FLIGHT);
+        ReadAhead chunks = null;
+        ReadAhead.Chunk c = null;
         try {
-            ReadAhead.Chunk c = chunks.next();
-            while (c != null || next < clones.size()) {
+            while (true) {
+                boolean readsDue = next >= clones.size()
+                        || (!reads.isEmpty() && clones.get(next).guest() >= reads.get(0)[0]);
+                if (chunks == null && readsDue) {
+                    chunks = new ReadAhead(src, reads, chunk, READS_IN_FLIGHT);
+                    c = chunks.next();
+                }
+                if (c == null && next >= clones.size()) {
+                    break;
+                }
                 if (next < clones.size() && (c == null || clones.get(next).guest() < c.offset())) {
                     ClonePlan.Piece p = clones.get(next++);
                     if (out.clone(p)) {
                         progress.update(p.end(), size);
                         continue;
                     }
-                    ReadAhead stale = chunks;
-                    chunks = null;
-                    stale.close();
-                    chunks = new ReadAhead(src, plan.readsFrom(p.guest()), chunk, READS_IN_FLIGHT);
+                    if (chunks != null) {
+                        ReadAhead stale = chunks;
+                        chunks = null;
+                        c = null;
+                        stale.close();
+                    }
+                    reads = plan.readsFrom(p.guest());
                     clones = List.of();
-                    c = chunks.next();
+                    next = 0;
                     continue;
                 }
                 out.copy(c.offset(), c.data());

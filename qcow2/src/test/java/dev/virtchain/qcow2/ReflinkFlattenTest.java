@@ -75,6 +75,59 @@ class ReflinkFlattenTest {
         assertSameAsQemu(out, format, 16);
     }
 
+    /** A file system that refuses the first clone costs no read: every guest byte is read once. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"qcow2", "raw"})
+    void aFirstRefusalWastesNoRead(String format) throws Exception {
+        CopyingCloner cloner = new CopyingCloner(0);
+        long[] read = {0};
+        long data;
+        Flattener.Options o = Flattener.Options.qcow2().withFormat(format);
+        try (Image top = Images.open(dir.resolve("top.qcow2").toString())) {
+            data = ClonePlan.copyOnly(ChainMap.map(top), o.unit(), top.virtualSize()).reads().stream()
+                    .mapToLong(r -> r[1] - r[0]).sum();
+            Image counting = new Image() {
+                public String filename() {
+                    return top.filename();
+                }
+
+                public Path path() {
+                    return top.path();
+                }
+
+                public String format() {
+                    return top.format();
+                }
+
+                public long virtualSize() {
+                    return top.virtualSize();
+                }
+
+                public Image backing() {
+                    return top.backing();
+                }
+
+                public void read(long offset, java.nio.ByteBuffer dst) throws IOException {
+                    synchronized (read) {
+                        read[0] += dst.remaining();
+                    }
+                    top.read(offset, dst);
+                }
+
+                public LayerStatus status(long offset, long length) throws IOException {
+                    return top.status(offset, length);
+                }
+
+                public void close() {
+                }
+            };
+            Flattener.flatten(counting, dir.resolve("flat." + format), o, Progress.NONE, cloner);
+        }
+        assertEquals(1, cloner.calls);
+        assertEquals(data, read[0], "bytes read: the chain's data, once");
+        assertSameAsQemu(dir.resolve("flat." + format), format, 16);
+    }
+
     @Test
     void anExternalDataFileIsClonedFrom() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=ext.data", "ext.qcow2", "4M");
