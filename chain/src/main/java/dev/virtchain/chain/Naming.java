@@ -44,6 +44,26 @@ public final class Naming {
         return "domain." + seq(seq) + ".xml";
     }
 
+    /**
+     * A file the domain boots from, kept with each backup for restore and boot: its UEFI
+     * variables ({@code nvram.0003.fd}), and the kernel and initrd of a directly booted domain
+     * ({@code kernel.0003}, {@code initrd.0003}).
+     */
+    public enum BootFile {
+        NVRAM("nvram.%04d.fd"), KERNEL("kernel.%04d"), INITRD("initrd.%04d");
+
+        private final String pattern;
+
+        BootFile(String pattern) {
+            this.pattern = pattern;
+        }
+
+        /** The file's name for backup {@code seq}. */
+        public String file(int seq) {
+            return String.format(pattern, seq);
+        }
+    }
+
     /** The checkpoint XML of {@code checkpoint}, relative to the directory: {@code checkpoints/<name>.xml}. */
     public static String checkpointXml(String checkpoint) {
         if (!isCheckpointName(checkpoint)) {

@@ -11,9 +11,12 @@ import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.testing.Qemu;
+import dev.virtchain.xml.Domain;
+import dev.virtchain.xml.DomainOs;
 import dev.virtchain.xml.DomainRewrite;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -142,6 +145,11 @@ class RestoreBootIT {
             // vdc was never backed up: restore leaves it out rather than point at the original's file.
             assertFalse(restoredXml.contains("dev=\"vdc\"") || restoredXml.contains("dev='vdc'"),
                     "the restored domain has no vdc: " + restoredXml);
+            // It boots the kernel and initrd kept with the backup, copied beside the disks.
+            DomainOs os = Domain.parse(restoredXml).os();
+            assertEquals(out.resolve(NAME + "-restored-" + seq + ".kernel").toAbsolutePath().toString(), os.kernel());
+            assertEquals(out.resolve(NAME + "-restored-" + seq + ".initrd").toAbsolutePath().toString(), os.initrd());
+            assertEquals(-1, Files.mismatch(Path.of(os.kernel()), bk.resolve(Naming.BootFile.KERNEL.file(seq))));
             String xml = DomainRewrite.of(restoredXml).serialToFile(console.toString()).toXml();
             String name = hv.createTransient(xml);
             KernelGuest.awaitStopped(hv, name, Duration.ofMinutes(2));
@@ -176,6 +184,9 @@ class RestoreBootIT {
         }
         String xml = Files.readString(dir.resolve("domain.xml"));
         assertFalse(xml.contains("<interface") || xml.contains("vdc"), xml);
+        DomainOs os = Domain.parse(xml).os();
+        assertEquals(dir.resolve(name + ".kernel").toString(), os.kernel(), "boots the backup's kernel, copied");
+        assertEquals(dir.resolve(name + ".initrd").toString(), os.initrd());
 
         String stopped = InProcessCli.ok("boot", "--stop", name, "--scratch", scratch.toString());
         assertEquals(name + " was not running; deleted " + dir, stopped.strip());

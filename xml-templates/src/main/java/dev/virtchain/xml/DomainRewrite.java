@@ -37,6 +37,8 @@ public final class DomainRewrite {
     private String nvram;
     private boolean removeInterfaces;
     private String cmdline;
+    private String kernel;
+    private String initrd;
     private String charFilesDir;
     private String serialFile;
     private final Map<String, DiskFile> disks = new LinkedHashMap<>();
@@ -104,6 +106,23 @@ public final class DomainRewrite {
         return this;
     }
 
+    /**
+     * Points {@code <os><kernel>} of a directly booted domain at {@code path}: the copy kept with
+     * the backup, for a host where the original file changed or is gone.
+     */
+    public DomainRewrite kernel(String path) {
+        BackupDisk.requireText(path, "kernel path");
+        this.kernel = path;
+        return this;
+    }
+
+    /** Points {@code <os><initrd>} at {@code path}, as {@link #kernel} does the kernel. */
+    public DomainRewrite initrd(String path) {
+        BackupDisk.requireText(path, "initrd path");
+        this.initrd = path;
+        return this;
+    }
+
     /** The new kernel command line ({@code <os><cmdline>}) of a directly booted kernel. */
     public DomainRewrite cmdline(String text) {
         this.cmdline = Objects.requireNonNull(text, "cmdline");
@@ -152,6 +171,8 @@ public final class DomainRewrite {
         if (nvram != null) {
             pointNvramAt(domain, nvram);
         }
+        replaceOsFile(domain, "kernel", kernel);
+        replaceOsFile(domain, "initrd", initrd);
         if (cmdline != null) {
             Element os = child(domain, "os");
             if (os == null || child(os, "kernel") == null) {
@@ -242,6 +263,19 @@ public final class DomainRewrite {
         } else {
             nv.setTextContent(path);
         }
+    }
+
+    /** Sets the text of the existing {@code <os><tag>} to {@code path} (nothing when null); it must exist. */
+    private static void replaceOsFile(Element domain, String tag, String path) throws LibvirtXmlException {
+        if (path == null) {
+            return;
+        }
+        Element os = child(domain, "os");
+        Element e = os == null ? null : child(os, tag);
+        if (e == null) {
+            throw new LibvirtXmlException(DOCUMENT, "no <os><" + tag + "> to point at " + path);
+        }
+        e.setTextContent(path);
     }
 
     private static void setText(Element parent, String tag, String text, String after) {

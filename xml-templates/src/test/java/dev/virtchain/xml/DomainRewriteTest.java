@@ -128,6 +128,29 @@ class DomainRewriteTest {
     }
 
     @Test
+    void kernelAndInitrdPointAtTheCopiesAndNothingElseChanges() throws LibvirtXmlException {
+        String original = Domain.parse(Fixtures.DIRECT_KERNEL_DOMAIN).os().kernel();
+        String originalInitrd = Domain.parse(Fixtures.DIRECT_KERNEL_DOMAIN).os().initrd();
+        String actual = DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN)
+                .kernel("/restore/n.kernel").initrd("/restore/n.initrd").toXml();
+        String expected = Fixtures.DIRECT_KERNEL_DOMAIN
+                .replace(">" + original + "<", ">/restore/n.kernel<")
+                .replace(">" + originalInitrd + "<", ">/restore/n.initrd<");
+        assertFalse(expected.equals(Fixtures.DIRECT_KERNEL_DOMAIN), "the fixture has both");
+        assertSameXml(expected, actual);
+        DomainOs os = Domain.parse(actual).os();
+        assertEquals("/restore/n.kernel", os.kernel());
+        assertEquals("/restore/n.initrd", os.initrd());
+    }
+
+    @Test
+    void aKernelToPointAtMustExist() {
+        var e = assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(Fixtures.UEFI_DOMAIN)
+                .kernel("/restore/n.kernel").toXml());
+        assertEquals("domain XML: no <os><kernel> to point at /restore/n.kernel", e.getMessage());
+    }
+
+    @Test
     void anNvramToPointAtMustExist() {
         var e = assertThrows(LibvirtXmlException.class, () -> DomainRewrite.of(Fixtures.DIRECT_KERNEL_DOMAIN)
                 .nvram("/restore/nvram.fd").toXml());

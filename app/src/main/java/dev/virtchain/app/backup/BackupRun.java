@@ -380,19 +380,19 @@ public final class BackupRun {
      * is a hard link to its copy there.
      */
     private void saveBootFiles(Path dir, Domain domain, int seq, Integer previous) {
-        saveBootFile(domain.os().nvram(), dir, "nvram.%04d.fd", seq, previous);
-        saveBootFile(domain.os().kernel(), dir, "kernel.%04d", seq, previous);
-        saveBootFile(domain.os().initrd(), dir, "initrd.%04d", seq, previous);
+        saveBootFile(domain.os().nvram(), dir, Naming.BootFile.NVRAM, seq, previous);
+        saveBootFile(domain.os().kernel(), dir, Naming.BootFile.KERNEL, seq, previous);
+        saveBootFile(domain.os().initrd(), dir, Naming.BootFile.INITRD, seq, previous);
     }
 
-    private void saveBootFile(String source, Path dir, String pattern, int seq, Integer previous) {
+    private void saveBootFile(String source, Path dir, Naming.BootFile kind, int seq, Integer previous) {
         if (source == null || source.isBlank()) {
             return;
         }
-        Path target = dir.resolve(String.format(pattern, seq));
+        Path target = dir.resolve(kind.file(seq));
         try {
             Files.deleteIfExists(target);
-            Path before = previous == null ? null : dir.resolve(String.format(pattern, previous));
+            Path before = previous == null ? null : dir.resolve(kind.file(previous));
             if (before != null && Files.isRegularFile(before) && Files.mismatch(before, Path.of(source)) == -1) {
                 Files.createLink(target, before);
             } else {
@@ -428,8 +428,10 @@ public final class BackupRun {
             Thread.currentThread().interrupt();
         }
         targets.discard();
-        List<String> own = new ArrayList<>(List.of(plan.domainXml(), String.format("nvram.%04d.fd", plan.seq()),
-                String.format("kernel.%04d", plan.seq()), String.format("initrd.%04d", plan.seq())));
+        List<String> own = new ArrayList<>(List.of(plan.domainXml()));
+        for (Naming.BootFile kind : Naming.BootFile.values()) {
+            own.add(kind.file(plan.seq()));
+        }
         if (plan.checkpointXml() != null) {
             own.add(plan.checkpointXml());
         }

@@ -145,12 +145,7 @@ public final class InstantBoot {
                 leftOut.add(d.targetDev());
             }
         }
-        Path nvram = dir.resolve(String.format("nvram.%04d.fd", seq));
-        if (original.os().nvram() != null && Files.isRegularFile(nvram)) {
-            Path copy = scratch.resolve(name + "_VARS.fd");
-            Files.copy(nvram, copy);
-            xml.nvram(copy.toString());
-        }
+        BootFileCopies.plan(dir, seq, original.os(), scratch, name).copyInto(xml, false);
         if (!r.keepNetwork()) {
             xml.removeInterfaces();
         }

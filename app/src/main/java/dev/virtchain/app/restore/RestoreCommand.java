@@ -1,5 +1,6 @@
 package dev.virtchain.app.restore;
 
+import dev.virtchain.app.boot.BootFileCopies;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
@@ -23,8 +24,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -121,20 +122,24 @@ public final class RestoreCommand implements Callable<Integer> {
                 o.println("left out " + d.targetDev() + ": not restored");
             }
         }
+        // The boot files kept with the backup go beside the restored disks. Names in the way
+        // fail the restore before its long part.
+        BootFileCopies bootFiles = BootFileCopies.plan(dir, seq, Domain.parse(saved).os(), out, newName);
+        for (Path copy : bootFiles.targets().values()) {
+            checkFree(copy);
+        }
         for (DiskChain c : chains) {
             Path target = out.resolve(c.target() + "." + format).toAbsolutePath();
             checkFree(target);
+        }
+        for (DiskChain c : chains) {
+            Path target = out.resolve(c.target() + "." + format).toAbsolutePath();
             restoreDisk(c, target, o);
             xml.disk(c.target(), target.toString(), format);
             o.println("restored " + c.target() + " from " + String.join(" <- ", c.files()) + " into " + target);
         }
-        Path nvram = dir.resolve(String.format("nvram.%04d.fd", seq));
-        if (Files.isRegularFile(nvram)) {
-            Path restored = out.resolve(newName + "_VARS.fd").toAbsolutePath();
-            checkFree(restored);
-            Files.copy(nvram, restored, StandardCopyOption.REPLACE_EXISTING);
-            xml.nvram(restored.toString());
-        }
+        bootFiles.copyInto(xml, force);
+        bootFiles.targets().forEach((kind, copy) -> o.println("restored " + kind.file(seq) + " into " + copy));
         String domainXml = xml.toXml();
         Files.writeString(xmlFile, domainXml);
         o.println("domain XML: " + xmlFile.toAbsolutePath());

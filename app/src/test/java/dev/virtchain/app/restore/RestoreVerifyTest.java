@@ -123,6 +123,42 @@ class RestoreVerifyTest {
                 .contains("Images are identical."), "the newest backup at or before the time: seq 2");
     }
 
+    /**
+     * A directly booted domain: the kernel and initrd kept with the backup are restored beside
+     * the disk and the XML boots them, not the original paths (changed or gone by now), and a
+     * file in the way of one fails the restore before any disk is written.
+     */
+    @Test
+    void restoreBringsTheKeptKernelAndInitrdAndPointsTheXmlAtThem() throws Exception {
+        String direct = DOMAIN_XML.replace("<os><type arch='x86_64' machine='pc'>hvm</type></os>",
+                "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>/boot/vmlinuz-gone</kernel>"
+                        + "<initrd>/boot/initrd-gone</initrd><cmdline>console=ttyS0</cmdline></os>");
+        Files.writeString(bk.resolve(Naming.domainXml(2)), direct);
+        Files.writeString(bk.resolve(Naming.BootFile.KERNEL.file(2)), "kernel of backup 2");
+        Files.writeString(bk.resolve(Naming.BootFile.INITRD.file(2)), "initrd of backup 2");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("web01-k.initrd"), "in the way");
+        CliDriver.Result refused = CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--at", "2",
+                "--name", "web01-k");
+        assertEquals(1, refused.exitCode(), refused.stdout());
+        assertTrue(refused.stderr().contains(out.resolve("web01-k.initrd").toAbsolutePath() + ": already exists"),
+                refused.stderr());
+        assertFalse(Files.exists(out.resolve("vda.qcow2")), "refused before restoring a disk");
+
+        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--at", "2",
+                "--name", "web01-k", "--force");
+        assertEquals(0, r.exitCode(), r.stderr());
+        Path kernel = out.resolve("web01-k.kernel").toAbsolutePath();
+        Path initrd = out.resolve("web01-k.initrd").toAbsolutePath();
+        assertEquals("kernel of backup 2", Files.readString(kernel));
+        assertEquals("initrd of backup 2", Files.readString(initrd));
+        dev.virtchain.xml.DomainOs os = dev.virtchain.xml.Domain.parse(Files.readString(out.resolve("web01-k.xml")))
+                .os();
+        assertEquals(kernel.toString(), os.kernel());
+        assertEquals(initrd.toString(), os.initrd());
+        assertTrue(r.stdout().contains("restored kernel.0002 into " + kernel), r.stdout());
+    }
+
     @Test
     void restoreNeverOverwritesWithoutForceNorWritesIntoABackupDirectory() throws Exception {
         assertEquals(0, CliDriver.run("restore", bk.toString(), "-o", out.toString()).exitCode());
