@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 /**
  * A second handle on a file, opened with {@code O_DIRECT}, for the bulk of its data: the output
@@ -27,8 +28,8 @@ import java.nio.file.StandardOpenOption;
  * transfer qualifies; one that does not goes through the ordinary handle. A writer's two handles
  * must never write the same block: qcow2 clusters of at least one block keep data and metadata
  * apart. O_DIRECT makes no promise of durability (the disk may cache the write), so a writer's
- * fsyncs stay where they are: an fsync covers the file, whichever handle wrote. Files on a file
- * system that refuses O_DIRECT (open fails) keep the page cache.
+ * fsyncs stay where they are: an fsync covers the file, whichever handle wrote. Files on other
+ * file systems than ext4 and XFS, or where O_DIRECT is refused, keep the page cache.
  */
 final class DirectData implements AutoCloseable {
     private final FileChannel ch;
@@ -55,8 +56,18 @@ final class DirectData implements AutoCloseable {
         }
     }
 
+    /**
+     * The file systems direct transfers are used on: local disk file systems where they were
+     * measured to help. Elsewhere the page cache stays: on NFS, say, every direct write is a
+     * round trip the client's write-behind would have overlapped; btrfs has its own copy path.
+     */
+    private static final Set<String> DIRECT_FILE_SYSTEMS = Set.of("ext4", "xfs");
+
     private static FileChannel openDirect(Path file, OpenOption mode) {
         try {
+            if (!DIRECT_FILE_SYSTEMS.contains(Files.getFileStore(file).type())) {
+                return null;
+            }
             return FileChannel.open(file, mode, ExtendedOpenOption.DIRECT);
         } catch (IOException | UnsupportedOperationException e) {
             return null;

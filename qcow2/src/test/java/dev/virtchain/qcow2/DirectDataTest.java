@@ -99,4 +99,18 @@ class DirectDataTest {
             assertEquals(null, DirectData.Reader.openIfCold(f, ch, size), "a cached file keeps the page cache");
         }
     }
+
+    /** tmpfs (as any file system but ext4 and XFS) keeps the page cache: no direct handle. */
+    @Test
+    void otherFileSystemsKeepThePageCache() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assertEquals("tmpfs", Files.getFileStore(shm).type(), "/dev/shm is a tmpfs on the test machine");
+        Path f = Files.createTempFile(shm, "directdata", ".img");
+        try (var ch = java.nio.channels.FileChannel.open(f)) {
+            assertEquals(null, DirectData.open(f));
+            assertEquals(null, DirectData.Reader.openIfCold(f, ch, Files.size(f)));
+        } finally {
+            Files.delete(f);
+        }
+    }
 }
