@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One test class's guest for {@code virtchain backup} through the CLI: an embedded libvirt root,
@@ -26,7 +28,11 @@ final class CliGuest implements AutoCloseable {
     final TestGuest guest;
     final GuestDisks io;
 
-    private CliGuest(EmbeddedLibvirt env, Path vm, TestGuest guest) {
+    /** Raw block-device disks after the qcow2 ones: target to device. */
+    final Map<String, Path> blockDisks;
+
+    private CliGuest(EmbeddedLibvirt env, Path vm, TestGuest guest, Map<String, Path> blockDisks) {
+        this.blockDisks = Map.copyOf(blockDisks);
         this.env = env;
         this.hv = env.hypervisor();
         this.uri = hv.uri();
@@ -37,12 +43,29 @@ final class CliGuest implements AutoCloseable {
 
     /** Connects to an embedded root under {@code dir} and starts the guest, its disks in {@code dir/vm}. */
     static CliGuest start(Path dir, String name, int disks, long size) throws IOException, HypervisorException {
+        return start(dir, name, disks, size, Map.of());
+    }
+
+    /**
+     * As {@link #start(Path, String, int, long)}, with raw block-device disks after the qcow2
+     * ones ({@code blockDisks}: target to device, in target order).
+     */
+    static CliGuest start(Path dir, String name, int disks, long size, Map<String, Path> blockDisks)
+            throws IOException, HypervisorException {
         EmbeddedLibvirt env = EmbeddedLibvirt.start(dir.resolve("libvirt"));
         try {
             Path vm = Files.createDirectories(dir.resolve("vm"));
             TestGuest g = TestGuest.create(vm, name, disks, size);
-            env.hypervisor().define(g.domainXml().replace("  <devices>\n", "  <features><acpi/></features>\n  <devices>\n"));
-            CliGuest cg = new CliGuest(env, vm, g);
+            StringBuilder block = new StringBuilder();
+            new TreeMap<>(blockDisks).forEach((target, dev) -> block.append("    <disk type='block' device='disk'>\n")
+                    .append("      <driver name='qemu' type='raw' discard='unmap'/>\n")
+                    .append("      <source dev='").append(dev).append("'/>\n")
+                    .append("      <target dev='").append(target).append("' bus='virtio'/>\n")
+                    .append("    </disk>\n"));
+            env.hypervisor().define(g.domainXml()
+                    .replace("  <devices>\n", "  <features><acpi/></features>\n  <devices>\n")
+                    .replace("    <memballoon", block + "    <memballoon"));
+            CliGuest cg = new CliGuest(env, vm, g, blockDisks);
             env.hypervisor().start(name, false);
             return cg;
         } catch (IOException | RuntimeException e) {
@@ -57,6 +80,9 @@ final class CliGuest implements AutoCloseable {
 
     /** The source image of disk {@code target}; a disk attached later lives next to the others under this name. */
     Path source(String target) {
+        if (blockDisks.containsKey(target)) {
+            return blockDisks.get(target);
+        }
         return vm.resolve(guest.name() + "-" + target + ".qcow2");
     }
 
