@@ -1,5 +1,6 @@
 package dev.virtchain.app;
 
+import dev.virtchain.qcow2.testing.Processes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -50,12 +51,8 @@ public final class CliDriver {
         return exec(cmd, dir);
     }
 
-    private static Result exec(java.util.List<String> cmd, Path dir) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).start();
-        p.getOutputStream().close();
-        byte[] o = p.getInputStream().readAllBytes();
-        byte[] e = p.getErrorStream().readAllBytes();
-        int code = p.waitFor();
-        return new Result(code, new String(o, StandardCharsets.UTF_8), new String(e, StandardCharsets.UTF_8));
+    private static Result exec(java.util.List<String> cmd, Path dir) {
+        Processes.Result r = Processes.run(dir, java.time.Duration.ofMinutes(3), "a JDK 17 runs the tests", cmd);
+        return new Result(r.exitCode(), r.stdout(), r.stderr());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.virtchain.qcow2.testing.Processes;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -233,18 +234,11 @@ final class BackupDirs {
 
     /** The file's sha256 as coreutils' sha256sum prints it. */
     static String sha256sum(Path f) {
-        try {
-            Process p = new ProcessBuilder("sha256sum", f.toString()).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
-            if (p.waitFor() != 0) {
-                throw new AssertionError("sha256sum " + f + ": " + out);
-            }
-            return out.substring(0, 64);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
+        Processes.Result r = Processes.run(f.toAbsolutePath().getParent(), java.time.Duration.ofMinutes(3),
+                "sha256sum is in coreutils", List.of("sha256sum", f.toString()));
+        if (r.exitCode() != 0) {
+            throw new AssertionError("sha256sum " + f + ": " + r.stdout() + r.stderr());
         }
+        return r.stdout().substring(0, 64);
     }
 }

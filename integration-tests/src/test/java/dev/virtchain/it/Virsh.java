@@ -1,11 +1,10 @@
 package dev.virtchain.it;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.virtchain.qcow2.testing.Processes;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * virsh as a separate process on one libvirt URI. With the embedded driver the test JVM must not
@@ -62,23 +61,8 @@ final class Virsh {
     Result tryRun(String... args) {
         List<String> cmd = new ArrayList<>(List.of("virsh", "-q", "-c", uri));
         cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).start();
-            p.getOutputStream().close();
-            var out = p.getInputStream().readAllBytes();
-            var err = p.getErrorStream().readAllBytes();
-            if (!p.waitFor(2, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new AssertionError("virsh " + String.join(" ", args) + " timed out");
-            }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
-                    new String(err, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new AssertionError("cannot run virsh: " + e + "; " + HostRequirements.INSTALL, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        Processes.Result r = Processes.run(Path.of("."), Duration.ofMinutes(2), HostRequirements.INSTALL, cmd);
+        return new Result(r.exitCode(), r.stdout(), r.stderr());
     }
 
     /** A qemu-io command on disk {@code alias} (virtio-disk0, ...) of a running domain, through HMP. */

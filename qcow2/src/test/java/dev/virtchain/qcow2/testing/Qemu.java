@@ -1,12 +1,10 @@
 package dev.virtchain.qcow2.testing;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * Runs qemu-img and qemu-io, the test oracle. A missing qemu-utils package fails the test
@@ -36,48 +34,14 @@ public final class Qemu {
         return out;
     }
 
-    /** Runs {@code tool ARGS} in {@code dir} and returns whatever happened. */
+    /** Runs {@code tool ARGS} in {@code dir} and returns whatever happened; a hang fails after 3 minutes. */
     public static Result run(Path dir, String tool, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(tool);
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-        pb.environment().put("LC_ALL", "C");
-        Path out = null;
-        Path err = null;
-        try {
-            // Into files, not pipes read to their end: a tool that hangs (qemu-img check has
-            // looped on a broken image) must meet the timeout below, not block the test forever.
-            out = Files.createTempFile("qemu-out", ".txt");
-            err = Files.createTempFile("qemu-err", ".txt");
-            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            p.getOutputStream().close();
-            if (!p.waitFor(3, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new AssertionError(tool + " did not finish within 3 minutes: " + cmd);
-            }
-            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new AssertionError(tool + " cannot run (" + e.getMessage()
-                    + "); install qemu-utils: apt-get update && apt-get install -y qemu-utils", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted running " + cmd, e);
-        } finally {
-            deleteQuietly(out);
-            deleteQuietly(err);
-        }
-    }
-
-    private static void deleteQuietly(Path f) {
-        try {
-            if (f != null) {
-                Files.deleteIfExists(f);
-            }
-        } catch (IOException e) {
-            // a temporary file left in /tmp
-        }
+        Processes.Result r = Processes.run(dir, Duration.ofMinutes(3),
+                "install qemu-utils: apt-get update && apt-get install -y qemu-utils", cmd, Map.of("LC_ALL", "C"));
+        return new Result(r.exitCode(), r.stdout(), r.stderr());
     }
 
     private static String ok(Result r, String tool, String... args) {
