@@ -97,11 +97,25 @@ final class DirectData implements AutoCloseable {
         if (!fits(b, pos)) {
             return false;
         }
+        writeFully(ch, b, pos);
+        return true;
+    }
+
+    /**
+     * Writes {@code b}'s remaining bytes at {@code pos}: through {@code direct} when there is one
+     * and they {@link #fits fit}, else through {@code cached}, the file's ordinary handle.
+     */
+    static void write(DirectData direct, FileChannel cached, ByteBuffer b, long pos) throws IOException {
+        if (direct == null || !direct.write(b, pos)) {
+            writeFully(cached, b, pos);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
         long p = pos;
         while (b.hasRemaining()) {
             p += ch.write(b, p);
         }
-        return true;
     }
 
     /** A direct buffer of {@code size} bytes whose address suits direct transfers on any file system. */

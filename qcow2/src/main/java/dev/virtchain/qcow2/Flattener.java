@@ -290,16 +290,8 @@ public final class Flattener {
                 run(src, plan, CHUNK, new Output() {
                     @Override
                     public void copy(long guest, ByteBuffer buf) throws IOException {
-                        forEachNonZeroRun(buf, 4096, (off, len) -> {
-                            ByteBuffer piece = buf.slice(off, len);
-                            long p = guest + off;
-                            if (direct != null && direct.write(piece, p)) {
-                                return;
-                            }
-                            while (piece.hasRemaining()) {
-                                p += ch.write(piece, p);
-                            }
-                        });
+                        forEachNonZeroRun(buf, 4096,
+                                (off, len) -> DirectData.write(direct, ch, buf.slice(off, len), guest + off));
                     }
 
                     @Override

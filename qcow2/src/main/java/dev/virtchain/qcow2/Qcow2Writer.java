@@ -344,9 +344,7 @@ public final class Qcow2Writer implements Closeable {
     /** Full clusters to fresh host clusters: one allocation and one write for the whole run. */
     private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
         long host = refs.allocate(clusters);
-        if (direct == null || !direct.write(data, host)) {
-            writeAt(ch, data, host);
-        }
+        DirectData.write(direct, ch, data, host);
         mapFresh(pos, host, clusters);
     }
 
@@ -428,9 +426,7 @@ public final class Qcow2Writer implements Closeable {
         boolean zero = (entry & ZERO) != 0;
         if (host != 0 && !zero) {
             requireCopied(entry, clusterStart);
-            if (direct == null || !direct.write(data, host + (pos - clusterStart))) {
-                writeAt(ch, data, host + (pos - clusterStart));
-            }
+            DirectData.write(direct, ch, data, host + (pos - clusterStart));
             return;
         }
         // A new cluster, or a preallocated zero one: the rest of it is zeros or the backing file's.

@@ -114,9 +114,10 @@ public final class RestoreCommand implements Callable<Integer> {
         // The restored domain never shares a disk or a console file with the original.
         DomainRewrite xml = DomainRewrite.of(saved).name(newName).uuid(UUID.randomUUID())
                 .charDeviceFilesInto(out.toAbsolutePath().toString());
+        Domain original = Domain.parse(saved);
         Set<String> restoredDisks = new HashSet<>();
         chains.forEach(c -> restoredDisks.add(c.target()));
-        for (DomainDisk d : Domain.parse(saved).disks()) {
+        for (DomainDisk d : original.disks()) {
             if (d.device().equals("disk") && !restoredDisks.contains(d.targetDev())) {
                 xml.removeDisk(d.targetDev());
                 o.println("left out " + d.targetDev() + ": not restored");
@@ -124,16 +125,15 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         // The boot files kept with the backup go beside the restored disks. Names in the way
         // fail the restore before its long part.
-        BootFileCopies bootFiles = BootFileCopies.plan(dir, seq, Domain.parse(saved).os(), out, newName);
+        BootFileCopies bootFiles = BootFileCopies.plan(dir, seq, original.os(), out, newName);
         for (Path copy : bootFiles.targets().values()) {
             checkFree(copy);
         }
         for (DiskChain c : chains) {
-            Path target = out.resolve(c.target() + "." + format).toAbsolutePath();
-            checkFree(target);
+            checkFree(restoredFile(c));
         }
         for (DiskChain c : chains) {
-            Path target = out.resolve(c.target() + "." + format).toAbsolutePath();
+            Path target = restoredFile(c);
             restoreDisk(c, target, o);
             xml.disk(c.target(), target.toString(), format);
             o.println("restored " + c.target() + " from " + String.join(" <- ", c.files()) + " into " + target);
@@ -180,6 +180,11 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     /** Flattens the chain under a temporary name, then moves it over the target (replacing it only with --force). */
+    /** Where disk {@code c} is restored: {@code OUTDIR/<disk>.<format>}. */
+    private Path restoredFile(DiskChain c) {
+        return out.resolve(c.target() + "." + format).toAbsolutePath();
+    }
+
     private void restoreDisk(DiskChain c, Path target, PrintWriter o) throws IOException {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
         Files.deleteIfExists(tmp);
