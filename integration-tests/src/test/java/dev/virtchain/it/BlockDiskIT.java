@@ -14,7 +14,6 @@ import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.qcow2.testing.Qemu;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,8 +79,9 @@ class BlockDiskIT {
     @Test
     @Order(1)
     void aFullBacksUpTheBlockDiskAndItsCheckpointLeavesItUntracked() throws Exception {
-        assertTrue(Files.isSameFile(device, Path.of(new GuestSource(hv, vm.name()).of("vdb"))),
-                "vdb is the loop device");
+        String vdb = Domain.parse(hv.domainXml(vm.name())).disks().stream()
+                .filter(d -> "vdb".equals(d.targetDev())).findFirst().orElseThrow().source();
+        assertTrue(Files.isSameFile(device, Path.of(vdb)), "vdb is the loop device: " + vdb);
         JsonNode full = vm.backup(out, "-l", "full"); // compares each backup with its source, the device for vdb
         assertEquals(List.of("vda", "vdb"), targets(full));
         assertEquals(List.of(List.of("vda"), List.of("vdb")),
@@ -149,17 +149,5 @@ class BlockDiskIT {
         BackupDirs.assertSameContent(copyDir, copyDir.resolve("vdb.0000.copy.qcow2"), device);
         BackupDirs.assertSameContent(copyDir, copyDir.resolve("vda.0000.copy.qcow2"), vm.source("vda"));
         BackupDirs.assertConsistent(copyDir);
-    }
-
-    /** The source of a disk in the live or inactive domain XML. */
-    private record GuestSource(Hypervisor hv, String domain) {
-        String of(String target) throws IOException {
-            try {
-                return Domain.parse(hv.domainXml(domain)).disks().stream().filter(d -> target.equals(d.targetDev()))
-                        .findFirst().orElseThrow().source();
-            } catch (Exception e) {
-                throw new IOException(domain + ": " + target + ": " + e.getMessage(), e);
-            }
-        }
     }
 }
