@@ -7,11 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,7 +48,7 @@ class ReflinkFlattenTest {
     @ParameterizedTest(name = "{0} clusterBits={1}")
     @CsvSource({"qcow2, 16, true", "qcow2, 12, true", "qcow2, 21, false", "raw, 16, true"})
     void clonedOutputIsTheChainAndClean(String format, int clusterBits, boolean someCloned) throws Exception {
-        CopyingCloner cloner = new CopyingCloner(Integer.MAX_VALUE);
+        CopyingCloner cloner = CopyingCloner.always();
         Path out = flatten(format, clusterBits, cloner);
         assertEquals(someCloned, cloner.clones > 0, cloner.clones + " clones");
         assertSameAsQemu(out, format, clusterBits);
@@ -59,7 +56,7 @@ class ReflinkFlattenTest {
 
     @Test
     void contiguousRunsCloneInOneCall() throws Exception {
-        CopyingCloner cloner = new CopyingCloner(Integer.MAX_VALUE);
+        CopyingCloner cloner = CopyingCloner.always();
         flatten("raw", 16, cloner);
         // base.raw's 3M and 1M extents, less the blocks the upper layers hold, make few runs.
         assertTrue(cloner.clones < 20, cloner.clones + " clone calls");
@@ -135,7 +132,7 @@ class ReflinkFlattenTest {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "ext.qcow2", "-F", "qcow2", "exttop.qcow2");
         Qemu.io(dir, "-c", "write -P 0x43 1M 64k", "exttop.qcow2");
         List<Path> opened = new ArrayList<>();
-        CopyingCloner copying = new CopyingCloner(Integer.MAX_VALUE);
+        CopyingCloner copying = CopyingCloner.always();
         Path out = dir.resolve("ext-flat.qcow2");
         try (Image src = Images.open(dir.resolve("exttop.qcow2").toString())) {
             Flattener.flatten(src, out, Flattener.Options.qcow2(), Progress.NONE, (dest, sources) -> {
@@ -251,55 +248,6 @@ class ReflinkFlattenTest {
             assertFalse(check.contains("\"corruptions\"") || check.contains("\"leaks\""), check);
             String info = Qemu.img(dir, "info", "--output=json", name);
             assertTrue(info.contains("\"cluster-size\": " + (1 << clusterBits)), info);
-        }
-    }
-
-    /**
-     * Makes the output read as a reflink would, by copying the source bytes; refuses (returns
-     * false) from call {@code refuseAfter + 1} on.
-     */
-    private static final class CopyingCloner implements ExtentCloner.Factory {
-        private final int refuseAfter;
-        int calls;
-        int clones;
-        long bytes;
-
-        CopyingCloner(int refuseAfter) {
-            this.refuseAfter = refuseAfter;
-        }
-
-        @Override
-        public ExtentCloner open(Path destination, List<Path> sources) {
-            return new ExtentCloner() {
-                @Override
-                public boolean clone(int source, long sourceOffset, long length, long destinationOffset)
-                        throws IOException {
-                    calls++;
-                    if (clones >= refuseAfter) {
-                        return false;
-                    }
-                    assertEquals(0, (sourceOffset | length | destinationOffset) % 4096, "block aligned");
-                    ByteBuffer b = ByteBuffer.allocate((int) length);
-                    try (FileChannel in = FileChannel.open(sources.get(source));
-                            FileChannel out = FileChannel.open(destination, StandardOpenOption.WRITE)) {
-                        assertTrue(sourceOffset + length <= in.size(), "within the source file");
-                        while (b.hasRemaining()) {
-                            in.read(b, sourceOffset + b.position());
-                        }
-                        b.flip();
-                        while (b.hasRemaining()) {
-                            out.write(b, destinationOffset + b.position());
-                        }
-                    }
-                    clones++;
-                    bytes += length;
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                }
-            };
         }
     }
 }
