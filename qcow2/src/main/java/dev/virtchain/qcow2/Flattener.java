@@ -222,12 +222,10 @@ public final class Flattener {
 
                 @Override
                 public boolean clone(ClonePlan.Piece p) throws IOException {
-                    // A refused piece stays mapped to its fresh run, which reads as zeros where
-                    // nothing was cloned; the copy path then writes its data into that run.
-                    boolean[] cloned = {false};
-                    w.writeFreshBy(p.guest(), (int) (p.length() / cs),
-                            (host, length) -> cloned[0] = cloneSegments(cloner, p, host));
-                    return cloned[0];
+                    // A refused piece is given back unmapped, so the copy path writes its data
+                    // like any other and its zero clusters stay unallocated.
+                    return w.writeFreshBy(p.guest(), (int) (p.length() / cs),
+                            (host, length) -> cloneSegments(cloner, p, host));
                 }
             }, writeback, progress);
         }

@@ -365,19 +365,29 @@ public final class Qcow2Writer implements Closeable {
     /** Fills a fresh host run in the image file; see {@link #writeFreshBy}. */
     @FunctionalInterface
     public interface HostFill {
-        void fill(long hostOffset, long length) throws IOException;
+        /**
+         * @return whether the run now holds the clusters' data; false (a clone the file system
+         *         refused, say) gives the run back
+         */
+        boolean fill(long hostOffset, long length) throws IOException;
     }
 
     /**
      * Like a {@link #write} of {@code clusters} whole clusters from {@code guest} into clusters
-     * that hold no host cluster yet, but the data gets into the new contiguous host run through
-     * {@code fill} (which clones extents into it, say) instead of a write. The run is new past the
-     * end of the file, so what {@code fill} leaves untouched reads as zeros; the clusters are mapped
-     * to the run once {@code fill} returns, and later {@link #write}s to them go into the run.
-     * The data is a data cluster's like any other for {@link #flush}'s order, so {@code fill} must
-     * write through the same file, not another file that the image's forces do not cover.
+     * that hold no host cluster yet, but the data gets into a new contiguous host run through
+     * {@code fill} (which clones extents into it, say) instead of a write. The run lies past the
+     * end of the file, so what {@code fill} leaves untouched reads as zeros; the run is counted and
+     * the clusters are mapped to it only once {@code fill} says it filled it, and later
+     * {@link #write}s to them go into the run. A {@code fill} that refuses or throws leaves the
+     * image as it was: nothing mapped, nothing counted, and what it wrote past the end of the file
+     * cut off, so the clusters can still be written the ordinary way. The data is a data
+     * cluster's like any other for {@link #flush}'s order, so {@code fill} must write through the
+     * same file, not another file that the image's forces do not cover, and must not call this
+     * writer.
+     *
+     * @return whether the clusters are now mapped to the filled run
      */
-    public void writeFreshBy(long guest, int clusters, HostFill fill) throws IOException {
+    public boolean writeFreshBy(long guest, int clusters, HostFill fill) throws IOException {
         checkRange(guest, clusters * clusterSize);
         if ((guest & (clusterSize - 1)) != 0) {
             throw new IllegalArgumentException("write at " + hex(guest) + " is not cluster aligned");
@@ -389,10 +399,30 @@ public final class Qcow2Writer implements Closeable {
                         + ", already allocated");
             }
         }
-        long host = refs.allocate(clusters);
-        fill.fill(host, clusters * clusterSize);
+        // Where the run will be: allocation appends, and nothing is allocated until fill is done.
+        long host = refs.endOffset();
+        long fileEnd = ch.size();
+        boolean filled;
+        try {
+            filled = fill.fill(host, clusters * clusterSize);
+        } catch (IOException | RuntimeException e) {
+            try {
+                ch.truncate(fileEnd);
+            } catch (IOException t) {
+                e.addSuppressed(t);
+            }
+            throw e;
+        }
+        if (!filled) {
+            ch.truncate(fileEnd); // what fill left past the end belongs to no cluster
+            return false;
+        }
+        if (refs.allocate(clusters) != host) {
+            throw new IllegalStateException("fresh run allocated away from " + hex(host));
+        }
         mapFresh(guest, host, clusters);
         maybeFlush();
+        return true;
     }
 
     /** A write within one cluster (any part of it). */

@@ -206,11 +206,12 @@ class Qcow2WriterTest {
                     java.util.Arrays.fill(b.array(), (byte) 0x77);
                     ch.write(b, host + cs);
                 }
+                return true;
             });
             w.write(4 * cs + 100, ByteBuffer.wrap(new byte[] {9, 9}));
-            assertThrows(IllegalStateException.class, () -> w.writeFreshBy(0, 1, (host, length) -> { }),
+            assertThrows(IllegalStateException.class, () -> w.writeFreshBy(0, 1, (host, length) -> true),
                     "a cluster with a host cluster is not fresh");
-            assertThrows(IllegalStateException.class, () -> w.writeFreshBy(3 * cs, 1, (host, length) -> { }));
+            assertThrows(IllegalStateException.class, () -> w.writeFreshBy(3 * cs, 1, (host, length) -> true));
         }
         assertTrue(Qemu.img(dir, "check", "fill.qcow2").contains("No errors were found"));
         String read = Qemu.io(dir, "-c", "read -P 0 128k 64k", "-c", "read -P 0x77 192k 64k", "-c", "read -P 0 256k 100",
@@ -223,6 +224,47 @@ class Qcow2WriterTest {
                 // A cluster the callback left a hole in reads as "zero" data, as qemu's block status says too.
                 assertTrue(s.data() && s.hostOffset() == first + i * cs, "one contiguous host run: " + s);
             }
+        }
+    }
+
+    /**
+     * A fill that refuses (a clone the file system cannot make) or fails after filling part of its
+     * run gives the run back: nothing mapped, nothing counted, nothing left past the end of the
+     * file, and the clusters still take ordinary writes.
+     */
+    @ParameterizedTest(name = "the fill {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"refuses", "throws"})
+    void aFreshRunWhoseFillRefusesOrThrowsIsGivenBack(String how) throws Exception {
+        Path img = dir.resolve("given-back.qcow2");
+        long cs = 64 << 10;
+        try (Qcow2Writer w = Qcow2Writer.create(img, CreateOptions.of(1 << 20))) {
+            w.write(0, ByteBuffer.wrap(new byte[] {1})); // the L2 table exists before the run
+            w.flush();
+            long fileSize = Files.size(img);
+            Qcow2Writer.HostFill fill = (host, length) -> {
+                try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+                    ch.write(ByteBuffer.wrap(filled((int) cs, 0x77)), host + cs);
+                }
+                if (how.equals("throws")) {
+                    throw new java.io.IOException("cloning failed: Input/output error");
+                }
+                return false;
+            };
+            if (how.equals("throws")) {
+                assertThrows(java.io.IOException.class, () -> w.writeFreshBy(2 * cs, 3, fill));
+            } else {
+                assertFalse(w.writeFreshBy(2 * cs, 3, fill));
+            }
+            assertEquals(fileSize, Files.size(img), "what the fill wrote past the end is cut off");
+            w.write(3 * cs, ByteBuffer.wrap(filled((int) cs, 0x55)));
+        }
+        Qemu.img(dir, "check", "given-back.qcow2"); // exits non-zero on corruptions or leaks
+        String read = Qemu.io(dir, "-c", "read -P 0 128k 64k", "-c", "read -P 0x55 192k 64k", "-c", "read -P 0 256k 64k",
+                "given-back.qcow2");
+        assertFalse(read.contains("Pattern verification failed"), read);
+        try (Image image = Images.open(img.toString())) {
+            assertFalse(image.status(2 * cs, cs).data(), "the given-back cluster before the write is unallocated");
+            assertFalse(image.status(4 * cs, cs).data(), "the given-back cluster after the write is unallocated");
         }
     }
 }
