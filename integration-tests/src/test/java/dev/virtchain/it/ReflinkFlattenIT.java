@@ -1,6 +1,7 @@
 package dev.virtchain.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.qcow2.testing.Qemu;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * Flatten on a loop-mounted XFS made with reflink=1: the output shares the chain's extents (the
  * file system's shared flag says so, and its free space barely moves), is identical to what
  * qemu-img convert makes, and passes qemu-img check; {@code --no-reflink} gives the same image
- * with its own blocks; an output on another file system falls back to copying.
+ * with its own blocks; an output on another file system falls back to copying, and so does a
+ * piece the kernel refuses halfway because the base it clones from lies on another one.
  */
 class ReflinkFlattenIT {
     private static final long M = 1 << 20;
@@ -139,6 +141,35 @@ class ReflinkFlattenIT {
             InProcessCli.ok("img", "flatten", "-O", format, xfs.resolve("top.qcow2").toString(), out.toString());
             assertSameAsQemu(out, format);
             Files.delete(out);
+        }
+    }
+
+    /**
+     * An overlay on the XFS over a raw base of written zeros off it: the kernel clones the
+     * overlay's cluster and then refuses the base's (EXDEV) in the middle of a piece, which is then
+     * copied whole. This left clusters past the end of the qcow2 output, with exit 0, while a
+     * refused piece stayed mapped.
+     */
+    @Test
+    void aPieceRefusedHalfwayBecauseItsBaseIsOnAnotherFileSystemIsCopiedWhole() throws IOException {
+        Path base = root.resolve("elsewhere-base.raw");
+        Qemu.img(root, "create", "-q", "-f", "raw", "-o", "preallocation=full", base.toString(), "8M");
+        Qemu.io(root, "-f", "raw", "-c", "write -P 0x11 1M 1M", base.toString());
+        Path top = xfs.resolve("over-elsewhere.qcow2");
+        Qemu.img(xfs, "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "raw", top.toString());
+        // The compressed cluster is read first, so the output's L2 table exists before the piece is tried.
+        Qemu.io(xfs, "-c", "write -c -P 0x21 0 64k", "-c", "write -P 0x22 64k 64k", "-c", "write -P 0x23 3M 64k",
+                top.toString());
+        for (String format : new String[] {"qcow2", "raw"}) {
+            Path out = xfs.resolve("over-elsewhere-flat." + format);
+            InProcessCli.ok("img", "flatten", "-O", format, top.toString(), out.toString());
+            String cmp = Qemu.img(root, "compare", "-f", "qcow2", "-F", format, top.toString(), out.toString());
+            assertTrue(cmp.contains("Images are identical."), cmp);
+            if (format.equals("qcow2")) {
+                Qemu.img(root, "check", out.toString()); // exits non-zero on corruptions or leaks
+                String map = Qemu.img(root, "map", "--output=json", out.toString());
+                assertFalse(map.contains("\"zero\": true, \"data\": true"), "clusters mapped to holes: " + map);
+            }
         }
     }
 
