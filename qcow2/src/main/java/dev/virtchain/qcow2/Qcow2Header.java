@@ -335,8 +335,8 @@ public record Qcow2Header(
             throw new ImageException(file, "incompatible feature 'external data file' is set but the image names no data file");
         }
         if ((incompatible & INCOMPAT_DATA_FILE) == 0 && dataFile != null) {
-            throw new ImageException(file, "image names data file '" + dataFile
-                    + "' but the external data file feature bit (2) is clear");
+            throw new ImageException(file, "image names data file " + Names.quote(dataFile)
+                    + " but the external data file feature bit (2) is clear");
         }
         if ((incompatible & INCOMPAT_EXTL2) != 0 && clusterBits < MIN_EXTENDED_L2_CLUSTER_BITS) {
             throw new ImageException(file, "extended L2 entries need clusters of at least 16 KiB, cluster_bits is "
@@ -453,7 +453,7 @@ public record Qcow2Header(
             }
             sb.append("bit ").append(bit);
             if (name != null && !name.isEmpty()) {
-                sb.append(" '").append(name).append('\'');
+                sb.append(' ').append(Names.quote(name));
             }
         }
         return sb.toString();

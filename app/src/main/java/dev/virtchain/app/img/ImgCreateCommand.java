@@ -4,6 +4,7 @@ import dev.virtchain.qcow2.AtomicOutput;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.Qcow2Writer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -107,7 +108,8 @@ public final class ImgCreateCommand implements Callable<Integer> {
         }
         if (!quiet) {
             PrintWriter pw = spec.commandLine().getOut();
-            StringBuilder sb = new StringBuilder("Formatting '").append(file).append("', fmt=").append(format);
+            StringBuilder sb = new StringBuilder("Formatting '").append(Names.escape(file.toString()))
+                    .append("', fmt=").append(format);
             if (format.equals("qcow2")) {
                 sb.append(" cluster_size=").append(1L << co.clusterBits())
                         .append(" extended_l2=").append(co.extendedL2() ? "on" : "off")
@@ -116,7 +118,8 @@ public final class ImgCreateCommand implements Callable<Integer> {
             }
             sb.append(" size=").append(bytes);
             if (backingName != null) {
-                sb.append(" backing_file=").append(backingName).append(" backing_fmt=").append(backingFmt);
+                sb.append(" backing_file=").append(Names.escape(backingName))
+                        .append(" backing_fmt=").append(backingFmt);
             }
             if (format.equals("qcow2")) {
                 sb.append(" lazy_refcounts=off refcount_bits=").append(1 << co.refcountOrder());

@@ -1,0 +1,66 @@
+package dev.virtchain.app.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.virtchain.app.CliDriver;
+import dev.virtchain.chain.Backup;
+import dev.virtchain.chain.Checksum;
+import dev.virtchain.chain.DiskBackup;
+import dev.virtchain.chain.DiskMode;
+import dev.virtchain.chain.Domain;
+import dev.virtchain.chain.Level;
+import dev.virtchain.chain.Manifest;
+import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.Naming;
+import dev.virtchain.qcow2.testing.Qemu;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The errors restore and verify print name what the user knows, on one line. Each test lays
+ * out a backup directory of one full backup of disk vda, made by qemu-img.
+ */
+class RestoreMessagesTest {
+    @TempDir
+    Path root;
+
+    /**
+     * A backup directory {@code root/bk} whose backup 0 is {@code vda.0000.full.qcow2} as qemu-img
+     * creates it with {@code options}, then qemu-io writes {@code write} into it (when not null).
+     */
+    private Path backupOf(String size, String write, String... options) throws Exception {
+        Path bk = Files.createDirectory(root.resolve("bk"));
+        List<String> args = new java.util.ArrayList<>(List.of("create", "-q", "-f", "qcow2"));
+        args.addAll(List.of(options));
+        args.addAll(List.of("vda.0000.full.qcow2", size));
+        Qemu.img(bk, args.toArray(String[]::new));
+        if (write != null) {
+            Qemu.io(bk, "-c", write, "vda.0000.full.qcow2");
+        }
+        String set = Naming.newSetId();
+        long virtualSize = Long.parseLong(Qemu.img(bk, "info", "--output=json", "vda.0000.full.qcow2")
+                .replaceAll("(?s).*\"virtual-size\": (\\d+).*", "$1"));
+        DiskBackup d = new DiskBackup("vda", "vda.0000.full.qcow2", virtualSize, null, 0,
+                Checksum.sha256(bk.resolve("vda.0000.full.qcow2")), DiskMode.of("full"));
+        Manifest m = Manifest.empty(set, new Domain("web01", UUID.fromString("0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01")))
+                .with(new Backup(0, Level.FULL, Instant.parse("2026-11-20T23:00:00Z"), Naming.checkpointName(set, 0),
+                        null, List.of(d)));
+        ManifestFile.write(bk, m);
+        Files.writeString(bk.resolve(Naming.domainXml(0)), RestoreVerifyTest.DOMAIN_XML);
+        return bk;
+    }
+
+    @Test
+    void verifyShowsABackingNameFromAHeaderEscaped() throws Exception {
+        Path bk = backupOf("1M", null, "-u", "-b", "x\ny.qcow2", "-F", "qcow2");
+        CliDriver.Result r = CliDriver.run("verify", bk.toString());
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: vda.0000.full.qcow2 links to 'x\\ny.qcow2' in its qcow2 header, but the manifest says"
+                + " no backing file\n", r.stderr());
+    }
+}
