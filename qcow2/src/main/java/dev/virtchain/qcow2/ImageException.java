@@ -1,6 +1,13 @@
 package dev.virtchain.qcow2;
 
 import java.io.IOException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 
 /**
  * A disk image that cannot be read, written or trusted. The message is one line that names the
@@ -33,6 +40,35 @@ public class ImageException extends IOException {
     /** The problem, without the file. */
     public String problem() {
         return problem;
+    }
+
+    /** What went wrong in {@code e}, without the file names a file system error's message repeats. */
+    public static String reason(IOException e) {
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return "already exists";
+        }
+        if (e instanceof NotDirectoryException) {
+            return "not a directory";
+        }
+        if (e instanceof DirectoryNotEmptyException) {
+            return "directory not empty";
+        }
+        if (e instanceof ClosedByInterruptException) {
+            return "interrupted";
+        }
+        if (e instanceof FileSystemException) {
+            return "file system error";
+        }
+        return e.getMessage() != null ? e.getMessage() : "input/output error";
     }
 
     static String hex(long v) {

@@ -92,7 +92,7 @@ public final class Images {
             try {
                 real = file.path().toRealPath();
             } catch (IOException e) {
-                throw new ImageException(filename, "cannot resolve its real path: " + e.getMessage(), e);
+                throw new ImageException(filename, "cannot resolve its real path: " + ImageException.reason(e), e);
             }
             if (!seen.add(real)) {
                 throw new ImageException(overlay, "backing chain loops back to " + Names.escape(filename));
