@@ -1,6 +1,7 @@
 package dev.virtchain.qcow2;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -8,6 +9,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 
 /**
  * A disk image that cannot be read, written or trusted. The message is one line that names the
@@ -40,6 +42,29 @@ public class ImageException extends IOException {
     /** The problem, without the file. */
     public String problem() {
         return problem;
+    }
+
+    /**
+     * {@code e} as the user should see it when it happened while writing {@code file} under the
+     * name {@code temporary} (null when {@code file} is written in place): the user gave
+     * {@code file} and never saw the temporary name. An ImageException about the temporary file,
+     * a file system error on it and an I/O error that names no file at all (a full disk, a file
+     * grown past its limit) become ImageExceptions about {@code file}; errors about other files
+     * and interruptions stay as they are.
+     */
+    public static IOException about(String file, Path temporary, IOException e) {
+        String tmp = temporary == null ? null : temporary.toString();
+        if (e instanceof ImageException ie) {
+            return ie.file() != null && ie.file().equals(tmp) ? new ImageException(file, ie.problem(), e) : e;
+        }
+        if (e instanceof FileSystemException f) {
+            boolean ours = tmp != null && (tmp.equals(f.getFile()) || tmp.equals(f.getOtherFile()));
+            return ours ? new ImageException(file, reason(f), e) : e;
+        }
+        if (e instanceof InterruptedIOException) {
+            return e;
+        }
+        return new ImageException(file, reason(e), e);
     }
 
     /** What went wrong in {@code e}, without the file names a file system error's message repeats. */

@@ -132,9 +132,19 @@ public record Qcow2Header(
 
     /** The number of L1 entries needed to map {@code size} guest bytes. */
     public static long l1EntriesFor(long size, int clusterBits, boolean extendedL2) {
-        int shift = clusterBits + clusterBits - (extendedL2 ? 4 : 3);
+        int shift = l1EntryShift(clusterBits, extendedL2);
         // Rounds up without adding first: size + (1 << shift) - 1 overflows near Long.MAX_VALUE.
         return (size >>> shift) + ((size & ((1L << shift) - 1)) != 0 ? 1 : 0);
+    }
+
+    /** The largest virtual size the largest L1 table ({@link #MAX_L1_BYTES}) maps. */
+    public static long maxSizeFor(int clusterBits, boolean extendedL2) {
+        return MAX_L1_BYTES / 8 * (1L << l1EntryShift(clusterBits, extendedL2));
+    }
+
+    /** log2 of the guest bytes one L1 entry maps: a cluster's, times the entries of an L2 table. */
+    private static int l1EntryShift(int clusterBits, boolean extendedL2) {
+        return clusterBits + clusterBits - (extendedL2 ? 4 : 3);
     }
 
     /** True when the bitmaps extension is to be trusted (qemu ignores it without the autoclear bit). */

@@ -92,7 +92,8 @@ public final class ImgCreateCommand implements Callable<Integer> {
         CreateOptions co = new CreateOptions(bytes, o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS),
                 o.flag(spec, "extended_l2", false), o.refcountOrder(spec, CreateOptions.DEFAULT_REFCOUNT_ORDER),
                 o.compressionType(spec), backingName, backingName != null ? backingFmt : null);
-        try (AtomicOutput out = AtomicOutput.to(file)) {
+        AtomicOutput out = AtomicOutput.to(file);
+        try (out) {
             if (format.equals("raw")) {
                 try (FileChannel ch = FileChannel.open(out.temporary(), StandardOpenOption.CREATE_NEW,
                         StandardOpenOption.WRITE)) {
@@ -105,6 +106,8 @@ public final class ImgCreateCommand implements Callable<Integer> {
                 Qcow2Writer.create(out.temporary(), co).close();
             }
             out.commit();
+        } catch (IOException e) {
+            throw out.about(e);
         }
         if (!quiet) {
             PrintWriter pw = spec.commandLine().getOut();
