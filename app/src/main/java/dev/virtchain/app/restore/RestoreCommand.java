@@ -13,6 +13,7 @@ import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
@@ -197,6 +198,8 @@ public final class RestoreCommand implements Callable<Integer> {
             } else {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             }
+        } catch (IOException e) {
+            throw ImageException.about(target.toString(), tmp, e); // the user knows the target, not the temporary
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -18,11 +18,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The errors restore and verify print name what the user knows, on one line. Each test lays
+ * The errors restore and verify print name what the user knows, on one line: the restored file
+ * (never the temporary name it is written under), the backup file. Each test lays
  * out a backup directory of one full backup of disk vda, made by qemu-img.
  */
 class RestoreMessagesTest {
@@ -53,6 +55,35 @@ class RestoreMessagesTest {
         ManifestFile.write(bk, m);
         Files.writeString(bk.resolve(Naming.domainXml(0)), RestoreVerifyTest.DOMAIN_XML);
         return bk;
+    }
+
+    private static List<String> filesIn(Path dir) throws Exception {
+        if (!Files.exists(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aDiskTooLargeForTheRestoredImagesClustersNamesTheRestoredFile() throws Exception {
+        Path bk = backupOf("128P", null, "-o", "cluster_size=2M");
+        Path out = root.resolve("out");
+        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", out.toString());
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + out.toAbsolutePath().resolve("vda.qcow2") + ": size 144115188075855872 is too"
+                + " large for 65536-byte clusters (at most 2251799813685248)\n", r.stderr());
+        assertEquals(List.of(), filesIn(out), "no temporary file is left");
+    }
+
+    @Test
+    void aRestoreThatCannotWriteNamesTheRestoredFile() throws Exception {
+        backupOf("64M", "write -P 0x31 0 4M");
+        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(root, "restore", "bk", "-o", "out", "--no-reflink");
+        assertEquals(1, r.exitCode());
+        assertEquals("virtchain: " + root.resolve("out/vda.qcow2") + ": File too large\n", r.stderr());
+        assertEquals(List.of(), filesIn(root.resolve("out")), "no temporary file is left");
     }
 
     @Test
