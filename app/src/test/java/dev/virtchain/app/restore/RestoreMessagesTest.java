@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The errors restore and verify print name what the user knows, on one line: the restored file
- * (never the temporary name it is written under), the backup file. Each test lays
+ * (never the temporary name it is written under), the backup file, the option. Each test lays
  * out a backup directory of one full backup of disk vda, made by qemu-img.
  */
 class RestoreMessagesTest {
@@ -84,6 +84,26 @@ class RestoreMessagesTest {
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + root.resolve("out/vda.qcow2") + ": File too large\n", r.stderr());
         assertEquals(List.of(), filesIn(root.resolve("out")), "no temporary file is left");
+    }
+
+    @Test
+    void anAtThatIsNoPointInTimeIsAUsageErrorNamingTheOption() throws Exception {
+        Path bk = backupOf("1M", null);
+        String notATime = "'2025-13-45' is not an ISO-8601 time with a zone, such as 2025-03-05T02:00:00Z or"
+                + " 2025-03-05T03:00:00+01:00";
+        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", root.resolve("out").toString(),
+                "--at", "2025-13-45");
+        assertEquals(2, r.exitCode());
+        assertEquals("virtchain: --at 2025-13-45: " + notATime + "\n"
+                + "Try 'virtchain restore --help' for more information.\n", r.stderr());
+        r = CliDriver.run("boot", bk.toString(), "--at", "2025-13-45");
+        assertEquals(2, r.exitCode());
+        assertEquals("virtchain: --at 2025-13-45: " + notATime + "\n"
+                + "Try 'virtchain boot --help' for more information.\n", r.stderr());
+        r = CliDriver.run("verify", bk.toString(), "--at", "99999999999");
+        assertEquals(2, r.exitCode());
+        assertEquals("virtchain: --at 99999999999: seq 99999999999 is too large\n"
+                + "Try 'virtchain verify --help' for more information.\n", r.stderr());
     }
 
     @Test
