@@ -31,6 +31,22 @@ public final class CliDriver {
      * need a working directory of their own before the jar is packaged.
      */
     public static Result runMain(Path dir, String... args) throws Exception {
+        return exec(mainCommand(args), dir);
+    }
+
+    /**
+     * As {@link #runMain}, but the process cannot grow a file past 1 MiB to 2 MiB ({@code ulimit -f
+     * 2048} counts 512-byte blocks in a POSIX sh, 1 KiB ones in bash): a write beyond that fails
+     * with EFBIG, "File too large" (the JVM ignores SIGXFSZ), as a write to a full disk fails,
+     * but on every machine.
+     */
+    public static Result runMainWithSmallFileLimit(Path dir, String... args) throws Exception {
+        var cmd = new java.util.ArrayList<String>(java.util.List.of("sh", "-c", "ulimit -f 2048 && exec \"$@\"", "sh"));
+        cmd.addAll(mainCommand(args));
+        return exec(cmd, dir);
+    }
+
+    private static java.util.List<String> mainCommand(String... args) {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         var cmd = new java.util.ArrayList<String>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -38,7 +54,7 @@ public final class CliDriver {
         cmd.add(cp);
         cmd.add(Main.class.getName());
         cmd.addAll(java.util.List.of(args));
-        return exec(cmd, dir);
+        return cmd;
     }
 
     /** Runs the packaged jar in {@code dir} as a separate process, as a user would. */

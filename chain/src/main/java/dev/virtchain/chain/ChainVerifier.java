@@ -2,6 +2,7 @@ package dev.virtchain.chain;
 
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.Qcow2Image;
 import dev.virtchain.qcow2.Qcow2Header;
 import java.io.IOException;
@@ -60,8 +61,8 @@ public final class ChainVerifier {
                     + " says " + describe(d.backingFile()));
         }
         if (linked != null && h.backingFormat() != null && !h.backingFormat().equals("qcow2")) {
-            throw new ChainException(d.file() + " links to " + describe(linked) + " as format '" + h.backingFormat()
-                    + "', but backup files are qcow2");
+            throw new ChainException(d.file() + " links to " + describe(linked) + " as format "
+                    + Names.quote(h.backingFormat()) + ", but backup files are qcow2");
         }
         if (size != d.virtualSize()) {
             throw new ChainException(d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
@@ -70,6 +71,6 @@ public final class ChainVerifier {
     }
 
     private static String describe(String backing) {
-        return backing == null ? "no backing file" : "'" + backing + "'";
+        return backing == null ? "no backing file" : Names.quote(backing); // the header's name may hold any byte
     }
 }

@@ -11,7 +11,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * A new file written under a temporary name beside its destination and renamed into place
  * only by {@link #commit}; closing without a commit deletes the temporary file. The
- * destination is never replaced: it must not exist.
+ * destination is never replaced: it must not exist. Users never see the temporary name: an error
+ * met while writing is told about the destination ({@link #about}).
  */
 public final class AtomicOutput implements AutoCloseable {
     private final Path destination;
@@ -29,13 +30,26 @@ public final class AtomicOutput implements AutoCloseable {
             throw new ImageException(destination.toString(), "already exists");
         }
         Path dir = destination.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + destination.getFileName() + ".", ".partial");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + destination.getFileName() + ".", ".partial");
+        } catch (IOException e) {
+            throw new ImageException(destination.toString(), "cannot create: " + ImageException.reason(e), e);
+        }
         Files.delete(tmp); // writers create it exclusively
         return new AtomicOutput(destination, tmp);
     }
 
     public Path temporary() {
         return temporary;
+    }
+
+    /**
+     * {@code e}, met while writing the temporary file or committing it, as an error about the
+     * destination: see {@link ImageException#about}.
+     */
+    public IOException about(IOException e) {
+        return ImageException.about(destination.toString(), temporary, e);
     }
 
     /** Renames the finished temporary file to the destination and makes the rename durable. */
@@ -59,7 +73,11 @@ public final class AtomicOutput implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (!committed) {
-            Files.deleteIfExists(temporary);
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException e) {
+                throw about(e);
+            }
         }
     }
 }

@@ -45,17 +45,34 @@ public final class Committer {
             try (Image below = Images.open(backing, h.backingFormat(), false)) {
                 backingFormat = below.format();
             }
-            if (backingFormat.equals("qcow2")) {
-                try (Qcow2Writer w = Qcow2Writer.open(Path.of(backing))) {
-                    w.grow(top.virtualSize());
-                    w.directData(); // fsynced at the end anyway: see DirectData
-                    copyAllocated(top, new QcowSink(w), progress);
+            if (!keepImage) {
+                // Emptying comes after the data is in the backing file; what would stop it must stop the commit now.
+                CreateOptions o = emptied(h, backingFormat);
+                try {
+                    HeaderEncoder.encode(name, o, HeaderEncoder.Layout.of(o));
+                } catch (ImageException e) {
+                    throw new ImageException(name, "cannot be emptied after the commit: " + e.problem()
+                            + "; commit with -d to keep it as it is", e);
                 }
-            } else {
-                try (FileChannel ch = FileChannel.open(Path.of(backing), StandardOpenOption.WRITE)) {
-                    copyAllocated(top, new RawSink(ch, top.virtualSize()), progress);
-                    ch.force(true);
+            }
+            try {
+                if (backingFormat.equals("qcow2")) {
+                    try (Qcow2Writer w = Qcow2Writer.open(Path.of(backing))) {
+                        w.grow(top.virtualSize());
+                        w.directData(); // fsynced at the end anyway: see DirectData
+                        copyAllocated(top, new QcowSink(w), progress);
+                    }
+                } else {
+                    try (FileChannel ch = FileChannel.open(Path.of(backing), StandardOpenOption.WRITE)) {
+                        if (ch.size() < top.virtualSize()) {
+                            ch.write(ByteBuffer.allocate(1), top.virtualSize() - 1); // grow to the image's size
+                        }
+                        copyAllocated(top, new RawSink(ch), progress);
+                        ch.force(true);
+                    }
                 }
+            } catch (IOException e) {
+                throw ImageException.about(backing, null, e); // a write error naming no file is the backing file's
             }
         }
         if (!keepImage) {
@@ -82,17 +99,7 @@ public final class Committer {
         }
     }
 
-    private record RawSink(FileChannel ch, long size) implements Sink {
-        RawSink {
-            try {
-                if (ch.size() < size) {
-                    ch.write(ByteBuffer.allocate(1), size - 1); // grow to the image's size
-                }
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-
+    private record RawSink(FileChannel ch) implements Sink {
         @Override
         public void write(long offset, ByteBuffer data) throws IOException {
             long p = offset;
@@ -143,14 +150,24 @@ public final class Committer {
         progress.update(size, size);
     }
 
+    /** An empty overlay of the image's layout and link. */
+    private static CreateOptions emptied(Qcow2Header h, String backingFormat) {
+        return new CreateOptions(h.size(), h.clusterBits(), h.extendedL2(), h.refcountOrder(), h.compressionType(),
+                h.backingFile(), h.backingFormat() != null ? h.backingFormat() : backingFormat);
+    }
+
     /** Replaces the image with an empty overlay of the same layout and link. */
     private static void empty(Path image, Qcow2Header h, String backingFormat) throws IOException {
-        Path tmp = Files.createTempFile(image.toAbsolutePath().getParent(), "." + image.getFileName() + ".", ".partial");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(image.toAbsolutePath().getParent(), "." + image.getFileName() + ".", ".partial");
+        } catch (IOException e) {
+            throw new ImageException(image.toString(), "cannot create its empty replacement: "
+                    + ImageException.reason(e), e);
+        }
         Files.delete(tmp);
         try {
-            CreateOptions o = new CreateOptions(h.size(), h.clusterBits(), h.extendedL2(), h.refcountOrder(),
-                    h.compressionType(), h.backingFile(), h.backingFormat() != null ? h.backingFormat() : backingFormat);
-            Qcow2Writer.create(tmp, o).close();
+            Qcow2Writer.create(tmp, emptied(h, backingFormat)).close();
             try {
                 Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(image));
             } catch (UnsupportedOperationException e) {
@@ -162,6 +179,8 @@ public final class Committer {
             } catch (IOException e) {
                 // the rename is done; some file systems cannot fsync a directory
             }
+        } catch (IOException e) {
+            throw ImageException.about(image.toString(), tmp, e); // the user knows the image, not the temporary
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -87,7 +87,8 @@ public final class Flattener {
         if (!o.format().equals("qcow2") && !o.raw()) {
             throw new ImageException(dst.toString(), "output format '" + o.format() + "' is not supported (qcow2 or raw)");
         }
-        try (AtomicOutput out = AtomicOutput.to(dst)) {
+        AtomicOutput out = AtomicOutput.to(dst);
+        try (out) {
             Path tmp = out.temporary();
             long size = src.virtualSize();
             src.preferDirectReads(); // one pass over a chain that is usually cold: see Image
@@ -103,6 +104,8 @@ public final class Flattener {
                 }
             }
             out.commit();
+        } catch (IOException e) {
+            throw out.about(e); // the user named dst, never the temporary file
         }
     }
 

@@ -160,7 +160,7 @@ public final class ImageCompare {
         } catch (Failure e) {
             throw e;
         } catch (IOException e) {
-            throw new Failure(3, "block status at offset " + offset + " of " + image.filename(), e);
+            throw new Failure(3, "block status at offset " + offset + " of " + Names.escape(image.filename()), e);
         }
     }
 
@@ -214,7 +214,7 @@ public final class ImageCompare {
         } catch (Failure e) {
             throw e;
         } catch (IOException e) {
-            throw new Failure(4, "reading offset " + offset + " of " + image.filename(), e);
+            throw new Failure(4, "reading offset " + offset + " of " + Names.escape(image.filename()), e);
         }
     }
 }

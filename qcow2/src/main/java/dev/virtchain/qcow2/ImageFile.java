@@ -59,13 +59,13 @@ final class ImageFile implements AutoCloseable {
         } catch (AccessDeniedException e) {
             throw new ImageException(name, "permission denied");
         } catch (IOException e) {
-            throw new ImageException(name, "cannot open: " + e.getMessage(), e);
+            throw new ImageException(name, "cannot open: " + ImageException.reason(e), e);
         }
         try {
             return new ImageFile(name, path, ch, ch.size());
         } catch (IOException e) {
             ch.close();
-            throw new ImageException(name, "cannot read its size: " + e.getMessage(), e);
+            throw new ImageException(name, "cannot read its size: " + ImageException.reason(e), e);
         }
     }
 
@@ -82,7 +82,7 @@ final class ImageFile implements AutoCloseable {
         } catch (AccessDeniedException e) {
             throw new ImageException(name, "permission denied");
         } catch (IOException e) {
-            throw new ImageException(name, "cannot open: " + e.getMessage(), e);
+            throw new ImageException(name, "cannot open: " + ImageException.reason(e), e);
         }
         if (a.isDirectory()) {
             throw new ImageException(name, "is a directory, not an image file");

@@ -92,10 +92,10 @@ public final class Images {
             try {
                 real = file.path().toRealPath();
             } catch (IOException e) {
-                throw new ImageException(filename, "cannot resolve its real path: " + e.getMessage(), e);
+                throw new ImageException(filename, "cannot resolve its real path: " + ImageException.reason(e), e);
             }
             if (!seen.add(real)) {
-                throw new ImageException(overlay, "backing chain loops back to " + filename);
+                throw new ImageException(overlay, "backing chain loops back to " + Names.escape(filename));
             }
             ByteBuffer probe = ByteBuffer.allocate((int) Math.min(Qcow2Header.PROBE_LENGTH, file.size()));
             file.readFully("header", 0, probe);
@@ -107,7 +107,8 @@ public final class Images {
                 case "qcow2":
                     break;
                 default:
-                    throw new ImageException(filename, "format '" + fmt + "' is not supported (qcow2 or raw)");
+                    throw new ImageException(filename, "format " + Names.quote(fmt)
+                            + " is not supported (qcow2 or raw)");
             }
             Qcow2Header h = Qcow2Header.parse(filename, probe, (off, len) -> file.read("first cluster", off, len),
                     file.size());
@@ -122,18 +123,25 @@ public final class Images {
     private static ImageFile openDataFile(String filename, String name) throws IOException {
         String protocol = protocolOf(name);
         if (protocol != null) {
-            throw new ImageException(filename, "data file '" + name + "' uses protocol '" + protocol
-                    + "', which virtchain does not open (only local files)");
+            throw new ImageException(filename, "data file " + Names.quote(name) + " uses protocol "
+                    + Names.quote(protocol) + ", which virtchain does not open (only local files)");
         }
-        return ImageFile.open(resolve(filename, name));
+        String full = resolve(filename, name);
+        try {
+            return ImageFile.open(full);
+        } catch (ImageException e) {
+            // The image that names the data file comes first: that is the file the user opened.
+            throw new ImageException(filename, "data file " + Names.quote(name)
+                    + (full.equals(name) ? "" : " (" + Names.escape(full) + ")") + ": " + e.problem(), e);
+        }
     }
 
     private static Layer openBacking(String filename, Qcow2Header h, Set<Path> seen, int depth) throws IOException {
         String name = h.backingFile();
         String protocol = protocolOf(name);
         if (protocol != null) {
-            throw new ImageException(filename, "backing file '" + name + "' uses protocol '" + protocol
-                    + "', which virtchain does not open (only local files)");
+            throw new ImageException(filename, "backing file " + Names.quote(name) + " uses protocol "
+                    + Names.quote(protocol) + ", which virtchain does not open (only local files)");
         }
         if (depth + 1 >= MAX_CHAIN_DEPTH) {
             throw new ImageException(filename, "backing chain is deeper than " + MAX_CHAIN_DEPTH + " images");
@@ -142,8 +150,9 @@ public final class Images {
         try {
             return openLayer(full, h.backingFormat(), seen, filename);
         } catch (ImageException e) {
-            if (e.getMessage().equals(full + ": no such file")) {
-                throw new ImageException(filename, "backing file '" + name + "' (" + full + ") does not exist");
+            if (full.equals(e.file()) && e.problem().equals("no such file")) {
+                throw new ImageException(filename, "backing file " + Names.quote(name) + " (" + Names.escape(full)
+                        + ") does not exist");
             }
             throw e;
         }

@@ -135,7 +135,7 @@ final class MetadataTables {
             byte[] nameBytes = new byte[nameLen];
             dir.get(pos + BITMAP_ENTRY_FIXED, nameBytes);
             String name = new String(nameBytes, StandardCharsets.UTF_8);
-            checkBitmap(f, h, what + " '" + name + "'", tableOffset, tableSize, flags, type, granularityBits);
+            checkBitmap(f, h, what + " " + Names.quote(name), tableOffset, tableSize, flags, type, granularityBits);
             out.add(new Bitmap(name, granularityBits, flags, type, tableOffset, tableSize));
             pos += (int) entryLen;
         }

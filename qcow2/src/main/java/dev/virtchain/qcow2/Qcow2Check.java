@@ -105,13 +105,15 @@ public final class Qcow2Check {
         }
         for (Snapshot sn : snapshots) {
             long l1Entries = Integer.toUnsignedLong(sn.l1Size());
+            // qemu prints the id and name raw; a name may hold any byte, so ours are escaped.
+            String which = "ERROR snapshot " + Names.escape(sn.id()) + " (" + Names.escape(sn.name()) + ")";
             if ((sn.l1TableOffset() & (cs - 1)) != 0) {
-                corruption("ERROR snapshot " + sn.id() + " (" + sn.name() + ") l1_offset=" + cHex(sn.l1TableOffset())
+                corruption(which + " l1_offset=" + cHex(sn.l1TableOffset())
                         + ": L1 table is not cluster aligned; snapshot table entry corrupted");
                 continue;
             }
             if (l1Entries > Qcow2Header.MAX_L1_BYTES / 8) {
-                corruption("ERROR snapshot " + sn.id() + " (" + sn.name() + ") l1_size=" + cHex(l1Entries)
+                corruption(which + " l1_size=" + cHex(l1Entries)
                         + ": L1 table is too large; snapshot table entry corrupted");
                 continue;
             }

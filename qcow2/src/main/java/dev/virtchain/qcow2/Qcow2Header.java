@@ -132,9 +132,19 @@ public record Qcow2Header(
 
     /** The number of L1 entries needed to map {@code size} guest bytes. */
     public static long l1EntriesFor(long size, int clusterBits, boolean extendedL2) {
-        int shift = clusterBits + clusterBits - (extendedL2 ? 4 : 3);
+        int shift = l1EntryShift(clusterBits, extendedL2);
         // Rounds up without adding first: size + (1 << shift) - 1 overflows near Long.MAX_VALUE.
         return (size >>> shift) + ((size & ((1L << shift) - 1)) != 0 ? 1 : 0);
+    }
+
+    /** The largest virtual size the largest L1 table ({@link #MAX_L1_BYTES}) maps. */
+    public static long maxSizeFor(int clusterBits, boolean extendedL2) {
+        return MAX_L1_BYTES / 8 * (1L << l1EntryShift(clusterBits, extendedL2));
+    }
+
+    /** log2 of the guest bytes one L1 entry maps: a cluster's, times the entries of an L2 table. */
+    private static int l1EntryShift(int clusterBits, boolean extendedL2) {
+        return clusterBits + clusterBits - (extendedL2 ? 4 : 3);
     }
 
     /** True when the bitmaps extension is to be trusted (qemu ignores it without the autoclear bit). */
@@ -335,8 +345,8 @@ public record Qcow2Header(
             throw new ImageException(file, "incompatible feature 'external data file' is set but the image names no data file");
         }
         if ((incompatible & INCOMPAT_DATA_FILE) == 0 && dataFile != null) {
-            throw new ImageException(file, "image names data file '" + dataFile
-                    + "' but the external data file feature bit (2) is clear");
+            throw new ImageException(file, "image names data file " + Names.quote(dataFile)
+                    + " but the external data file feature bit (2) is clear");
         }
         if ((incompatible & INCOMPAT_EXTL2) != 0 && clusterBits < MIN_EXTENDED_L2_CLUSTER_BITS) {
             throw new ImageException(file, "extended L2 entries need clusters of at least 16 KiB, cluster_bits is "
@@ -453,7 +463,7 @@ public record Qcow2Header(
             }
             sb.append("bit ").append(bit);
             if (name != null && !name.isEmpty()) {
-                sb.append(" '").append(name).append('\'');
+                sb.append(' ').append(Names.quote(name));
             }
         }
         return sb.toString();

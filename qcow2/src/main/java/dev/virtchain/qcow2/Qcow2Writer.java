@@ -128,13 +128,18 @@ public final class Qcow2Writer implements Closeable {
         }
         if (o.size() < 0 || Qcow2Header.l1EntriesFor(o.size(), o.clusterBits(), o.extendedL2()) * 8
                 > Qcow2Header.MAX_L1_BYTES) {
-            throw new ImageException(name, "size " + o.size() + " is too large for " + (1L << o.clusterBits())
-                    + "-byte clusters");
+            throw tooLarge(name, o.size(), o.clusterBits(), o.extendedL2());
         }
         if (o.backingFile() != null && o.backingFormat() != null
                 && !o.backingFormat().equals("qcow2") && !o.backingFormat().equals("raw")) {
             throw new ImageException(name, "backing format '" + o.backingFormat() + "' is not supported (qcow2 or raw)");
         }
+    }
+
+    /** A size the largest L1 table cannot map, and the largest it can. */
+    private static ImageException tooLarge(String name, long size, int clusterBits, boolean extendedL2) {
+        return new ImageException(name, "size " + size + " is too large for " + (1L << clusterBits)
+                + "-byte clusters (at most " + Qcow2Header.maxSizeFor(clusterBits, extendedL2) + ")");
     }
 
     /** Opens an existing qcow2 image for writing. */
@@ -637,7 +642,7 @@ public final class Qcow2Writer implements Closeable {
         }
         long needed = Qcow2Header.l1EntriesFor(newSize, clusterBits, extendedL2);
         if (needed * 8 > Qcow2Header.MAX_L1_BYTES) {
-            throw new ImageException(name, "size " + newSize + " is too large for " + clusterSize + "-byte clusters");
+            throw tooLarge(name, newSize, clusterBits, extendedL2);
         }
         if (needed > l1.length) {
             int clusters = (int) ((needed * 8 + clusterSize - 1) / clusterSize);

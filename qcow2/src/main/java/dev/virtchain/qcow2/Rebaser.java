@@ -26,7 +26,15 @@ public final class Rebaser {
      */
     public static void rebase(Path image, String newBacking, String newFormat, boolean unsafe, Progress progress)
             throws IOException {
-        String name = image.toString();
+        try {
+            rebase(image.toString(), image, newBacking, newFormat, unsafe, progress);
+        } catch (IOException e) {
+            throw ImageException.about(image.toString(), null, e); // a write error naming no file is the image's
+        }
+    }
+
+    private static void rebase(String name, Path image, String newBacking, String newFormat, boolean unsafe,
+            Progress progress) throws IOException {
         boolean standalone = newBacking == null || newBacking.isEmpty();
         if (unsafe) {
             String format = newFormat;

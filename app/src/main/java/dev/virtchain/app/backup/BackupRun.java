@@ -349,8 +349,10 @@ public final class BackupRun {
             DomainDisk d = domain.disk(p.target());
             try (Image src = Images.open(d.source(), d.driverType(), true)) {
                 Flattener.flatten(src, targets.partial(p), Flattener.Options.qcow2().withReflink(false), Progress.NONE);
+                Files.setPosixFilePermissions(targets.partial(p), PosixFilePermissions.fromString("rw-------"));
+            } catch (IOException e) {
+                throw targets.about(p, e);
             }
-            Files.setPosixFilePermissions(targets.partial(p), PosixFilePermissions.fromString("rw-------"));
         }
     }
 

@@ -7,6 +7,7 @@ import dev.virtchain.chain.PlannedDisk;
 import dev.virtchain.qcow2.ChainMap;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.MapEntry;
 import dev.virtchain.qcow2.NativeFiles;
@@ -44,6 +45,14 @@ final class Targets {
         return dir.resolve(d.partialFile());
     }
 
+    /**
+     * {@code e}, met while writing or finishing disk {@code d}'s target, as an error about the
+     * backup file the run makes: the {@code .partial} name is the run's own business.
+     */
+    IOException about(PlannedDisk d, IOException e) {
+        return ImageException.about(dir.resolve(d.file()).toString(), partial(d), e);
+    }
+
     /** Creates every target: a qcow2 overlay of the disk's size now, linked to the parent's file (relative). */
     void create() throws IOException {
         for (PlannedDisk d : plan.disks()) {
@@ -53,8 +62,12 @@ final class Targets {
             if (d.backingFile() != null) {
                 o = o.withBacking(d.backingFile(), "qcow2");
             }
-            Qcow2Writer.create(p, o).close();
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+            try {
+                Qcow2Writer.create(p, o).close();
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+            } catch (IOException e) {
+                throw about(d, e);
+            }
         }
     }
 
@@ -99,14 +112,18 @@ final class Targets {
             for (int i = 0; i < disks.size(); i++) {
                 PlannedDisk d = disks.get(i);
                 Path p = partial(d);
-                long written = bytesWritten(p);
-                Checksum sum = await(sums.get(i));
-                await(synced.get(i));
-                Path fin = dir.resolve(d.file());
-                Files.move(p, fin, StandardCopyOption.ATOMIC_MOVE);
-                // A finished backup is never written again; booting it goes through an overlay.
-                Files.setPosixFilePermissions(fin, PosixFilePermissions.fromString("r--------"));
-                done.add(d.done(written, sum));
+                try {
+                    long written = bytesWritten(p);
+                    Checksum sum = await(sums.get(i));
+                    await(synced.get(i));
+                    Path fin = dir.resolve(d.file());
+                    Files.move(p, fin, StandardCopyOption.ATOMIC_MOVE);
+                    // A finished backup is never written again; booting it goes through an overlay.
+                    Files.setPosixFilePermissions(fin, PosixFilePermissions.fromString("r--------"));
+                    done.add(d.done(written, sum));
+                } catch (IOException e) {
+                    throw about(d, e);
+                }
             }
             fsyncDir(dir);
             return done;
@@ -124,6 +141,9 @@ final class Targets {
             }
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
             }
             throw new IOException(e.getCause());
         } catch (InterruptedException e) {

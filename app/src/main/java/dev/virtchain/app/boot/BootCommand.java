@@ -1,6 +1,7 @@
 package dev.virtchain.app.boot;
 
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.DiskChain;
 import java.io.PrintWriter;
@@ -71,6 +72,7 @@ public final class BootCommand implements Callable<Integer> {
     }
 
     private int boot() throws Exception {
+        PointOption.parse(spec, at); // a bad --at is a usage error, before anything is read
         String connect = uri != null ? uri : "qemu:///system";
         InstantBoot.Plan plan = InstantBoot.plan(
                 new InstantBoot.Request(dir, at, name, "boot", scratch, keepNetwork, false));

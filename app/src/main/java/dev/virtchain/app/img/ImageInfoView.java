@@ -3,6 +3,7 @@ package dev.virtchain.app.img;
 import dev.virtchain.qcow2.Bitmap;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.Qcow2Header;
 import dev.virtchain.qcow2.Qcow2Image;
 import dev.virtchain.qcow2.Snapshot;
@@ -112,12 +113,15 @@ final class ImageInfoView {
         return out;
     }
 
-    /** qemu-img info's human layout of one image. */
+    /**
+     * qemu-img info's human layout of one image. Every name in it (the file, the backing link,
+     * snapshot, bitmap and data file names) is escaped: an image may hold any bytes in them.
+     */
     @SuppressWarnings("unchecked")
     static String human(Map<String, Object> m) {
         StringBuilder sb = new StringBuilder();
         long vsize = (Long) m.get("virtual-size");
-        sb.append("image: ").append(m.get("filename")).append('\n');
+        sb.append("image: ").append(text(m.get("filename"))).append('\n');
         sb.append("file format: ").append(m.get("format")).append('\n');
         sb.append("virtual size: ").append(HumanSize.of(vsize)).append(" (").append(vsize).append(" bytes)\n");
         sb.append("disk size: ").append(HumanSize.of((Long) m.get("actual-size"))).append('\n');
@@ -127,13 +131,13 @@ final class ImageInfoView {
         if (m.containsKey("backing-filename")) {
             Object name = m.get("backing-filename");
             Object full = m.get("full-backing-filename");
-            sb.append("backing file: ").append(name);
+            sb.append("backing file: ").append(text(name));
             if (!name.equals(full)) {
-                sb.append(" (actual path: ").append(full).append(')');
+                sb.append(" (actual path: ").append(text(full)).append(')');
             }
             sb.append('\n');
             if (m.containsKey("backing-filename-format")) {
-                sb.append("backing file format: ").append(m.get("backing-filename-format")).append('\n');
+                sb.append("backing file format: ").append(text(m.get("backing-filename-format"))).append('\n');
             }
         }
         if (Boolean.TRUE.equals(m.get("dirty-flag"))) {
@@ -150,7 +154,7 @@ final class ImageInfoView {
                         clockSec % 60, clockMs);
                 String date = DATE.format(Instant.ofEpochSecond((Long) s.get("date-sec")));
                 Object icount = s.get("icount");
-                sb.append(String.format("%-9s %-16s %8s%20s%13s%11s%n", s.get("id"), s.get("name"),
+                sb.append(String.format("%-9s %-16s %8s%20s%13s%11s%n", text(s.get("id")), text(s.get("name")),
                         HumanSize.of((Long) s.get("vm-state-size")), date, clock, icount == null ? "" : icount));
             }
         }
@@ -182,7 +186,12 @@ final class ImageInfoView {
             sb.append(indent).append(key).append(":\n");
             dump(sb, v, level + 1);
         } else {
-            sb.append(indent).append(key).append(": ").append(v).append('\n');
+            sb.append(indent).append(key).append(": ").append(text(v)).append('\n');
         }
+    }
+
+    /** A value as the human layout prints it: strings (names) escaped, numbers and flags as they are. */
+    private static String text(Object v) {
+        return v instanceof String s ? Names.escape(s) : String.valueOf(v);
     }
 }

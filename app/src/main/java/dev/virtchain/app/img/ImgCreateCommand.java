@@ -4,6 +4,7 @@ import dev.virtchain.qcow2.AtomicOutput;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.Qcow2Writer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -91,7 +92,8 @@ public final class ImgCreateCommand implements Callable<Integer> {
         CreateOptions co = new CreateOptions(bytes, o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS),
                 o.flag(spec, "extended_l2", false), o.refcountOrder(spec, CreateOptions.DEFAULT_REFCOUNT_ORDER),
                 o.compressionType(spec), backingName, backingName != null ? backingFmt : null);
-        try (AtomicOutput out = AtomicOutput.to(file)) {
+        AtomicOutput out = AtomicOutput.to(file);
+        try (out) {
             if (format.equals("raw")) {
                 try (FileChannel ch = FileChannel.open(out.temporary(), StandardOpenOption.CREATE_NEW,
                         StandardOpenOption.WRITE)) {
@@ -104,10 +106,13 @@ public final class ImgCreateCommand implements Callable<Integer> {
                 Qcow2Writer.create(out.temporary(), co).close();
             }
             out.commit();
+        } catch (IOException e) {
+            throw out.about(e);
         }
         if (!quiet) {
             PrintWriter pw = spec.commandLine().getOut();
-            StringBuilder sb = new StringBuilder("Formatting '").append(file).append("', fmt=").append(format);
+            StringBuilder sb = new StringBuilder("Formatting '").append(Names.escape(file.toString()))
+                    .append("', fmt=").append(format);
             if (format.equals("qcow2")) {
                 sb.append(" cluster_size=").append(1L << co.clusterBits())
                         .append(" extended_l2=").append(co.extendedL2() ? "on" : "off")
@@ -116,7 +121,8 @@ public final class ImgCreateCommand implements Callable<Integer> {
             }
             sb.append(" size=").append(bytes);
             if (backingName != null) {
-                sb.append(" backing_file=").append(backingName).append(" backing_fmt=").append(backingFmt);
+                sb.append(" backing_file=").append(Names.escape(backingName))
+                        .append(" backing_fmt=").append(backingFmt);
             }
             if (format.equals("qcow2")) {
                 sb.append(" lazy_refcounts=off refcount_bits=").append(1 << co.refcountOrder());

@@ -8,6 +8,7 @@ import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.MapEntry;
+import dev.virtchain.qcow2.Names;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -91,6 +92,6 @@ public final class ImgMapCommand implements Callable<Integer> {
         for (int i = 0; i < e.depth(); i++) {
             layer = layer.backing();
         }
-        return layer.dataFilename();
+        return Names.escape(layer.dataFilename()); // a backing or data file name may hold any byte
     }
 }

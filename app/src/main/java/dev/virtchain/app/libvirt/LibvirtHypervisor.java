@@ -40,8 +40,10 @@ final class LibvirtHypervisor implements Hypervisor {
             throw failure("cannot connect to " + uri, e);
         } catch (LinkageError e) {
             // No libvirt.so: JNA's UnsatisfiedLinkError, or libvirt-java's class init failing on it.
-            throw new HypervisorException("cannot connect to " + uri + ": cannot load libvirt.so ("
-                    + e + "); install libvirt (Debian: apt-get install libvirt-clients)", -1, e);
+            // JNA's message says what the loader missed; a class init failure's names a Java class, so not that.
+            String why = e instanceof UnsatisfiedLinkError && e.getMessage() != null ? " (" + e.getMessage() + ")" : "";
+            throw new HypervisorException("cannot connect to " + uri + ": cannot load libvirt.so" + why
+                    + "; install libvirt (Debian: apt-get install libvirt-clients)", -1, e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.virtchain.app.restore;
 
 import dev.virtchain.app.boot.BootFileCopies;
+import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
@@ -9,10 +10,10 @@ import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
-import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
@@ -96,7 +97,7 @@ public final class RestoreCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "-O " + format + ": expected qcow2 or raw");
         }
         Manifest m = ManifestFile.load(dir);
-        RestorePoint point = RestorePoint.resolve(m, PointInTime.parse(at));
+        RestorePoint point = RestorePoint.resolve(m, PointOption.parse(spec, at));
         refuseBackupDirectory();
         List<DiskChain> chains = chosen(point);
         if (define && chains.size() != point.disks().size()) {
@@ -197,6 +198,8 @@ public final class RestoreCommand implements Callable<Integer> {
             } else {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             }
+        } catch (IOException e) {
+            throw ImageException.about(target.toString(), tmp, e); // the user knows the target, not the temporary
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -4,6 +4,7 @@ import dev.virtchain.app.boot.BootState;
 import dev.virtchain.app.boot.InstantBoot;
 import dev.virtchain.app.boot.SignOfLife;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
@@ -12,7 +13,6 @@ import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
-import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.CheckResult;
 import dev.virtchain.qcow2.Image;
@@ -99,7 +99,7 @@ public final class VerifyCommand implements Callable<Integer> {
         Manifest m = ManifestFile.load(dir);
         List<DiskBackup> files = new ArrayList<>();
         if (at != null) {
-            RestorePoint p = RestorePoint.resolve(m, PointInTime.parse(at));
+            RestorePoint p = RestorePoint.resolve(m, PointOption.parse(spec, at));
             p.disks().forEach(c -> files.addAll(c.layers()));
         } else {
             for (Backup b : m.backups()) {

@@ -321,6 +321,19 @@ class BackupRunTest {
         assertArrayEquals(before, manifestBytes());
     }
 
+    @Test
+    void aDiskTooLargeForTheTargetsClustersNamesTheBackupFileNotItsPartialName() throws Exception {
+        Files.delete(hv.disk);
+        dev.virtchain.qcow2.testing.Qemu.img(tmp, "create", "-q", "-f", "qcow2", "-o", "cluster_size=2M",
+                hv.disk.getFileName().toString(), "128P");
+
+        dev.virtchain.qcow2.ImageException e = assertThrows(dev.virtchain.qcow2.ImageException.class,
+                () -> run(RequestedLevel.FULL));
+        assertEquals(dir.resolve("vda.0000.full.qcow2") + ": size 144115188075855872 is too large for 65536-byte"
+                + " clusters (at most 2251799813685248)", e.getMessage());
+        assertEquals(List.of(), files(), "the run left nothing behind");
+    }
+
     // --- the fake -------------------------------------------------------------------------
 
     private String checkpoint(int seq) throws Exception {

@@ -35,7 +35,7 @@ class RestoreVerifyTest {
     Path bk;
     Path out;
 
-    private static final String DOMAIN_XML = """
+    static final String DOMAIN_XML = """
             <domain type='qemu'>
               <name>web01</name>
               <uuid>0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01</uuid>
