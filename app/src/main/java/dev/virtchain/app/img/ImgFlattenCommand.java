@@ -83,7 +83,7 @@ public final class ImgFlattenCommand implements Callable<Integer> {
                 .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS))
                 .withReflink(reflink.enabled());
         PrintWriter out = spec.commandLine().getOut();
-        try (Image src = Images.open(source, format, true)) {
+        try (Image src = Images.open(source, format, true, PastEndWarnings.on(spec.commandLine().getErr()))) {
             Flattener.flatten(src, destination, fo, progress.meter(out));
         }
         progress.finish(out);

@@ -4,7 +4,9 @@ import dev.virtchain.app.boot.BootFileCopies;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
+import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
@@ -14,6 +16,7 @@ import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.PastEnd;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
 import dev.virtchain.xml.DomainRewrite;
@@ -24,7 +27,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -43,6 +48,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "manifest, and flattened natively into OUTDIR/<disk>.qcow2 (or .raw), sparse. A domain XML for",
                 "the restored disks is written beside them with a new name and UUID (and the UEFI variables",
                 "restored next to it); --define defines it. Existing files are never overwritten without --force.",
+                "Before anything appears under OUTDIR's names, every file the restore reads is checked against",
+                "the manifest's checksum (one sequential read of each, beside the flatten; --no-verify skips it),",
+                "and data that a file maps past its end fails the restore: a damaged backup never restores.",
                 "On the same XFS (reflink=1) or btrfs file system as DIR, the restored images",
                 "share the backup's extents instead of copying them (--no-reflink copies)."},
         footer = {"",
@@ -83,6 +91,9 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "Replace restored files that already exist in OUTDIR.")
     boolean force;
+
+    @Option(names = "--no-verify", description = "Skip the check of every file read against the manifest's checksum.")
+    boolean noVerify;
 
     @Mixin
     ProgressOptions progress;
@@ -132,9 +143,9 @@ public final class RestoreCommand implements Callable<Integer> {
         for (DiskChain c : chains) {
             checkFree(restoredFile(c));
         }
+        restoreDisks(chains, o);
         for (DiskChain c : chains) {
             Path target = restoredFile(c);
-            restoreDisk(c, target, o);
             xml.disk(c.target(), target.toString(), format);
             o.println("restored " + c.target() + " from " + String.join(" <- ", c.files()) + " into " + target);
         }
@@ -179,26 +190,59 @@ public final class RestoreCommand implements Callable<Integer> {
         }
     }
 
-    /** Flattens the chain under a temporary name, then moves it over the target (replacing it only with --force). */
     /** Where disk {@code c} is restored: {@code OUTDIR/<disk>.<format>}. */
     private Path restoredFile(DiskChain c) {
         return out.resolve(c.target() + "." + format).toAbsolutePath();
     }
 
-    private void restoreDisk(DiskChain c, Path target, PrintWriter o) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
-        Files.deleteIfExists(tmp);
-        try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true)) {
-            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format).withReflink(reflink.enabled()),
-                    progress.meterOnTerminal(o));
-            progress.finish(o);
-            if (force) {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    /**
+     * Flattens every chain under a temporary name while the checksum pass reads the same files,
+     * and moves the results over their targets (replacing them only with --force) once every
+     * disk is flattened and every file proved intact: a damaged file leaves nothing under the
+     * output names. Data a layer maps past its end fails the flatten ({@link PastEnd#FAIL}).
+     */
+    private void restoreDisks(List<DiskChain> chains, PrintWriter o) throws IOException, ChainException {
+        ChecksumPass checks = noVerify ? null : ChecksumPass.start(dir, distinctLayers(chains));
+        if (checks != null && "before".equals(System.getenv("VIRTCHAIN_RESTORE_CHECK"))) { // TEMP: bench A/B
+            checks.await();
+        }
+        Map<Path, Path> done = new LinkedHashMap<>();
+        try {
+            for (DiskChain c : chains) {
+                Path target = restoredFile(c);
+                Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
+                Files.deleteIfExists(tmp);
+                done.put(tmp, target);
+                try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true, PastEnd.FAIL)) {
+                    Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format)
+                            .withReflink(reflink.enabled()), progress.meterOnTerminal(o));
+                    progress.finish(o);
+                }
+            }
+            if (checks != null) {
+                checks.await();
+            }
+            for (Map.Entry<Path, Path> e : done.entrySet()) {
+                if (force) {
+                    Files.move(e.getKey(), e.getValue(), StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                } else {
+                    Files.move(e.getKey(), e.getValue(), StandardCopyOption.ATOMIC_MOVE);
+                }
             }
         } finally {
-            Files.deleteIfExists(tmp);
+            for (Path tmp : done.keySet()) {
+                Files.deleteIfExists(tmp);
+            }
         }
+    }
+
+    /** Each file the chains read, once (disks never share files, but say so in code rather than assume). */
+    private static List<DiskBackup> distinctLayers(List<DiskChain> chains) {
+        Map<String, DiskBackup> files = new LinkedHashMap<>();
+        for (DiskChain c : chains) {
+            c.layers().forEach(d -> files.putIfAbsent(d.file(), d));
+        }
+        return List.copyOf(files.values());
     }
 }
