@@ -13,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Checks backup files against the manifest through their qcow2 headers: each file exists, has
@@ -78,6 +79,11 @@ public final class ChainVerifier {
      * qcow2 structure says.
      */
     public static void checksum(Path dir, DiskBackup d) throws IOException, ChainException {
+        checksum(dir, d, read -> { });
+    }
+
+    /** As {@link #checksum(Path, DiskBackup)}, telling {@code progress} the bytes of the file read so far. */
+    public static void checksum(Path dir, DiskBackup d, LongConsumer progress) throws IOException, ChainException {
         Checksum recorded = d.checksum();
         if (!Checksum.COMPUTABLE.contains(recorded.algorithm())) {
             throw new ChainException(d.file() + ": its checksum is " + recorded.algorithm()
@@ -87,7 +93,7 @@ public final class ChainVerifier {
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new ChainException(d.file() + " is missing from " + dir + " (the manifest lists it)");
         }
-        Checksum actual = Checksum.of(recorded.algorithm(), file);
+        Checksum actual = Checksum.of(recorded.algorithm(), file, progress);
         if (!actual.value().equals(recorded.value())) {
             throw new ChainException(d.file() + ": " + recorded.algorithm() + " is " + actual.value()
                     + ", the manifest says " + recorded.value() + ": the file is damaged or not the one backed up");

@@ -17,6 +17,7 @@ import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.PastEnd;
+import dev.virtchain.qcow2.Progress;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
 import dev.virtchain.xml.DomainRewrite;
@@ -49,7 +50,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "the restored disks is written beside them with a new name and UUID (and the UEFI variables",
                 "restored next to it); --define defines it. Existing files are never overwritten without --force.",
                 "Before anything appears under OUTDIR's names, every file the restore reads is checked against",
-                "the manifest's checksum (one sequential read of each, beside the flatten; --no-verify skips it),",
+                "the manifest's checksum (one sequential read of each, before the flatten; --no-verify skips it),",
                 "and data that a file maps past its end fails the restore: a damaged backup never restores.",
                 "On the same XFS (reflink=1) or btrfs file system as DIR, the restored images",
                 "share the backup's extents instead of copying them (--no-reflink copies)."},
@@ -196,15 +197,20 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     /**
-     * Flattens every chain under a temporary name while the checksum pass reads the same files,
-     * and moves the results over their targets (replacing them only with --force) once every
-     * disk is flattened and every file proved intact: a damaged file leaves nothing under the
-     * output names. Data a layer maps past its end fails the flatten ({@link PastEnd#FAIL}).
+     * Checks every file the chains read against the manifest's checksum, then flattens every chain
+     * under a temporary name and moves the results over their targets (replacing them only with
+     * --force) once all are done: a damaged file leaves nothing under the output names. Data a
+     * layer maps past its end fails the flatten ({@link PastEnd#FAIL}), with or without the check.
+     *
+     * <p>The checksum pass runs first, one sequential read per file, rather than beside the flatten:
+     * it leaves the files in the page cache for the flatten, and measured on a cold full + inc
+     * (2.2 GB) it cost 0.3 to 2 s over no check where a pass beside the flatten cost 1.2 to 5 s, the
+     * two reading the disk at once.
      */
     private void restoreDisks(List<DiskChain> chains, PrintWriter o) throws IOException, ChainException {
-        ChecksumPass checks = noVerify ? null : ChecksumPass.start(dir, distinctLayers(chains));
-        if (checks != null && "before".equals(System.getenv("VIRTCHAIN_RESTORE_CHECK"))) { // TEMP: bench A/B
-            checks.await();
+        if (!noVerify) {
+            checkChecksums(distinctLayers(chains), progress.meterOnTerminal(o));
+            progress.finish(o);
         }
         Map<Path, Path> done = new LinkedHashMap<>();
         try {
@@ -219,9 +225,6 @@ public final class RestoreCommand implements Callable<Integer> {
                     progress.finish(o);
                 }
             }
-            if (checks != null) {
-                checks.await();
-            }
             for (Map.Entry<Path, Path> e : done.entrySet()) {
                 if (force) {
                     Files.move(e.getKey(), e.getValue(), StandardCopyOption.ATOMIC_MOVE,
@@ -234,6 +237,24 @@ public final class RestoreCommand implements Callable<Integer> {
             for (Path tmp : done.keySet()) {
                 Files.deleteIfExists(tmp);
             }
+        }
+    }
+
+    /** Checks {@code files} against their checksums, telling {@code meter} the bytes read of all of them. */
+    private void checkChecksums(List<DiskBackup> files, Progress meter) throws IOException, ChainException {
+        long[] sizes = new long[files.size()];
+        long total = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            Path f = dir.resolve(files.get(i).file());
+            sizes[i] = Files.isRegularFile(f) ? Files.size(f) : 0; // a missing file fails its check below
+            total += sizes[i];
+        }
+        long done = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            long base = done;
+            long all = total;
+            ChainVerifier.checksum(dir, files.get(i), read -> meter.update(base + read, all));
+            done += sizes[i];
         }
     }
 
