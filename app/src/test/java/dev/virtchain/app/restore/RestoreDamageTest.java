@@ -209,14 +209,28 @@ class RestoreDamageTest {
     @Test
     void imgFlattenOfATruncatedImageReadsZerosAsQemuDoesAndWarnsOnce() throws Exception {
         truncate(INC, dataCluster(INC, (1 << 20) + 8 * 65536));
+        Path loose = Files.createDirectory(root.resolve("loose")); // no manifest: no backup set
+        Files.copy(bk.resolve(FULL), loose.resolve(FULL));
+        Files.copy(bk.resolve(INC), loose.resolve(INC));
         Path flat = root.resolve("flat.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "flatten", bk.resolve(INC).toString(), flat.toString());
+        CliDriver.Result r = CliDriver.run("img", "flatten", loose.resolve(INC).toString(), flat.toString());
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals(1, r.stderr().lines().count(), r.stderr());
-        assertTrue(r.stderr().startsWith("virtchain: warning: " + bk.resolve(INC) + ": data for guest offset 0x180000"),
-                r.stderr());
+        assertTrue(r.stderr().startsWith("virtchain: warning: " + loose.resolve(INC)
+                + ": data for guest offset 0x180000"), r.stderr());
         assertTrue(r.stderr().contains("reads as zeros, as in qemu"), r.stderr());
         assertTrue(Qemu.img(root, "check", "flat.qcow2").contains("No errors"));
-        assertTrue(Qemu.img(root, "compare", "bk/" + INC, "flat.qcow2").contains("Images are identical."));
+        assertTrue(Qemu.img(root, "compare", "loose/" + INC, "flat.qcow2").contains("Images are identical."));
+    }
+
+    @Test
+    void imgFlattenOfAFileInABackupDirectoryRefusesDataPastTheEnd() throws Exception {
+        truncate(INC, dataCluster(INC, (1 << 20) + 8 * 65536));
+        Path flat = root.resolve("flat.qcow2");
+        CliDriver.Result r = CliDriver.run("img", "flatten", bk.resolve(INC).toString(), flat.toString());
+        assertEquals(1, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().startsWith("virtchain: " + bk.resolve(INC) + ": data for guest offset 0x180000"),
+                r.stderr());
+        assertFalse(Files.exists(flat));
     }
 }
