@@ -30,12 +30,13 @@
 #   contents for every tool in a run, so their full + inc hold the same disk)
 #   rewritten by the running qemu through HMP `qemu-io ... "write -s FILE OFF LEN"` so the
 #   dirty bitmaps see it, then an inc backup. Wall time of each command as a user runs it: virtchain includes JVM
-#   start, fsync of the targets and the sha256 of every file it writes; virtnbdbackup its
+#   start, fsync of the targets and the checksum (crc32c) of every file it writes; virtnbdbackup its
 #   defaults (stream format, no compression, -n for no progress bar); bare = qemu-img create
 #   of the target + virsh backup-begin --reuse-external + polling virsh domjobinfo every 0.1 s.
 # - then, in each run, the restore of full + inc into one standalone qcow2 (order of the first
 #   two rotated per run): `virtchain restore DIR -o OUT --at 1` (JVM start, the chain check
-#   against the manifest, the native flatten and its fsync, the domain XML), `virtnbdrestore
+#   against the manifest, the checksum of every file read (its default: on), the native flatten
+#   and its fsync, the domain XML), `virtnbdrestore
 #   -i DIR -o OUT` (replays the full and the inc stream into a qcow2 through its own qemu-nbd;
 #   qcow2 is its output format) and, for reference, `qemu-img convert -O qcow2` of virtchain's
 #   chain top. The run fails unless `qemu-img compare` calls the two restored images identical.

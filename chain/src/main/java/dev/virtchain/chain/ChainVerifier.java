@@ -1,8 +1,11 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.qcow2.CheckResult;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Names;
+import dev.virtchain.qcow2.PastEnd;
+import dev.virtchain.qcow2.Qcow2Check;
 import dev.virtchain.qcow2.Qcow2Image;
 import dev.virtchain.qcow2.Qcow2Header;
 import java.io.IOException;
@@ -11,6 +14,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Checks backup files against the manifest through their qcow2 headers: each file exists, has
@@ -67,6 +71,50 @@ public final class ChainVerifier {
         if (size != d.virtualSize()) {
             throw new ChainException(d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
                     + " says " + d.virtualSize());
+        }
+    }
+
+    /**
+     * Checks that {@code d}'s file has the checksum the manifest records: a file cut short, with a
+     * flipped bit or replaced by another backup's file of the same name fails here, whatever its
+     * qcow2 structure says.
+     */
+    public static void checksum(Path dir, DiskBackup d) throws IOException, ChainException {
+        checksum(dir, d, read -> { });
+    }
+
+    /** As {@link #checksum(Path, DiskBackup)}, telling {@code progress} the bytes of the file read so far. */
+    public static void checksum(Path dir, DiskBackup d, LongConsumer progress) throws IOException, ChainException {
+        Checksum recorded = d.checksum();
+        if (!Checksum.COMPUTABLE.contains(recorded.algorithm())) {
+            throw new ChainException(d.file() + ": its checksum is " + recorded.algorithm()
+                    + ", which cannot be computed here (" + String.join(", ", Checksum.COMPUTABLE) + ")");
+        }
+        Path file = dir.resolve(d.file());
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ChainException(d.file() + " is missing from " + dir + " (the manifest lists it)");
+        }
+        Checksum actual = Checksum.of(recorded.algorithm(), file, progress);
+        if (!actual.value().equals(recorded.value())) {
+            throw new ChainException(d.file() + ": " + recorded.algorithm() + " is " + actual.value()
+                    + ", the manifest says " + recorded.value() + ": the file is damaged or not the one backed up");
+        }
+    }
+
+    /**
+     * Checks the structure of {@code d}'s file, its metadata only (as {@code img check}, without
+     * reading data): refcounts and tables must be clean, nothing leaked, and no data cluster may
+     * lie past the end of the file.
+     */
+    public static void structure(Path dir, DiskBackup d) throws IOException, ChainException {
+        try (Image image = Images.open(dir.resolve(d.file()).toString(), "qcow2", false)) {
+            Qcow2Image q = (Qcow2Image) image;
+            q.checkDataBounds(PastEnd.FAIL); // first: the check would count the same damage, less precisely
+            CheckResult c = Qcow2Check.check(q, line -> { });
+            if (c.exitCode() != 0) {
+                throw new ChainException(d.file() + ": structural check found " + c.corruptions() + " corruption(s), "
+                        + c.leaks() + " leaked cluster(s)" + (c.failure() != null ? ", " + c.failure() : ""));
+            }
         }
     }
 

@@ -1,16 +1,16 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.qcow2.WholeFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
@@ -39,7 +39,6 @@ public record Checksum(String algorithm, String value) {
     private static final Pattern HEX = Pattern.compile("([0-9a-f]{2}){1,128}");
     /** Our names to the JDK's; an algorithm not listed can be recorded and read, not computed. */
     private static final Map<String, String> JDK_NAMES = Map.of("sha256", "SHA-256", "sha512", "SHA-512");
-    private static final int CHUNK = 1 << 20;
 
     public Checksum {
         if (algorithm == null || !ALGORITHM.matcher(algorithm).matches()) {
@@ -57,28 +56,29 @@ public record Checksum(String algorithm, String value) {
 
     /** The checksum of {@code file} with {@code algorithm}, one of {@link #COMPUTABLE}. */
     public static Checksum of(String algorithm, Path file) throws IOException {
+        return of(algorithm, file, read -> { });
+    }
+
+    /** As {@link #of(String, Path)}, telling {@code progress} the bytes read so far after each chunk. */
+    public static Checksum of(String algorithm, Path file, LongConsumer progress) throws IOException {
         if (algorithm.equals(CRC32C)) {
             CRC32C crc = new CRC32C();
-            read(file, crc::update);
+            read(file, crc::update, progress);
             return new Checksum(algorithm, String.format("%08x", crc.getValue()));
         }
         MessageDigest digest = digest(algorithm);
-        read(file, digest::update);
+        read(file, digest::update, progress);
         return new Checksum(algorithm, HexFormat.of().formatHex(digest.digest()));
     }
 
-    /** Hands every byte of {@code file}, in order, to {@code sink}. */
-    private static void read(Path file, Consumer<ByteBuffer> sink) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long pos = 0;
-            for (int n; (n = ch.read(buf, pos)) >= 0; ) {
-                pos += n;
-                buf.flip();
-                sink.accept(buf);
-                buf.clear();
-            }
-        }
+    /** Hands every byte of {@code file}, in order, to {@code sink}; see {@link WholeFile}. */
+    private static void read(Path file, Consumer<ByteBuffer> sink, LongConsumer progress) throws IOException {
+        long[] done = {0};
+        WholeFile.read(file, chunk -> {
+            done[0] += chunk.remaining();
+            sink.accept(chunk);
+            progress.accept(done[0]);
+        });
     }
 
     private static MessageDigest digest(String algorithm) {

@@ -32,6 +32,15 @@ public final class Images {
      * @param withBacking whether to open the backing chain (info without it, as qemu-img info)
      */
     public static Image open(String filename, String format, boolean withBacking) throws IOException {
+        return open(filename, format, withBacking, PastEnd.ZEROS);
+    }
+
+    /**
+     * Opens {@code filename} as {@link #open(String, String, boolean)} does, with {@code pastEnd}
+     * deciding what reads of data mapped past the end of a file of the chain do.
+     */
+    public static Image open(String filename, String format, boolean withBacking, PastEnd pastEnd)
+            throws IOException {
         // Opened top-down in a loop and built bottom-up, never by recursion: a legal chain of
         // MAX_CHAIN_DEPTH images overflowed the stack when each link recursed into the next.
         List<Layer> layers = new ArrayList<>();
@@ -46,7 +55,7 @@ public final class Images {
             }
             for (int i = layers.size() - 1; i >= 0; i--) {
                 Layer l = layers.remove(i);
-                built = l.header() == null ? new RawImage(l.file()) : build(l, built);
+                built = l.header() == null ? new RawImage(l.file()) : build(l, built, pastEnd);
             }
             return built;
         } catch (IOException | RuntimeException e) {
@@ -75,9 +84,9 @@ public final class Images {
         }
     }
 
-    private static Image build(Layer l, Image backing) throws IOException {
+    private static Image build(Layer l, Image backing, PastEnd pastEnd) throws IOException {
         try {
-            return new Qcow2Image(l.file(), l.header(), l.data(), backing);
+            return new Qcow2Image(l.file(), l.header(), l.data(), backing, pastEnd);
         } catch (IOException | RuntimeException e) {
             l.close(); // the caller closes the chain below
             throw e;

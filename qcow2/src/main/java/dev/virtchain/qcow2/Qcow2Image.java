@@ -44,6 +44,7 @@ public final class Qcow2Image implements Image {
     private final List<Snapshot> snapshots;
     private final List<Bitmap> bitmaps;
     private final Image backing;
+    private final PastEnd pastEnd;
     private final L2Cache l2Cache;
     private final long virtualSize;
     private Decompressor decompressor;
@@ -52,8 +53,10 @@ public final class Qcow2Image implements Image {
     private Boolean metadataPreallocated;
     private NativeFiles.Holes dataHoles;
 
-    Qcow2Image(ImageFile file, Qcow2Header header, ImageFile dataFile, Image backing) throws IOException {
+    Qcow2Image(ImageFile file, Qcow2Header header, ImageFile dataFile, Image backing, PastEnd pastEnd)
+            throws IOException {
         this.name = file.name();
+        this.pastEnd = pastEnd;
         this.file = file;
         this.header = header;
         this.dataFile = dataFile != null ? dataFile : file;
@@ -269,8 +272,7 @@ public final class Qcow2Image implements Image {
             int n = (int) run.length();
             ByteBuffer part = dst.slice(dst.position(), n);
             switch (run.kind()) {
-                // qemu reads the part of a data cluster past the end of its file as zeros.
-                case NORMAL -> dataFile.readZeroPadded(run.host(), part);
+                case NORMAL -> readData(pos, run.host(), part);
                 case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(part);
                 case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(pos, part);
                 case COMPRESSED -> readCompressed(run.host(), pos, part);
@@ -279,6 +281,33 @@ public final class Qcow2Image implements Image {
             pos += n;
         }
         Zeros.fill(dst);
+    }
+
+    /** Reads data clusters; what lies past the end of the data file is {@link #pastEnd}'s to judge. */
+    private void readData(long guest, long host, ByteBuffer part) throws IOException {
+        long size = dataFile.size();
+        if (host + part.remaining() > size) {
+            long inFile = Math.max(0, size - host);
+            pastEnd.found(dataFile.name(), guest + inFile, host + inFile, part.remaining() - inFile, size);
+        }
+        dataFile.readZeroPadded(host, part); // as qemu: the part past the end reads as zeros
+    }
+
+    /**
+     * Walks this layer's L2 tables (metadata only, no data read) and hands every data run that
+     * reaches past the end of its data file to {@code pastEnd}: what a read of the whole guest
+     * would meet, found without reading it.
+     */
+    public void checkDataBounds(PastEnd pastEnd) throws IOException {
+        long size = dataFile.size();
+        for (long pos = 0; pos < virtualSize; ) {
+            Run run = lookup(pos, virtualSize - pos);
+            if (run.kind() == Kind.NORMAL && run.host() + run.length() > size) {
+                long inFile = Math.max(0, size - run.host());
+                pastEnd.found(dataFile.name(), pos + inFile, run.host() + inFile, run.length() - inFile, size);
+            }
+            pos += run.length();
+        }
     }
 
     private void readBacking(long pos, ByteBuffer part) throws IOException {

@@ -19,9 +19,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "boot",
         mixinStandardHelpOptions = true,
         description = {"Instant recovery: start a point in time of a backup directory as a transient domain, at once,",
-                "without restoring it. The chain links are checked first; each disk then gets a throwaway qcow2",
-                "overlay on top of its chain in a scratch directory (SCRATCH/NAME), and the domain runs from the",
-                "saved domain XML with a new name and UUID, the disks on the overlays, the UEFI variables copied,",
+                "without restoring it. The chain links and each file's structure (its metadata: tables, refcounts,",
+                "no data past the end of the file) are checked first, and with --verify each file's checksum too;",
+                "each disk then gets a throwaway qcow2 overlay on top of its chain in a scratch directory",
+                "(SCRATCH/NAME), and the domain runs from the saved domain XML with a new name and UUID, the",
+                "disks on the overlays, the UEFI variables copied,",
                 "file consoles and logs moved into the scratch directory, disks the backup does not hold left",
                 "out, and no network interfaces (unless --keep-network). Nothing in DIR changes.",
                 "--stop NAME destroys the domain and deletes its scratch directory with all the guest wrote."},
@@ -29,6 +31,7 @@ import picocli.CommandLine.Spec;
                 "Examples:",
                 "  virtchain boot /backup/web01                     # the latest point, as web01-boot-<seq>",
                 "  virtchain boot /backup/web01 --at 3 --name web01-old --keep-network",
+                "  virtchain boot /backup/web01 --verify             # checksums of every file first",
                 "  virtchain boot --stop web01-boot-3"})
 public final class BootCommand implements Callable<Integer> {
     @Spec
@@ -60,6 +63,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--stop", paramLabel = "NAME", description = "Destroy a booted domain and delete its scratch directory.")
     String stop;
 
+    @Option(names = "--verify", description = "Also check every file of the point against the manifest's checksum "
+            + "before booting (reads each file once; the structure of each file is always checked).")
+    boolean verify;
+
     @Option(names = "--json", description = "Print what was booted as JSON.")
     boolean json;
 
@@ -75,7 +82,7 @@ public final class BootCommand implements Callable<Integer> {
         PointOption.parse(spec, at); // a bad --at is a usage error, before anything is read
         String connect = uri != null ? uri : "qemu:///system";
         InstantBoot.Plan plan = InstantBoot.plan(
-                new InstantBoot.Request(dir, at, name, "boot", scratch, keepNetwork, false));
+                new InstantBoot.Request(dir, at, name, "boot", scratch, keepNetwork, false, verify));
         InstantBoot.Booted b;
         try (Hypervisor hv = Hypervisor.connect(connect)) {
             b = InstantBoot.start(hv, plan);

@@ -4,6 +4,7 @@ import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
+import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
@@ -53,9 +54,10 @@ public final class InstantBoot {
      * @param scratchRoot the parent of the scratch directory
      * @param keepNetwork keep the network interfaces (they carry the original's MAC addresses)
      * @param isolated    also send the serial console to {@code console.log} in the scratch directory
+     * @param checksums   also check every file of the point against the manifest's checksum (reads them whole)
      */
     public record Request(Path dir, String at, String name, String suffix, Path scratchRoot, boolean keepNetwork,
-                          boolean isolated) {
+                          boolean isolated, boolean checksums) {
     }
 
     /** A boot that started, with what the rewrite left out. */
@@ -73,7 +75,8 @@ public final class InstantBoot {
     }
 
     /**
-     * Checks the chain links of the point in time, names the domain and its scratch directory and
+     * Checks the chain links of the point in time and the structure of its files (and their
+     * checksums when asked), names the domain and its scratch directory and
      * refuses a scratch directory inside the backup directory or one that exists already. Touches
      * nothing.
      */
@@ -81,6 +84,15 @@ public final class InstantBoot {
         Manifest m = ManifestFile.load(r.dir());
         RestorePoint point = RestorePoint.resolve(m, PointInTime.parse(r.at()));
         ChainVerifier.verify(r.dir(), point);
+        // qemu would read a truncated file's lost clusters as zeros and boot a damaged guest.
+        for (DiskChain c : point.disks()) {
+            for (DiskBackup d : c.layers()) {
+                ChainVerifier.structure(r.dir(), d);
+                if (r.checksums()) {
+                    ChainVerifier.checksum(r.dir(), d);
+                }
+            }
+        }
         int seq = point.backup().seq();
         String name = r.name() != null ? r.name() : m.domain().name() + "-" + r.suffix() + "-" + seq;
         if (!Naming.isPlainFileName(name) || name.startsWith(".")) {

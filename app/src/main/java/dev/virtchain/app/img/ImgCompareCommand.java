@@ -6,6 +6,7 @@ import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageCompare;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.PastEnd;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -61,7 +62,8 @@ public final class ImgCompareCommand implements Callable<Integer>, ExitCodes.Err
     @Override
     public Integer call() throws IOException {
         ImageCompare.Result result;
-        try (Image a = Images.open(file1, format1, true); Image b = Images.open(file2, format2, true)) {
+        PastEnd pastEnd = PastEndWarnings.on(spec.commandLine().getErr());
+        try (Image a = Images.open(file1, format1, true, pastEnd); Image b = Images.open(file2, format2, true, pastEnd)) {
             result = ImageCompare.compare(a, b, strict);
         } catch (ImageCompare.Failure e) {
             errorExitCode = e.exitCode();

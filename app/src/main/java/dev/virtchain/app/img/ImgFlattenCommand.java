@@ -4,12 +4,15 @@ import picocli.CommandLine.Mixin;
 import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.PastEnd;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -83,10 +86,22 @@ public final class ImgFlattenCommand implements Callable<Integer> {
                 .withClusterBits(o.clusterBits(spec, CreateOptions.DEFAULT_CLUSTER_BITS))
                 .withReflink(reflink.enabled());
         PrintWriter out = spec.commandLine().getOut();
-        try (Image src = Images.open(source, format, true)) {
+        try (Image src = Images.open(source, format, true, pastEnd())) {
             Flattener.flatten(src, destination, fo, progress.meter(out));
         }
         progress.finish(out);
         return 0;
+    }
+
+    /**
+     * qemu-img's zero-fill, with a warning, for a data cluster past the end of its file; but a file
+     * in a backup directory is part of a backup set, never read with lost clusters as zeros.
+     */
+    private PastEnd pastEnd() {
+        Path parent = Path.of(source).toAbsolutePath().getParent();
+        if (parent != null && Files.isRegularFile(parent.resolve(Naming.MANIFEST))) {
+            return PastEnd.FAIL;
+        }
+        return PastEndWarnings.on(spec.commandLine().getErr());
     }
 }

@@ -5,7 +5,9 @@ import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
+import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
@@ -15,6 +17,8 @@ import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.PastEnd;
+import dev.virtchain.qcow2.Progress;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
 import dev.virtchain.xml.DomainRewrite;
@@ -25,7 +29,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -44,6 +50,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 "manifest, and flattened natively into OUTDIR/<disk>.qcow2 (or .raw), sparse. A domain XML for",
                 "the restored disks is written beside them with a new name and UUID (and the UEFI variables",
                 "restored next to it); --define defines it. Existing files are never overwritten without --force.",
+                "Before anything appears under OUTDIR's names, every file the restore reads is checked against",
+                "the manifest's checksum (one sequential read of each, before the flatten; --no-verify skips it),",
+                "and data that a file maps past its end fails the restore: a damaged backup never restores.",
                 "On the same XFS (reflink=1) or btrfs file system as DIR, the restored images",
                 "share the backup's extents instead of copying them (--no-reflink copies)."},
         footer = {"",
@@ -84,6 +93,9 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "Replace restored files that already exist in OUTDIR.")
     boolean force;
+
+    @Option(names = "--no-verify", description = "Skip the check of every file read against the manifest's checksum.")
+    boolean noVerify;
 
     @Mixin
     ProgressOptions progress;
@@ -133,9 +145,9 @@ public final class RestoreCommand implements Callable<Integer> {
         for (DiskChain c : chains) {
             checkFree(restoredFile(c));
         }
+        restoreDisks(chains, o);
         for (DiskChain c : chains) {
             Path target = restoredFile(c);
-            restoreDisk(c, target, o);
             xml.disk(c.target(), target.toString(), format);
             o.println("restored " + c.target() + " from " + String.join(" <- ", c.files()) + " into " + target);
         }
@@ -180,28 +192,93 @@ public final class RestoreCommand implements Callable<Integer> {
         }
     }
 
-    /** Flattens the chain under a temporary name, then moves it over the target (replacing it only with --force). */
     /** Where disk {@code c} is restored: {@code OUTDIR/<disk>.<format>}. */
     private Path restoredFile(DiskChain c) {
         return out.resolve(c.target() + "." + format).toAbsolutePath();
     }
 
-    private void restoreDisk(DiskChain c, Path target, PrintWriter o) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
-        Files.deleteIfExists(tmp);
-        try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true)) {
+    /**
+     * Checks every file the chains read against the manifest's checksum, then flattens every chain
+     * under a temporary name and moves the results over their targets (replacing them only with
+     * --force) once all are done: a damaged file leaves nothing under the output names. Data a
+     * layer maps past its end fails the flatten ({@link PastEnd#FAIL}), with or without the check.
+     *
+     * <p>The checksum pass runs first, one sequential read per file, rather than beside the flatten:
+     * a damaged set then writes nothing at all, and the two do not compete for the disk (on a cold
+     * full + inc of 2.2 GB, a pass beside the flatten cost 1.2 to 5 s over no check, one before it
+     * 0.3 to 2 s, both measured with other work running).
+     */
+    private void restoreDisks(List<DiskChain> chains, PrintWriter o) throws IOException, ChainException {
+        if (!noVerify) {
+            checkChecksums(distinctLayers(chains), progress.meterOnTerminal(o));
+            progress.finish(o);
+        }
+        Map<Path, Path> done = new LinkedHashMap<>();
+        try {
+            for (DiskChain c : chains) {
+                Path target = restoredFile(c);
+                Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
+                Files.deleteIfExists(tmp);
+                done.put(tmp, target);
+                flatten(c, tmp, target, o);
+            }
+            for (Map.Entry<Path, Path> e : done.entrySet()) {
+                moveIntoPlace(e.getKey(), e.getValue());
+            }
+        } finally {
+            for (Path tmp : done.keySet()) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    /** Flattens chain {@code c} into {@code tmp}; errors name {@code target}, which the user knows. */
+    private void flatten(DiskChain c, Path tmp, Path target, PrintWriter o) throws IOException {
+        try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true, PastEnd.FAIL)) {
             Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format).withReflink(reflink.enabled()),
                     progress.meterOnTerminal(o));
             progress.finish(o);
+        } catch (IOException e) {
+            throw ImageException.about(target.toString(), tmp, e);
+        }
+    }
+
+    private void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try {
             if (force) {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } else {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (IOException e) {
-            throw ImageException.about(target.toString(), tmp, e); // the user knows the target, not the temporary
-        } finally {
-            Files.deleteIfExists(tmp);
+            throw ImageException.about(target.toString(), tmp, e);
         }
+    }
+
+    /** Checks {@code files} against their checksums, telling {@code meter} the bytes read of all of them. */
+    private void checkChecksums(List<DiskBackup> files, Progress meter) throws IOException, ChainException {
+        long[] sizes = new long[files.size()];
+        long total = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            Path f = dir.resolve(files.get(i).file());
+            sizes[i] = Files.isRegularFile(f) ? Files.size(f) : 0; // a missing file fails its check below
+            total += sizes[i];
+        }
+        long done = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            long base = done;
+            long all = total;
+            ChainVerifier.checksum(dir, files.get(i), read -> meter.update(base + read, all));
+            done += sizes[i];
+        }
+    }
+
+    /** Each file the chains read, once (disks never share files, but say so in code rather than assume). */
+    private static List<DiskBackup> distinctLayers(List<DiskChain> chains) {
+        Map<String, DiskBackup> files = new LinkedHashMap<>();
+        for (DiskChain c : chains) {
+            c.layers().forEach(d -> files.putIfAbsent(d.file(), d));
+        }
+        return List.copyOf(files.values());
     }
 }

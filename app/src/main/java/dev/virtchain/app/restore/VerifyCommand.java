@@ -9,16 +9,10 @@ import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
-import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.RestorePoint;
-import dev.virtchain.qcow2.CheckResult;
-import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
-import dev.virtchain.qcow2.Qcow2Check;
-import dev.virtchain.qcow2.Qcow2Image;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -156,7 +150,7 @@ public final class VerifyCommand implements Callable<Integer> {
     private Map<String, Object> bootAndWait(Pattern sign, List<String> problems) throws Exception {
         String point = at != null ? at : "latest";
         Map<String, Object> r = new LinkedHashMap<>();
-        InstantBoot.Plan plan = InstantBoot.plan(new InstantBoot.Request(dir, point, null, "verify", scratch, false, true));
+        InstantBoot.Plan plan = InstantBoot.plan(new InstantBoot.Request(dir, point, null, "verify", scratch, false, true, false));
         try (Hypervisor hv = Hypervisor.connect(uri)) {
             InstantBoot.Booted b = InstantBoot.start(hv, plan);
             BootState s = b.state();
@@ -201,21 +195,15 @@ public final class VerifyCommand implements Callable<Integer> {
             problems.add(d.file() + ": missing");
         } else {
             try {
-                Checksum actual = Checksum.of(d.checksum().algorithm(), file);
-                if (!actual.value().equals(d.checksum().value())) {
-                    problems.add(d.file() + ": " + d.checksum().algorithm() + " is " + actual.value()
-                            + ", the manifest says " + d.checksum().value());
-                }
+                ChainVerifier.checksum(dir, d);
+            } catch (ChainException e) {
+                problems.add(e.getMessage());
             } catch (IOException e) {
                 problems.add(d.file() + ": cannot compute its checksum: " + e.getMessage());
             }
-            try (Image img = Images.open(file.toString(), "qcow2", false)) {
-                CheckResult c = Qcow2Check.check((Qcow2Image) img, line -> { });
-                if (c.exitCode() != 0) {
-                    problems.add(d.file() + ": structural check found " + c.corruptions() + " corruption(s), "
-                            + c.leaks() + " leaked cluster(s)" + (c.failure() != null ? ", " + c.failure() : ""));
-                }
-            } catch (IOException e) {
+            try {
+                ChainVerifier.structure(dir, d);
+            } catch (IOException | ChainException e) {
                 problems.add(e.getMessage());
             }
             try {

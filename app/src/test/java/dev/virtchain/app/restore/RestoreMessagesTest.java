@@ -3,6 +3,7 @@ package dev.virtchain.app.restore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.virtchain.app.CliDriver;
+import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
@@ -53,7 +54,7 @@ class RestoreMessagesTest {
                 .with(new Backup(0, Level.FULL, Instant.parse("2026-11-20T23:00:00Z"), Naming.checkpointName(set, 0),
                         null, List.of(d)));
         ManifestFile.write(bk, m);
-        Files.writeString(bk.resolve(Naming.domainXml(0)), RestoreVerifyTest.DOMAIN_XML);
+        Files.writeString(bk.resolve(Naming.domainXml(0)), BackupSetFixture.DOMAIN_XML);
         return bk;
     }
 

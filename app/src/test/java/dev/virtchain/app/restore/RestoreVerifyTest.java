@@ -5,91 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.CliDriver;
-import dev.virtchain.chain.Backup;
+import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.chain.Checksum;
-import dev.virtchain.chain.DiskBackup;
-import dev.virtchain.chain.DiskMode;
-import dev.virtchain.chain.Domain;
-import dev.virtchain.chain.Level;
-import dev.virtchain.chain.Manifest;
-import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * restore and verify on a backup directory laid out as a backup run leaves it (files made by
- * qemu-img, manifest by the chain module): full <- inc <- inc, with a diff beside them.
- */
+/** restore and verify on the backup directory of {@link BackupSetFixture}. */
 class RestoreVerifyTest {
     @TempDir
     Path root;
     Path bk;
     Path out;
 
-    static final String DOMAIN_XML = """
-            <domain type='qemu'>
-              <name>web01</name>
-              <uuid>0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01</uuid>
-              <memory unit='MiB'>256</memory>
-              <os><type arch='x86_64' machine='pc'>hvm</type></os>
-              <devices>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2'/>
-                  <source file='/var/lib/libvirt/images/web01.qcow2'/>
-                  <target dev='vda' bus='virtio'/>
-                </disk>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2'/>
-                  <source file='/var/lib/libvirt/images/web01-scratch.qcow2'/>
-                  <target dev='vdb' bus='virtio'/>
-                </disk>
-                <serial type='file'><source path='/var/log/web01-console.log'/><target port='0'/></serial>
-                <interface type='network'><source network='default'/></interface>
-              </devices>
-            </domain>
-            """;
-
     @BeforeEach
     void backupDirectory() throws Exception {
         bk = Files.createDirectory(root.resolve("bk"));
         out = root.resolve("out");
-        Qemu.img(bk, "create", "-q", "-f", "qcow2", "vda.0000.full.qcow2", "8M");
-        Qemu.io(bk, "-c", "write -P 0x10 0 4M", "vda.0000.full.qcow2");
-        layer("vda.0001.inc.qcow2", "vda.0000.full.qcow2", "write -P 0x11 1M 64k");
-        layer("vda.0002.inc.qcow2", "vda.0001.inc.qcow2", "write -z 2M 1M");
-        layer("vda.0003.diff.qcow2", "vda.0000.full.qcow2", "write -P 0x13 6M 64k");
-        String set = Naming.newSetId();
-        Manifest m = Manifest.empty(set, new Domain("web01", UUID.fromString("0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01")));
-        m = m.with(backup(set, 0, Level.FULL, null, "vda.0000.full.qcow2", null));
-        m = m.with(backup(set, 1, Level.INC, 0, "vda.0001.inc.qcow2", "vda.0000.full.qcow2"));
-        m = m.with(backup(set, 2, Level.INC, 1, "vda.0002.inc.qcow2", "vda.0001.inc.qcow2"));
-        m = m.with(backup(set, 3, Level.DIFF, 0, "vda.0003.diff.qcow2", "vda.0000.full.qcow2"));
-        ManifestFile.write(bk, m);
-        for (int seq = 0; seq <= 3; seq++) {
-            Files.writeString(bk.resolve(Naming.domainXml(seq)), DOMAIN_XML);
-        }
-    }
-
-    private void layer(String file, String backing, String write) {
-        Qemu.img(bk, "create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", file);
-        Qemu.io(bk, "-c", write, file);
-    }
-
-    private Backup backup(String set, int seq, Level level, Integer parent, String file, String backing)
-            throws Exception {
-        DiskBackup d = new DiskBackup("vda", file, 8L << 20, backing, 0, Checksum.sha256(bk.resolve(file)),
-                DiskMode.of(parent == null ? "full" : "incremental"));
-        return new Backup(seq, level, Instant.parse("2026-11-2" + seq + "T23:00:00Z"),
-                Naming.checkpointName(set, seq), parent, List.of(d));
+        BackupSetFixture.write(bk, Checksum.SHA256);
     }
 
     @Test
@@ -98,8 +36,7 @@ class RestoreVerifyTest {
             Path dst = out.resolve("p" + seq);
             CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", dst.toString(), "--at", "" + seq);
             assertEquals(0, r.exitCode(), r.stderr());
-            String top = List.of("vda.0000.full.qcow2", "vda.0001.inc.qcow2", "vda.0002.inc.qcow2",
-                    "vda.0003.diff.qcow2").get(seq);
+            String top = BackupSetFixture.FILES.get(seq);
             String cmp = Qemu.img(root, "compare", "bk/" + top, dst.resolve("vda.qcow2").toString());
             assertTrue(cmp.contains("Images are identical."), "point " + seq + ": " + cmp);
             assertFalse(Qemu.img(root, "info", dst.resolve("vda.qcow2").toString()).contains("backing file"));
@@ -130,7 +67,7 @@ class RestoreVerifyTest {
      */
     @Test
     void restoreBringsTheKeptKernelAndInitrdAndPointsTheXmlAtThem() throws Exception {
-        String direct = DOMAIN_XML.replace("<os><type arch='x86_64' machine='pc'>hvm</type></os>",
+        String direct = BackupSetFixture.DOMAIN_XML.replace("<os><type arch='x86_64' machine='pc'>hvm</type></os>",
                 "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>/boot/vmlinuz-gone</kernel>"
                         + "<initrd>/boot/initrd-gone</initrd><cmdline>console=ttyS0</cmdline></os>");
         Files.writeString(bk.resolve(Naming.domainXml(2)), direct);
@@ -180,7 +117,7 @@ class RestoreVerifyTest {
 
     @Test
     void verifyFindsAFlippedByteInADataCluster() throws Exception {
-        // The inc's data cluster: its single 64 KiB of 0x11 lies in the file's last cluster.
+        // The inc's data clusters, 1 MiB of 0x11, end the file.
         Path inc = bk.resolve("vda.0001.inc.qcow2");
         try (RandomAccessFile f = new RandomAccessFile(inc.toFile(), "rw")) {
             f.seek(f.length() - 100);
