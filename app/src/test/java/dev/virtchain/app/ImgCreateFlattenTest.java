@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +73,23 @@ class ImgCreateFlattenTest {
             String cmp = Qemu.img(dir, "compare", "top.qcow2", out);
             assertTrue(cmp.contains("Images are identical."), out + ": " + cmp);
             assertFalse(Qemu.img(dir, "info", out).contains("backing file"), out + " is standalone");
+        }
+    }
+
+    /** Random data does not shrink: -c stores it uncompressed, as qemu-img convert -c does (zstd used to crash). */
+    @Test
+    void aCompressedFlattenOfRandomDataStoresItUncompressed() throws Exception {
+        byte[] random = new byte[1 << 20];
+        new Random(3).nextBytes(random);
+        Files.write(dir.resolve("random.raw"), random);
+        for (String type : new String[] {"zstd", "zlib"}) {
+            String out = type + ".qcow2";
+            CliDriver.Result r = CliDriver.run("img", "flatten", "-f", "raw", "-c", "-o", "compression_type=" + type,
+                    p("random.raw"), p(out));
+            assertEquals(0, r.exitCode(), r.stderr());
+            assertEquals("", r.stderr());
+            assertTrue(Qemu.img(dir, "check", out).contains("No errors were found"), out);
+            assertTrue(Qemu.img(dir, "compare", "-f", "raw", "random.raw", out).contains("Images are identical."), out);
         }
     }
 

@@ -225,12 +225,18 @@ public final class Qcow2Writer implements Closeable {
      * Stores {@code compressed} (a compressed cluster of this image's compression type) as the
      * cluster at {@code guest}, which must be cluster aligned and not yet hold a host cluster.
      * Compressed clusters are packed byte by byte; every host cluster a compressed
-     * cluster touches counts it once.
+     * cluster touches counts it once. As in qemu, compressed data must be smaller than a cluster
+     * (the L2 entry's sector count cannot describe much more); data that did not shrink is
+     * written uncompressed with {@link #write}.
      */
     public void writeCompressed(long guest, byte[] compressed, int length) throws IOException {
         checkRange(guest, clusterSize);
         if ((guest & (clusterSize - 1)) != 0) {
             throw new IllegalArgumentException("compressed write at " + hex(guest) + " is not cluster aligned");
+        }
+        if (length <= 0 || length >= clusterSize || length > compressed.length) {
+            throw new IllegalArgumentException("compressed write of " + length + " bytes (of " + compressed.length
+                    + ") for a " + clusterSize + "-byte cluster");
         }
         long[] t = l2For(guest, true);
         int idx = entryIndex(guest);
