@@ -76,6 +76,21 @@ class ImgCreateFlattenTest {
         }
     }
 
+    /** The L1 table of 1 GiB at 512-byte clusters needs more clusters than the first refcount block counts. */
+    @Test
+    void createAndFlattenWith512ByteClustersAtAGibibyte() {
+        CliDriver.Result r = CliDriver.run("img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
+                p("small.qcow2"), "1G");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Qemu.img(dir, "check", "small.qcow2").contains("No errors were found"));
+        Qemu.io(dir, "-c", "write -P 0x71 0 64k", "-c", "write -P 0x72 1023M 1M", "small.qcow2");
+        r = CliDriver.run("img", "flatten", "-o", "cluster_size=512", p("small.qcow2"), p("flat.qcow2"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Qemu.img(dir, "check", "flat.qcow2").contains("No errors were found"));
+        assertTrue(Qemu.img(dir, "info", "--output=json", "flat.qcow2").contains("\"cluster-size\": 512"));
+        assertTrue(Qemu.img(dir, "compare", "small.qcow2", "flat.qcow2").contains("Images are identical."));
+    }
+
     /** Random data does not shrink: -c stores it uncompressed, as qemu-img convert -c does (zstd used to crash). */
     @Test
     void aCompressedFlattenOfRandomDataStoresItUncompressed() throws Exception {
