@@ -134,6 +134,20 @@ class SharedCompressedClusterTest {
         assertSameVerdictAsQemu(false, "shared.qcow2", "top.qcow2", "Images are identical.");
     }
 
+    /** Rebasing an overlay off the shared image copies what the overlay read through it, both sharing clusters included. */
+    @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
+    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    void rebasingAnOverlayOffTheSharedImageCopiesBothClusters(String type, int clusterBits, boolean ext)
+            throws IOException {
+        shared(type, clusterBits, ext);
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "shared.qcow2", "-F", "qcow2", "-o",
+                "cluster_size=" + cs, "top.qcow2");
+        Qemu.io(dir, "-c", "write -P 0x51 " + (2 * cs) + " " + cs, "top.qcow2");
+        Qemu.img(dir, "convert", "-O", "raw", "top.qcow2", "expected.raw");
+        Rebaser.rebase(dir.resolve("top.qcow2"), "", null, false, Progress.NONE);
+        assertCleanAndReadsAsExpected("top.qcow2");
+    }
+
     /** qemu-img check finds nothing, and qemu-img and our reader both read expected.raw from {@code name}. */
     private void assertCleanAndReadsAsExpected(String name) throws IOException {
         CheckOracle check = CheckOracle.qemu(dir.resolve(name));
