@@ -67,14 +67,7 @@ class CreateLimitsPropertyTest {
         Statistics.label("limit").collect(l.limit());
         Statistics.label("cluster size").collect(l.clusterSize() < 4096 ? "< 4 KiB" : l.clusterSize() < 65536
                 ? "4..32 KiB" : ">= 64 KiB");
-        Path dir = Files.createTempDirectory("qcow2-create");
-        try {
-            createBothAndCompare(dir, l);
-        } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        inTemporaryDirectory(dir -> createBothAndCompare(dir, l));
     }
 
     /** The fuzzing campaign's case: the L1 table's 512 clusters do not fit the first refcount block's 256. */
@@ -108,8 +101,7 @@ class CreateLimitsPropertyTest {
     /** Commit empties the overlay by creating it anew with its layout: the same limit, reached through commit. */
     @Example
     void aCommitEmptiesAGibibyteOverlayWith512ByteClusters() throws IOException {
-        Path dir = Files.createTempDirectory("qcow2-commit");
-        try {
+        inTemporaryDirectory(dir -> {
             Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", "base.qcow2", "1G");
             Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", "-b", "base.qcow2", "-F", "qcow2",
                     "top.qcow2");
@@ -118,6 +110,19 @@ class CreateLimitsPropertyTest {
             assertEquals(0, assertClean(dir.resolve("top.qcow2")).count("allocated-clusters"), "the overlay is empty");
             assertClean(dir.resolve("base.qcow2"));
             Qemu.io(dir, "-c", "read -P 0x61 1023M 64k", "-c", "read -P 0 0 1023M", "top.qcow2");
+        });
+    }
+
+    @FunctionalInterface
+    private interface InDirectory {
+        void run(Path dir) throws IOException;
+    }
+
+    /** jqwik has no @TempDir: a directory of our own, removed afterwards. */
+    private static void inTemporaryDirectory(InDirectory body) throws IOException {
+        Path dir = Files.createTempDirectory("qcow2-create");
+        try {
+            body.run(dir);
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

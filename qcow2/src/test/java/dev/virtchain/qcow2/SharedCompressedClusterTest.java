@@ -9,11 +9,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Two adjacent L2 entries that name the same compressed cluster: qemu reads both guest clusters
@@ -28,6 +30,11 @@ class SharedCompressedClusterTest {
     Path dir;
 
     private long cs;
+
+    /** zlib with qemu's default clusters, zstd with extended L2 entries, and the smallest clusters. */
+    static Stream<Arguments> layouts() {
+        return Stream.of(Arguments.of("zlib", 16, false), Arguments.of("zstd", 16, true), Arguments.of("zlib", 9, false));
+    }
 
     /**
      * shared.qcow2 of 8 clusters: 0, 1 and 2 compressed (patterns 0x41, 0x42, 0x43), the rest
@@ -53,7 +60,7 @@ class SharedCompressedClusterTest {
     }
 
     @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
-    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    @MethodSource("layouts")
     void bothGuestClustersReadTheSharedDataAsQemuReadsThem(String type, int clusterBits, boolean ext)
             throws IOException {
         Path img = shared(type, clusterBits, ext);
@@ -72,7 +79,7 @@ class SharedCompressedClusterTest {
     }
 
     @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
-    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    @MethodSource("layouts")
     void theMapIsQemuImgMaps(String type, int clusterBits, boolean ext) throws IOException {
         Path img = shared(type, clusterBits, ext);
         List<MapEntry> theirs = MapOracle.qemu(img, 0, 8 * cs);
@@ -82,7 +89,7 @@ class SharedCompressedClusterTest {
     }
 
     @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
-    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    @MethodSource("layouts")
     void checkCallsItCleanAsQemuImgDoes(String type, int clusterBits, boolean ext) throws IOException {
         Path img = shared(type, clusterBits, ext);
         CheckOracle theirs = CheckOracle.qemu(img);
@@ -93,7 +100,7 @@ class SharedCompressedClusterTest {
     }
 
     @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
-    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    @MethodSource("layouts")
     void compareGivesQemuImgComparesVerdicts(String type, int clusterBits, boolean ext) throws IOException {
         shared(type, clusterBits, ext);
         Qemu.img(dir, "convert", "-c", "-f", "raw", "-O", "qcow2", "-o", "cluster_size=" + cs + ",compression_type="
@@ -121,14 +128,11 @@ class SharedCompressedClusterTest {
 
     /** Commit writes part of guest cluster 1 into the shared image: the entry gets its own cluster, the refcount drops by one. */
     @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
-    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    @MethodSource("layouts")
     void committingIntoOneOfTheSharingClustersLeavesTheImageClean(String type, int clusterBits, boolean ext)
             throws IOException {
         shared(type, clusterBits, ext);
-        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "shared.qcow2", "-F", "qcow2", "-o",
-                "cluster_size=" + cs, "top.qcow2");
-        Qemu.io(dir, "-c", "write -P 0x51 " + (cs + cs / 4) + " " + cs / 2, "top.qcow2");
-        Qemu.img(dir, "convert", "-O", "raw", "top.qcow2", "expected.raw");
+        overlayWith("write -P 0x51 " + (cs + cs / 4) + " " + cs / 2);
         Committer.commit(dir.resolve("top.qcow2"), true, Progress.NONE);
         assertCleanAndReadsAsExpected("shared.qcow2");
         assertSameVerdictAsQemu(false, "shared.qcow2", "top.qcow2", "Images are identical.");
@@ -136,16 +140,21 @@ class SharedCompressedClusterTest {
 
     /** Rebasing an overlay off the shared image copies what the overlay read through it, both sharing clusters included. */
     @ParameterizedTest(name = "{0} clusterBits={1} extendedL2={2}")
-    @CsvSource({"zlib, 16, false", "zstd, 16, true", "zlib, 9, false"})
+    @MethodSource("layouts")
     void rebasingAnOverlayOffTheSharedImageCopiesBothClusters(String type, int clusterBits, boolean ext)
             throws IOException {
         shared(type, clusterBits, ext);
-        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "shared.qcow2", "-F", "qcow2", "-o",
-                "cluster_size=" + cs, "top.qcow2");
-        Qemu.io(dir, "-c", "write -P 0x51 " + (2 * cs) + " " + cs, "top.qcow2");
-        Qemu.img(dir, "convert", "-O", "raw", "top.qcow2", "expected.raw");
+        overlayWith("write -P 0x51 " + (2 * cs) + " " + cs);
         Rebaser.rebase(dir.resolve("top.qcow2"), "", null, false, Progress.NONE);
         assertCleanAndReadsAsExpected("top.qcow2");
+    }
+
+    /** top.qcow2 over shared.qcow2, with one qemu-io write; expected.raw becomes what qemu reads from it. */
+    private void overlayWith(String write) {
+        Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "shared.qcow2", "-F", "qcow2", "-o", "cluster_size=" + cs,
+                "top.qcow2");
+        Qemu.io(dir, "-c", write, "top.qcow2");
+        Qemu.img(dir, "convert", "-O", "raw", "top.qcow2", "expected.raw");
     }
 
     /** qemu-img check finds nothing, and qemu-img and our reader both read expected.raw from {@code name}. */
@@ -165,20 +174,6 @@ class SharedCompressedClusterTest {
 
     /** Our exit code and verdict line are qemu-img compare's, and that verdict is {@code expected}. */
     private void assertSameVerdictAsQemu(boolean strict, String a, String b, String expected) throws IOException {
-        List<String> args = new ArrayList<>(List.of("compare"));
-        if (strict) {
-            args.add("-s");
-        }
-        args.add(a);
-        args.add(b);
-        Qemu.Result q = Qemu.run(dir, "qemu-img", args.toArray(String[]::new));
-        ImageCompare.Result ours;
-        try (Image ia = Images.open(dir.resolve(a).toString()); Image ib = Images.open(dir.resolve(b).toString())) {
-            ours = ImageCompare.compare(ia, ib, strict);
-        }
-        String what = String.join(" ", args) + "; qemu-img stderr: " + q.stderr();
-        assertEquals(expected + "\n", q.stdout(), what);
-        assertEquals(q.stdout(), String.join("\n", ours.lines()) + "\n", what);
-        assertEquals(q.exitCode(), ours.exitCode(), what);
+        assertEquals(expected, CompareOracle.assertSameAsQemu(dir, strict, a, b));
     }
 }
