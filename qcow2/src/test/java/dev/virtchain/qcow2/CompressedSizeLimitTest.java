@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Random;
@@ -83,6 +84,7 @@ class CompressedSizeLimitTest {
         }
     }
 
+    /** The refused writes leave the image as it was: clean, and all zeros. */
     @Test
     void theWriterRefusesCompressedDataThatIsNotSmallerThanACluster() throws IOException {
         try (Qcow2Writer w = Qcow2Writer.create(dir.resolve("img.qcow2"), CreateOptions.of(1 << 20).withClusterBits(9))) {
@@ -92,6 +94,9 @@ class CompressedSizeLimitTest {
             assertThrows(IllegalArgumentException.class, () -> w.writeCompressed(0, new byte[1024], 0));
             assertThrows(IllegalArgumentException.class, () -> w.writeCompressed(0, new byte[100], 200));
         }
+        assertTrue(Qemu.img(dir, "check", "img.qcow2").contains("No errors were found"));
+        Qemu.img(dir, "create", "-q", "-f", "raw", "zeros.raw", "1M");
+        assertTrue(Qemu.img(dir, "compare", "-F", "raw", "img.qcow2", "zeros.raw").contains("Images are identical."));
     }
 
     /** {@code length} bytes: random, then {@code zeros} zero bytes at the end. */
