@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +73,38 @@ class ImgCreateFlattenTest {
             String cmp = Qemu.img(dir, "compare", "top.qcow2", out);
             assertTrue(cmp.contains("Images are identical."), out + ": " + cmp);
             assertFalse(Qemu.img(dir, "info", out).contains("backing file"), out + " is standalone");
+        }
+    }
+
+    /** The L1 table of 1 GiB at 512-byte clusters needs more clusters than the first refcount block counts. */
+    @Test
+    void createAndFlattenWith512ByteClustersAtAGibibyte() {
+        CliDriver.Result r = CliDriver.run("img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
+                p("small.qcow2"), "1G");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Qemu.img(dir, "check", "small.qcow2").contains("No errors were found"));
+        Qemu.io(dir, "-c", "write -P 0x71 0 64k", "-c", "write -P 0x72 1023M 1M", "small.qcow2");
+        r = CliDriver.run("img", "flatten", "-o", "cluster_size=512", p("small.qcow2"), p("flat.qcow2"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Qemu.img(dir, "check", "flat.qcow2").contains("No errors were found"));
+        assertTrue(Qemu.img(dir, "info", "--output=json", "flat.qcow2").contains("\"cluster-size\": 512"));
+        assertTrue(Qemu.img(dir, "compare", "small.qcow2", "flat.qcow2").contains("Images are identical."));
+    }
+
+    /** Random data does not shrink: -c stores it uncompressed, as qemu-img convert -c does (zstd used to crash). */
+    @Test
+    void aCompressedFlattenOfRandomDataStoresItUncompressed() throws Exception {
+        byte[] random = new byte[1 << 20];
+        new Random(3).nextBytes(random);
+        Files.write(dir.resolve("random.raw"), random);
+        for (String type : new String[] {"zstd", "zlib"}) {
+            String out = type + ".qcow2";
+            CliDriver.Result r = CliDriver.run("img", "flatten", "-f", "raw", "-c", "-o", "compression_type=" + type,
+                    p("random.raw"), p(out));
+            assertEquals(0, r.exitCode(), r.stderr());
+            assertEquals("", r.stderr());
+            assertTrue(Qemu.img(dir, "check", out).contains("No errors were found"), out);
+            assertTrue(Qemu.img(dir, "compare", "-f", "raw", "random.raw", out).contains("Images are identical."), out);
         }
     }
 

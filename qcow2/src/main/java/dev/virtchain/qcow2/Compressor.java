@@ -1,6 +1,7 @@
 package dev.virtchain.qcow2;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import java.util.zip.Deflater;
 
 /**
@@ -15,24 +16,43 @@ final class Compressor implements AutoCloseable {
 
     private final int type;
     private final Deflater deflater;
+    private final ZstdCompressCtx zstd;
+    /** zstd's worst case for a cluster: zstd-jni throws rather than stop at a smaller buffer's end. */
+    private byte[] zstdOut;
 
     Compressor(int compressionType) {
         this.type = compressionType;
         this.deflater = compressionType == Qcow2Header.COMPRESSION_ZLIB
                 ? new Deflater(Deflater.DEFAULT_COMPRESSION, true) : null;
+        this.zstd = compressionType == Qcow2Header.COMPRESSION_ZSTD
+                ? new ZstdCompressCtx().setLevel(ZSTD_LEVEL) : null;
     }
 
     /**
      * Compresses {@code cluster} into {@code out}.
      *
-     * @return the compressed length, or -1 when it would not be smaller than the cluster
-     *         (the cluster is then stored uncompressed, as qemu does)
+     * @return the compressed length, or -1 when it would not be smaller than the cluster or
+     *         not fit in {@code out} (the cluster is then stored uncompressed, as qemu does)
      */
     int compress(byte[] cluster, byte[] out) {
-        if (type == Qcow2Header.COMPRESSION_ZSTD) {
-            long n = Zstd.compressByteArray(out, 0, out.length, cluster, 0, cluster.length, ZSTD_LEVEL);
-            return Zstd.isError(n) || n >= cluster.length ? -1 : (int) n;
+        return type == Qcow2Header.COMPRESSION_ZSTD ? zstd(cluster, out) : zlib(cluster, out);
+    }
+
+    private int zstd(byte[] cluster, byte[] out) {
+        int bound = (int) Zstd.compressBound(cluster.length);
+        if (zstdOut == null || zstdOut.length < bound) {
+            zstdOut = new byte[bound];
         }
+        int n = zstd.compressByteArray(zstdOut, 0, bound, cluster, 0, cluster.length);
+        if (n >= cluster.length || n > out.length) {
+            return -1;
+        }
+        System.arraycopy(zstdOut, 0, out, 0, n);
+        return n;
+    }
+
+    /** Deflate stops where {@code out} ends: output that reaches its end does not fit. */
+    private int zlib(byte[] cluster, byte[] out) {
         deflater.reset();
         int written = 0;
         for (int off = 0; off < cluster.length; off += ZLIB_WINDOW) {
@@ -63,6 +83,9 @@ final class Compressor implements AutoCloseable {
     public void close() {
         if (deflater != null) {
             deflater.end();
+        }
+        if (zstd != null) {
+            zstd.close();
         }
     }
 }

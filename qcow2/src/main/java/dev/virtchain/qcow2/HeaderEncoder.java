@@ -7,6 +7,8 @@ import java.util.List;
 /**
  * Lays out cluster 0 of a qcow2 version 3 image as qemu does: the 112-byte header, the header
  * extensions (backing format, feature name table), the end marker, then the backing file name.
+ * A new image starts as qemu-img create's does, at size 0: the header, the refcount table in
+ * cluster 1 and one refcount block in cluster 2.
  */
 final class HeaderEncoder {
     /** Field offsets in the header, for in-place updates. */
@@ -17,6 +19,11 @@ final class HeaderEncoder {
     static final int OFF_L1_TABLE_OFFSET = 40;
     static final int OFF_REFCOUNT_TABLE_OFFSET = 48;
     static final int OFF_REFCOUNT_TABLE_CLUSTERS = 56;
+    /** A new image's refcount table and its one refcount block, after the header (cluster 0). */
+    static final long REFCOUNT_TABLE_CLUSTER = 1;
+    static final long REFCOUNT_BLOCK_CLUSTER = 2;
+    /** Clusters of an image of size 0: the header, the refcount table and the refcount block. */
+    static final int EMPTY_IMAGE_CLUSTERS = 3;
     /** Header length qemu writes for version 3: the compression type byte plus padding to 8. */
     static final int V3_HEADER_LENGTH = 112;
 
@@ -33,22 +40,11 @@ final class HeaderEncoder {
     private HeaderEncoder() {
     }
 
-    /** The layout of a new image's metadata: header, refcount table, first refcount block, L1 table. */
-    record Layout(long refcountTableOffset, long refcountBlockOffset, long l1Offset, int l1Size, int l1Clusters) {
-        static Layout of(CreateOptions o) {
-            long cs = 1L << o.clusterBits();
-            long l1Size = Qcow2Header.l1EntriesFor(o.size(), o.clusterBits(), o.extendedL2());
-            int l1Clusters = (int) ((l1Size * 8 + cs - 1) / cs);
-            return new Layout(cs, 2 * cs, 3 * cs, (int) l1Size, l1Clusters);
-        }
-
-        int clusters() {
-            return 3 + l1Clusters;
-        }
-    }
-
-    /** Cluster 0 of a new image. */
-    static ByteBuffer encode(String file, CreateOptions o, Layout layout) throws ImageException {
+    /**
+     * Cluster 0 of a new image of size 0, with no L1 table yet; {@link Qcow2Writer#create} then
+     * grows it to {@code o.size()}, as qemu-img create truncates its new image to the size.
+     */
+    static ByteBuffer encode(String file, CreateOptions o) throws ImageException {
         int cs = 1 << o.clusterBits();
         ByteBuffer b = ByteBuffer.allocate(cs);
         long incompatible = (o.extendedL2() ? Qcow2Header.INCOMPAT_EXTL2 : 0)
@@ -56,11 +52,11 @@ final class HeaderEncoder {
         b.putInt(0, Qcow2Header.MAGIC);
         b.putInt(4, 3);                                   // version
         b.putInt(20, o.clusterBits());
-        b.putLong(OFF_SIZE, o.size());
+        b.putLong(OFF_SIZE, 0);                           // size: grown later
         b.putInt(32, 0);                                  // crypt_method: none
-        b.putInt(OFF_L1_SIZE, layout.l1Size());
-        b.putLong(OFF_L1_TABLE_OFFSET, layout.l1Offset());
-        b.putLong(OFF_REFCOUNT_TABLE_OFFSET, layout.refcountTableOffset());
+        b.putInt(OFF_L1_SIZE, 0);                         // no L1 table until the image grows
+        b.putLong(OFF_L1_TABLE_OFFSET, 0);
+        b.putLong(OFF_REFCOUNT_TABLE_OFFSET, REFCOUNT_TABLE_CLUSTER * cs);
         b.putInt(OFF_REFCOUNT_TABLE_CLUSTERS, 1);
         b.putInt(60, 0);                                  // nb_snapshots
         b.putLong(64, 0);                                 // snapshots_offset

@@ -31,7 +31,8 @@ public final class Qcow2Image implements Image {
 
     /**
      * A run of guest bytes mapped the same way. {@code host} is the host offset of the first
-     * byte for kinds with a host cluster, the raw L2 entry for {@link Kind#COMPRESSED}, else -1.
+     * byte for kinds with a host cluster, the raw L2 entry for {@link Kind#COMPRESSED} (whose
+     * run never leaves its cluster), else -1.
      */
     public record Run(Kind kind, long length, long host) {
     }
@@ -194,7 +195,9 @@ public final class Qcow2Image implements Image {
                 firstHost = host;
             } else if (k != kind
                     || (k.hasHostCluster() && host != firstHost + len)
-                    || (k == Kind.COMPRESSED && host != firstHost)) {
+                    || (k == Kind.COMPRESSED && (pos & (cs - 1)) == 0)) {
+                // A compressed run is one cluster, as in qemu: the next entry may name the same
+                // compressed data, but that is a second decompressed cluster, not more of this one.
                 break;
             }
             long chunk = Math.min(scSize - (pos & (scSize - 1)), max - len);

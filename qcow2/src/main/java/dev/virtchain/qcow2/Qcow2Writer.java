@@ -82,12 +82,17 @@ public final class Qcow2Writer implements Closeable {
         this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), h.refcountTableOffset(), reftable, fileSize);
     }
 
-    /** Creates a new, empty image at {@code path}, which must not exist. */
+    /**
+     * Creates a new, empty image at {@code path}, which must not exist. As qemu-img create does,
+     * it first writes an image of size 0 (the header, the refcount table and one refcount block
+     * counting those three clusters) and then grows it to its size: the L1 table, and the
+     * refcount blocks and table the L1 table's clusters need, come from the allocator like any
+     * other metadata, so no size has a layout of its own that could outgrow a block or a table.
+     */
     public static Qcow2Writer create(Path path, CreateOptions o) throws IOException {
         String name = path.toString();
         validate(name, o);
-        HeaderEncoder.Layout layout = HeaderEncoder.Layout.of(o);
-        ByteBuffer header = HeaderEncoder.encode(name, o, layout);
+        ByteBuffer header = HeaderEncoder.encode(name, o);
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
@@ -97,22 +102,19 @@ public final class Qcow2Writer implements Closeable {
         }
         try {
             long cs = 1L << o.clusterBits();
-            // Refcount block 0 counts the header, the refcount table, itself and the L1 table.
-            ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, layout.refcountBlockOffset());
+            ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
             byte[] block = new byte[(int) cs];
-            for (int c = 0; c < layout.clusters(); c++) {
+            for (int c = 0; c < HeaderEncoder.EMPTY_IMAGE_CLUSTERS; c++) {
                 Refcounts.write(block, c, o.refcountOrder(), 1);
             }
             writeAt(ch, header, 0);
-            writeAt(ch, reftable, layout.refcountTableOffset());
-            writeAt(ch, ByteBuffer.wrap(block), layout.refcountBlockOffset());
-            // The L1 table starts zeroed: extending the file with zeros writes it.
-            long end = layout.l1Offset() + (long) layout.l1Clusters() * cs;
-            if (end > ch.size()) {
-                writeAt(ch, ByteBuffer.allocate(1), end - 1);
-            }
+            writeAt(ch, reftable, HeaderEncoder.REFCOUNT_TABLE_CLUSTER * cs);
+            writeAt(ch, ByteBuffer.wrap(block), HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
             ch.force(true);
-            return open(name, ch);
+            Qcow2Writer w = open(name, ch);
+            w.grow(o.size());
+            w.flush();
+            return w;
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -230,12 +232,18 @@ public final class Qcow2Writer implements Closeable {
      * Stores {@code compressed} (a compressed cluster of this image's compression type) as the
      * cluster at {@code guest}, which must be cluster aligned and not yet hold a host cluster.
      * Compressed clusters are packed byte by byte; every host cluster a compressed
-     * cluster touches counts it once.
+     * cluster touches counts it once. As in qemu, compressed data must be smaller than a cluster
+     * (the L2 entry's sector count cannot describe much more); data that did not shrink is
+     * written uncompressed with {@link #write}.
      */
     public void writeCompressed(long guest, byte[] compressed, int length) throws IOException {
         checkRange(guest, clusterSize);
         if ((guest & (clusterSize - 1)) != 0) {
             throw new IllegalArgumentException("compressed write at " + hex(guest) + " is not cluster aligned");
+        }
+        if (length <= 0 || length >= clusterSize || length > compressed.length) {
+            throw new IllegalArgumentException("compressed write of " + length + " bytes (of " + compressed.length
+                    + ") for a " + clusterSize + "-byte cluster");
         }
         long[] t = l2For(guest, true);
         int idx = entryIndex(guest);
