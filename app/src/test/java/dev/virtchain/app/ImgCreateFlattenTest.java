@@ -40,6 +40,7 @@ class ImgCreateFlattenTest {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "1M");
         assertEquals(0, CliDriver.run("img", "create", "-q", "-b", "base.qcow2", p("top.qcow2")).exitCode());
         assertTrue(Qemu.img(dir, "info", "--output=json", "top.qcow2").contains("\"backing-filename-format\": \"qcow2\""));
+        Qemu.assertClean(dir.resolve("top.qcow2"));
     }
 
     @Test
@@ -74,6 +75,8 @@ class ImgCreateFlattenTest {
             assertTrue(cmp.contains("Images are identical."), out + ": " + cmp);
             assertFalse(Qemu.img(dir, "info", out).contains("backing file"), out + " is standalone");
         }
+        Qemu.assertClean(dir.resolve("flat.qcow2"));
+        Qemu.assertClean(dir.resolve("small.qcow2"));
     }
 
     /** The L1 table of 1 GiB at 512-byte clusters needs more clusters than the first refcount block counts. */
@@ -143,6 +146,7 @@ class ImgCreateFlattenTest {
         assertEquals(0, r.exitCode(), r.stderr());
         assertFalse(Qemu.img(dir, "info", "top.qcow2").contains("backing file"));
         assertTrue(Qemu.img(dir, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
+        Qemu.assertClean(dir.resolve("top.qcow2"));
 
         assertEquals(0, CliDriver.run("img", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", p("top.qcow2"))
                 .exitCode());
@@ -150,6 +154,8 @@ class ImgCreateFlattenTest {
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals("Image committed.\n", r.stdout());
         assertTrue(Qemu.img(dir, "compare", "base.qcow2", "before.raw").contains("Images are identical."));
+        Qemu.assertClean(dir.resolve("base.qcow2"));
+        Qemu.assertClean(dir.resolve("top.qcow2"));
     }
 
     @Test

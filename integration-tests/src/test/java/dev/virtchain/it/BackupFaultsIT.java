@@ -103,7 +103,7 @@ class BackupFaultsIT {
     private static void assertSameAsDisk(Path work, Path top, Path disk) {
         virsh.run("suspend", nameOf(disk));
         try {
-            Qemu.img(work, "check", "-U", top.toString());
+            Qemu.assertClean(top);
             String out = Qemu.img(work, "compare", "-U", top.toString(), disk.toString());
             assertEquals("Images are identical.", out.strip(), top + " vs " + disk);
         } finally {
@@ -171,6 +171,7 @@ class BackupFaultsIT {
         assertTrue(now.contains("vda.0001.inc.qcow2"), now.toString());
         assertEquals("running", virsh.state(g.name()));
         assertSameAsDisk(work, dir.resolve("vda.0001.inc.qcow2"), g.disk("vda"));
+        BackupDirs.assertImagesClean(dir);
     }
 
     // (b) ------------------------------------------------------------------------------------
@@ -204,6 +205,7 @@ class BackupFaultsIT {
         // Nothing of the aborted runs gets in the way of the next one.
         backup(logs, "inc", g.name(), dir, "-l", "inc").assertOk();
         assertSameAsDisk(work, dir.resolve("vda.0001.inc.qcow2"), g.disk("vda"));
+        BackupDirs.assertImagesClean(dir);
     }
 
     // (c) ------------------------------------------------------------------------------------
@@ -234,6 +236,7 @@ class BackupFaultsIT {
         String map = Qemu.img(work, "map", "--output=json", dir.resolve("vda.0002.inc.qcow2").toString());
         assertEquals(2 * 64 * 1024, DiskChecks.allocatedInTop(map), map);
         assertSameAsDisk(work, dir.resolve("vda.0002.inc.qcow2"), g.disk("vda"));
+        BackupDirs.assertImagesClean(dir);
     }
 
     // (d) ------------------------------------------------------------------------------------
@@ -263,6 +266,7 @@ class BackupFaultsIT {
         assertTrue(ms < 20_000, "refused after " + ms + " ms");
         first.assertOk();
         assertTrue(first.out().contains("backup 0 (full)"), first.text());
+        BackupDirs.assertImagesClean(dir);
     }
 
     // (e) ------------------------------------------------------------------------------------
@@ -291,6 +295,7 @@ class BackupFaultsIT {
         assertArrayEquals(manifest, Files.readAllBytes(dir.resolve("virtchain.json")));
         assertEquals(before, files(dir));
         assertEquals(checkpoints, virsh.checkpoints(g.name()));
+        BackupDirs.assertImagesClean(dir);
     }
 
     // (f) ------------------------------------------------------------------------------------
@@ -316,7 +321,7 @@ class BackupFaultsIT {
             assertEquals(List.of("virtchain." + setId + ".0000", "virtchain." + setId + ".0001"),
                     hv.checkpointNames(g.name()));
             Path top = dir.resolve("vda.0001.inc.qcow2");
-            Qemu.img(work, "check", top.toString());
+            BackupDirs.assertImagesClean(dir);
             DiskChecks.assertIdentical(work, top, DiskChecks.snapshot(hv, work, g, "vda", "now"));
             String list = VirtchainProcess.run(logs, "list", "list", dir.toString()).assertOk().out();
             assertNotEquals("", list.strip());

@@ -131,6 +131,8 @@ class BlockDiskIT {
         VirtchainCli.Result r = VirtchainCli.run("restore", out.toString(), "-o", restored.toString(), "--name", "vc-back");
         assertEquals(0, r.exit(), r::toString);
         BackupDirs.assertSameContent(shared, restored.resolve("vdb.qcow2"), out.resolve("vdb.0001.full.qcow2"));
+        BackupDirs.assertSameContent(shared, restored.resolve("vda.qcow2"), out.resolve("vda.0001.full.qcow2"));
+        BackupDirs.assertImagesClean(restored);
         DomainDisk vdb = Domain.parse(Files.readString(restored.resolve("vc-back.xml"))).disks().stream()
                 .filter(d -> "vdb".equals(d.targetDev())).findFirst().orElseThrow();
         assertEquals(restored.resolve("vdb.qcow2").toAbsolutePath().toString(), vdb.source());

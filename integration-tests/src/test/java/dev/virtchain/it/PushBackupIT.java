@@ -103,6 +103,7 @@ class PushBackupIT {
         disks.io("vda", "write -P 0x5a 0 128k");
         Map<String, Path> full = PushBackups.targets(dir, g, "0000.full", null);
         PushBackups.run(hv, g.name(), PushBackups.backupXml(null, full), PushBackups.checkpointXml("vc.0", g.targets()));
+        Qemu.assertClean(full.get("vda"));
         String saved = hv.checkpointXml(g.name(), "vc.0");
 
         hv.deleteCheckpoint(g.name(), "vc.0", true);
@@ -142,6 +143,7 @@ class PushBackupIT {
                 () -> hv.backupBegin(g.name(), PushBackups.backupXml("vc.9", inc), null));
         assertTrue(badInc.getMessage().startsWith("domain vc-errors: backup begin: "), badInc.getMessage());
         assertFalse(badInc.getMessage().contains("\n"), badInc.getMessage());
+        Qemu.assertClean(inc.get("vda")); // the refused job left the writer's empty target as it was
 
         assertFalse(hv.fsFreeze(g.name()), "no guest agent: freeze reports false, not an error");
         assertFalse(hv.fsThaw(g.name()));

@@ -89,6 +89,7 @@ class RestoreBootIT {
             expected.put(seq, sums);
         }
         assertEquals(3, new java.util.HashSet<>(expected.values()).size(), "every round changed the disks: " + expected);
+        BackupDirs.assertImagesClean(bk);
         pristine = checksums(bk);
     }
 
@@ -179,8 +180,10 @@ class RestoreBootIT {
 
         RestorePoint point = RestorePoint.resolve(ManifestFile.load(bk), PointInTime.parse("1"));
         for (DiskChain c : point.disks()) {
-            String info = Qemu.img(dir, "info", "-U", dir.resolve(c.target() + ".overlay.qcow2").toString());
+            Path overlay = dir.resolve(c.target() + ".overlay.qcow2");
+            String info = Qemu.img(dir, "info", "-U", overlay.toString());
             assertTrue(info.contains("backing file: " + bk.resolve(c.top().file()) + "\n"), info);
+            Qemu.assertClean(overlay); // made by our writer, then run by the guest until it powered off
         }
         String xml = Files.readString(dir.resolve("domain.xml"));
         assertFalse(xml.contains("<interface") || xml.contains("vdc"), xml);

@@ -101,7 +101,9 @@ class CloneFallbackTest {
     void aCloneFailureAtAnyCloneFailsTheFlattenAndLeavesNothing(String format) throws IOException {
         familyChain(format, true);
         CopyingCloner all = CopyingCloner.always();
-        Files.delete(flatten("all." + format, format, all));
+        Path whole = flatten("all." + format, format, all);
+        assertTheChainAndClean(whole, format);
+        Files.delete(whole);
         for (int k = 0; k < all.calls; k++) {
             CopyingCloner failing = new CopyingCloner(k, CopyingCloner.Then.FAIL);
             IOException e = assertThrows(IOException.class, () -> flatten("failed." + format, format, failing));

@@ -124,6 +124,7 @@ class FlattenerTest {
         }
         cmp = Qemu.img(dir, "compare", "cold-top.qcow2", "cold-flat.qcow2");
         assertTrue(cmp.contains("Images are identical."), cmp);
+        Qemu.assertClean(out);
     }
 
     private static boolean cached(Path f) throws Exception {

@@ -183,6 +183,7 @@ class Qcow2WriterTest {
         Qemu.io(dir, "-c", "read -P 0xab 0 64k", "-c", "read -P 0x11 64k 34464", "-c", "read -P 0xcd 100000 3000",
                 "-c", "read -P 0x11 103000 1000", "-c", "read -P 0xef 1000000 200000", "-c", "read -P 0 2M 64k",
                 "-c", "read -P 0x11 3M 1M", "img.qcow2");
+        Qemu.assertClean(dir.resolve("img.qcow2"));
     }
 
     private static byte[] filled(int n, int value) {

@@ -144,6 +144,7 @@ class ReflinkFlattenTest {
         assertTrue(copying.bytes >= M, copying.bytes + " bytes cloned");
         String cmp = Qemu.img(dir, "compare", "exttop.qcow2", "ext-flat.qcow2");
         assertTrue(cmp.contains("Images are identical."), cmp);
+        Qemu.assertClean(out);
     }
 
     @Test
@@ -195,6 +196,7 @@ class ReflinkFlattenTest {
                     Progress.NONE, none);
         }
         assertSameAsQemu(dir.resolve("small.qcow2"), "qcow2", 11);
+        Qemu.assertClean(dir.resolve("c.qcow2"));
     }
 
     /** The kernel's FICLONERANGE on whatever the tests run on: shared or refused, the output is the chain. */

@@ -13,12 +13,14 @@ import dev.virtchain.app.libvirt.JobStats;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
+import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Level;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Qcow2Writer;
+import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -62,6 +64,7 @@ class BackupRunTest {
     void setUp() throws IOException {
         Path disk = tmp.resolve("vm1-vda.qcow2");
         Qcow2Writer.create(disk, CreateOptions.of(1 << 20)).close();
+        Qemu.assertClean(disk);
         hv = new FakeHypervisor(disk);
         dir = tmp.resolve("backup");
     }
@@ -75,10 +78,15 @@ class BackupRunTest {
         return run(options(level, false, null, null));
     }
 
+    /** Runs a backup; the targets it made (empty: the fake job writes nothing) pass qemu-img check. */
     private BackupReport run(BackupOptions o) throws Exception {
         errText = new StringWriter();
-        return new BackupRun(hv, Clock.fixed(Instant.parse("2026-01-05T10:00:00Z"), ZoneOffset.UTC),
+        BackupReport r = new BackupRun(hv, Clock.fixed(Instant.parse("2026-01-05T10:00:00Z"), ZoneOffset.UTC),
                 new PrintWriter(errText, true), false).run(o);
+        for (DiskBackup d : r.backup().disks()) {
+            Qemu.assertClean(dir.resolve(d.file()));
+        }
+        return r;
     }
 
     private byte[] manifestBytes() throws IOException {
