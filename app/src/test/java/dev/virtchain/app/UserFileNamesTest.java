@@ -144,5 +144,7 @@ class UserFileNamesTest {
         assertFalse(Qemu.img(dir, "map", "--output=json", "base.qcow2").contains("\"data\": true"),
                 "nothing was written into the backing file");
         assertEquals(0, CliDriver.run("img", "commit", "-d", p("top.qcow2")).exitCode());
+        Qemu.assertClean(dir.resolve("base.qcow2"));
+        Qemu.assertClean(dir.resolve("top.qcow2"));
     }
 }

@@ -49,7 +49,7 @@ public final class Committer {
                 // Emptying comes after the data is in the backing file; what would stop it must stop the commit now.
                 CreateOptions o = emptied(h, backingFormat);
                 try {
-                    HeaderEncoder.encode(name, o, HeaderEncoder.Layout.of(o));
+                    HeaderEncoder.encode(name, o);
                 } catch (ImageException e) {
                     throw new ImageException(name, "cannot be emptied after the commit: " + e.problem()
                             + "; commit with -d to keep it as it is", e);

@@ -142,8 +142,8 @@ class CreateLimitsPropertyTest {
         if (l.size() > maxSize(l)) {
             assertTrue(theirs.stderr().contains("The image size is too large"), "qemu-img create: " + theirs);
             ImageException e = assertThrows(ImageException.class, () -> Qcow2Writer.create(ours, l.createOptions()));
-            assertEquals(ours + ": size " + l.size() + " is too large for " + l.clusterSize() + "-byte clusters",
-                    e.getMessage());
+            assertEquals(ours + ": size " + l.size() + " is too large for " + l.clusterSize() + "-byte clusters"
+                    + " (at most " + maxSize(l) + ")", e.getMessage());
             assertFalse(Files.exists(ours), "nothing is left behind");
             return;
         }

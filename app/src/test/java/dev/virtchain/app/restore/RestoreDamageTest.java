@@ -47,9 +47,8 @@ class RestoreDamageTest {
 
     /** Restores point 2, with {@code extra} options; asserts the failure names {@code file} and leaves nothing. */
     private String restoreFails(String file, String... extra) throws IOException {
-        List<String> args = new java.util.ArrayList<>(List.of("restore", bk.toString(), "-o", out.toString(), "--at", "2"));
-        args.addAll(List.of(extra));
-        CliDriver.Result r = CliDriver.run(args.toArray(String[]::new));
+        CliDriver.Result r = CliDriver.run(Stream.concat(Stream.of("restore", bk.toString(), "-o", out.toString(),
+                "--at", "2"), Stream.of(extra)).toArray(String[]::new));
         assertEquals(1, r.exitCode(), r.stdout() + r.stderr());
         assertTrue(r.stderr().startsWith("virtchain: ") && r.stderr().contains(file), r.stderr());
         assertEquals(1, r.stderr().lines().count(), "one line: " + r.stderr());
@@ -67,11 +66,12 @@ class RestoreDamageTest {
         }
     }
 
+    /** Restores point 2 with {@code extra} options, which must succeed with a clean image. */
     private void restoreSucceeds(String... extra) {
-        List<String> args = new java.util.ArrayList<>(List.of("restore", bk.toString(), "-o", out.toString(), "--at", "2"));
-        args.addAll(List.of(extra));
-        CliDriver.Result r = CliDriver.run(args.toArray(String[]::new));
+        CliDriver.Result r = CliDriver.run(Stream.concat(Stream.of("restore", bk.toString(), "-o", out.toString(),
+                "--at", "2"), Stream.of(extra)).toArray(String[]::new));
         assertEquals(0, r.exitCode(), r.stderr());
+        Qemu.assertClean(out.resolve("vda.qcow2"));
     }
 
     private void truncate(String file, long size) throws IOException {

@@ -94,6 +94,7 @@ class RestoreVerifyTest {
         assertEquals(kernel.toString(), os.kernel());
         assertEquals(initrd.toString(), os.initrd());
         assertTrue(r.stdout().contains("restored kernel.0002 into " + kernel), r.stdout());
+        Qemu.assertClean(out.resolve("vda.qcow2"));
     }
 
     @Test
@@ -103,6 +104,7 @@ class RestoreVerifyTest {
         assertEquals(1, again.exitCode());
         assertTrue(again.stderr().contains("already exists (use --force to replace it)"), again.stderr());
         assertEquals(0, CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--force").exitCode());
+        Qemu.assertClean(out.resolve("vda.qcow2"));
         CliDriver.Result into = CliDriver.run("restore", bk.toString(), "-o", bk.toString());
         assertEquals(2, into.exitCode());
         assertTrue(into.stderr().contains("is a backup directory"), into.stderr());
