@@ -1,18 +1,15 @@
 package dev.virtchain.qcow2;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 
 /**
- * A new file written under a temporary name beside its destination and renamed into place
- * only by {@link #commit}; closing without a commit deletes the temporary file. The
- * destination is never replaced: it must not exist. Users never see the temporary name: an error
- * met while writing is told about the destination ({@link #about}).
+ * A new file written under a temporary name beside its destination and made durable under the
+ * destination's name only by {@link #commit} ({@link DurableFiles#publish}); closing without a
+ * commit deletes the temporary file. The destination is never replaced: it must not exist.
+ * Users never see the temporary name: an error met while writing is told about the destination
+ * ({@link #about}).
  */
 public final class AtomicOutput implements AutoCloseable {
     private final Path destination;
@@ -29,10 +26,9 @@ public final class AtomicOutput implements AutoCloseable {
         if (Files.exists(destination, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new ImageException(destination.toString(), "already exists");
         }
-        Path dir = destination.toAbsolutePath().getParent();
         Path tmp;
         try {
-            tmp = Files.createTempFile(dir, "." + destination.getFileName() + ".", ".partial");
+            tmp = DurableFiles.createTemporaryBeside(destination);
         } catch (IOException e) {
             throw new ImageException(destination.toString(), "cannot create: " + ImageException.reason(e), e);
         }
@@ -52,22 +48,10 @@ public final class AtomicOutput implements AutoCloseable {
         return ImageException.about(destination.toString(), temporary, e);
     }
 
-    /** Renames the finished temporary file to the destination and makes the rename durable. */
+    /** Makes the finished temporary file durable under the destination's name. */
     public void commit() throws IOException {
-        if (Files.exists(destination, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new FileAlreadyExistsException(destination.toString(), null, "appeared while it was being written");
-        }
-        try (FileChannel f = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-            f.force(true);
-        }
-        Files.move(temporary, destination, StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.publish(temporary, destination, DurableFiles.IfExists.FAIL);
         committed = true;
-        Path dir = destination.toAbsolutePath().getParent();
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // Some file systems cannot fsync a directory; the rename itself is done.
-        }
     }
 
     @Override

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -160,7 +159,7 @@ public final class Committer {
     private static void empty(Path image, Qcow2Header h, String backingFormat) throws IOException {
         Path tmp;
         try {
-            tmp = Files.createTempFile(image.toAbsolutePath().getParent(), "." + image.getFileName() + ".", ".partial");
+            tmp = DurableFiles.createTemporaryBeside(image);
         } catch (IOException e) {
             throw new ImageException(image.toString(), "cannot create its empty replacement: "
                     + ImageException.reason(e), e);
@@ -173,12 +172,7 @@ public final class Committer {
             } catch (UnsupportedOperationException e) {
                 // not a POSIX file system: keep the default mode
             }
-            Files.move(tmp, image, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel d = FileChannel.open(image.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
-                d.force(true);
-            } catch (IOException e) {
-                // the rename is done; some file systems cannot fsync a directory
-            }
+            DurableFiles.publish(tmp, image, DurableFiles.IfExists.REPLACE);
         } catch (IOException e) {
             throw ImageException.about(image.toString(), tmp, e); // the user knows the image, not the temporary
         } finally {
