@@ -1,20 +1,19 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.qcow2.DurableFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 /**
  * Reads and writes {@code <dir>/virtchain.json}. Writing is the commit point of a backup, so it
- * is atomic: the new manifest goes to a temporary file in the same directory, is fsynced, renamed
- * over the old one and the directory is fsynced. A reader sees the old manifest or the new one,
- * never a mix, whatever moment the writer dies at.
+ * goes through {@link DurableFiles}: a reader sees the old manifest or the new one, never a mix,
+ * whatever moment the writer dies at, and the new one survives a power cut once written.
  */
 public final class ManifestFile {
     /** Years of daily backups of many disks fit in a few MiB; a larger file is not ours. */
@@ -50,39 +49,9 @@ public final class ManifestFile {
                 "does not exist", "is " + dir + " a virtchain backup directory?"));
     }
 
-    /** Replaces the manifest of {@code dir} with {@code manifest}, atomically and durably. */
+    /** Replaces the manifest of {@code dir} with {@code manifest}, atomically and durably (mode 0600). */
     public static void write(Path dir, Manifest manifest) throws IOException {
-        byte[] bytes = ManifestJson.encode(manifest);
-        Path target = dir.resolve(Naming.MANIFEST);
-        // Same directory: the rename must not cross file systems to stay atomic. Mode 0600.
-        Path tmp = Files.createTempFile(dir, "." + Naming.MANIFEST + ".", ".tmp");
-        boolean renamed = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf, buf.position());
-                }
-                ch.force(true); // the content is on disk before any name points at it
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE); // rename(2) replaces the old manifest
-            renamed = true;
-            syncDirectory(dir); // the rename itself survives a crash
-        } finally {
-            if (!renamed) {
-                Files.deleteIfExists(tmp);
-            }
-        }
-    }
-
-    private static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // Some file systems cannot fsync a directory (EINVAL); the rename is done either way.
-            if (!(e.getMessage() != null && e.getMessage().contains("Invalid argument"))) {
-                throw e;
-            }
-        }
+        DurableFiles.write(dir.resolve(Naming.MANIFEST), ManifestJson.encode(manifest), DurableFiles.IfExists.REPLACE,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
 }

@@ -221,6 +221,15 @@ class ManifestFileTest {
     }
 
     @Test
+    void theManifestIsReadableByItsOwnerOnly() throws Exception {
+        BackupRuns runs = new BackupRuns();
+        runs.run(FULL);
+        ManifestFile.write(dir, runs.manifest);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve(Naming.MANIFEST))));
+    }
+
+    @Test
     void aFailedWriteLeavesTheOldManifest() throws Exception {
         BackupRuns runs = new BackupRuns();
         runs.run(FULL);

@@ -18,6 +18,7 @@ import dev.virtchain.chain.PlannedDisk;
 import dev.virtchain.chain.Planner;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.SourceDisk;
+import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
@@ -34,7 +35,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
@@ -398,7 +398,7 @@ public final class BackupRun {
             if (before != null && Files.isRegularFile(before) && Files.mismatch(before, Path.of(source)) == -1) {
                 Files.createLink(target, before);
             } else {
-                Files.copy(Path.of(source), target);
+                DurableFiles.copy(Path.of(source), target, DurableFiles.IfExists.FAIL);
             }
         } catch (IOException e) {
             warn("could not save " + source + " with the backup: " + e.getMessage());
@@ -407,9 +407,7 @@ public final class BackupRun {
 
     private static void writeFile(Path file, String text) throws IOException {
         Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + Naming.PARTIAL_SUFFIX);
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.writeString(file, text);
     }
 
     /**

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
 
 /**
  * What a run that died (SIGKILL, a crash, power loss) left in a backup directory: files under
- * {@code .partial} names, a manifest's temporary file, and files under final names of a backup the
+ * {@code .partial} names (its targets, and the temporary files of {@code DurableFiles}, hidden
+ * {@code .NAME.N.partial}), a manifest's temporary file of older versions, and files under final names of a backup the
  * manifest never named (the run died between renaming its targets and writing the manifest).
  * Only names virtchain itself gives out are ever touched, and only while the directory is locked:
  * no other run can be writing them then.
@@ -23,6 +24,7 @@ final class Leftovers {
     private static final Pattern BACKUP_FILE = Pattern.compile(
             "(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}\\.(\\d{4,9})\\.(?:full|inc|diff|copy)\\.qcow2"
                     + "|domain\\.(\\d{4,9})\\.xml|nvram\\.(\\d{4,9})\\.fd|kernel\\.(\\d{4,9})|initrd\\.(\\d{4,9}))");
+    /** {@code .virtchain.json.N.tmp}: the manifest's temporary name before DurableFiles. */
     private static final Pattern MANIFEST_TMP = Pattern.compile("\\." + Pattern.quote(Naming.MANIFEST) + "\\..*\\.tmp");
 
     private Leftovers() {

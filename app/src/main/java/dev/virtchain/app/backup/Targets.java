@@ -6,6 +6,7 @@ import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.PlannedDisk;
 import dev.virtchain.qcow2.ChainMap;
 import dev.virtchain.qcow2.CreateOptions;
+import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
@@ -17,7 +18,6 @@ import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -84,9 +84,10 @@ final class Targets {
     }
 
     /**
-     * Makes the targets durable and final, and returns what the manifest records of each, with
-     * its {@code algorithm} checksum. The fsync of every target (waiting on the disk) runs beside
-     * the checksum of every target (the CPU), so the slower of the two decides.
+     * Makes the targets durable and final ({@link DurableFiles#publish}, read-only), and returns
+     * what the manifest records of each, with its {@code algorithm} checksum. The fsync of every
+     * target (waiting on the disk) runs beside the checksum of every target (the CPU), so the
+     * slower of the two decides; the publish's own fsync then finds nothing left to write.
      */
     List<DiskBackup> finish(String algorithm) throws IOException {
         List<PlannedDisk> disks = plan.disks();
@@ -116,16 +117,14 @@ final class Targets {
                     long written = bytesWritten(p);
                     Checksum sum = await(sums.get(i));
                     await(synced.get(i));
-                    Path fin = dir.resolve(d.file());
-                    Files.move(p, fin, StandardCopyOption.ATOMIC_MOVE);
                     // A finished backup is never written again; booting it goes through an overlay.
-                    Files.setPosixFilePermissions(fin, PosixFilePermissions.fromString("r--------"));
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("r--------"));
+                    DurableFiles.publish(p, dir.resolve(d.file()), DurableFiles.IfExists.REPLACE);
                     done.add(d.done(written, sum));
                 } catch (IOException e) {
                     throw about(d, e);
                 }
             }
-            fsyncDir(dir);
             return done;
         } finally {
             pool.shutdownNow();
@@ -179,13 +178,5 @@ final class Targets {
             }
         }
         return sum;
-    }
-
-    static void fsyncDir(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // some file systems cannot fsync a directory; the renames are done
-        }
     }
 }

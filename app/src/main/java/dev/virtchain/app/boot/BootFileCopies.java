@@ -1,12 +1,12 @@
 package dev.virtchain.app.boot;
 
 import dev.virtchain.chain.Naming.BootFile;
+import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.xml.DomainOs;
 import dev.virtchain.xml.DomainRewrite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
@@ -66,17 +66,13 @@ public final class BootFileCopies {
     }
 
     /**
-     * Copies the files (replacing files in the way only when {@code replace}) and points
+     * Copies the files durably (replacing files in the way only when {@code replace}) and points
      * {@code xml} at the copies.
      */
     public void copyInto(DomainRewrite xml, boolean replace) throws IOException {
         for (Map.Entry<BootFile, Path> c : copies.entrySet()) {
             Path from = backupDir.resolve(c.getKey().file(seq));
-            if (replace) {
-                Files.copy(from, c.getValue(), StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.copy(from, c.getValue());
-            }
+            DurableFiles.copy(from, c.getValue(), replace ? DurableFiles.IfExists.REPLACE : DurableFiles.IfExists.FAIL);
             String path = c.getValue().toString();
             switch (c.getKey()) {
                 case NVRAM -> xml.nvram(path);

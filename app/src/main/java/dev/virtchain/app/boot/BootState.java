@@ -2,6 +2,7 @@ package dev.virtchain.app.boot;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.virtchain.qcow2.DurableFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -35,10 +36,7 @@ public record BootState(String name, String uri, String dir, int seq, String scr
     }
 
     void save() throws IOException {
-        Path file = Path.of(scratch).resolve(FILE);
-        Path tmp = file.resolveSibling(FILE + ".tmp");
-        Files.writeString(tmp, MAPPER.writeValueAsString(this));
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.writeString(Path.of(scratch).resolve(FILE), MAPPER.writeValueAsString(this));
     }
 
     /** Reads the state of the boot whose scratch directory is {@code scratch}. */

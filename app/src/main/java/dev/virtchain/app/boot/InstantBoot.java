@@ -12,6 +12,7 @@ import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.CreateOptions;
+import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.Qcow2Writer;
 import dev.virtchain.xml.Consoles;
 import dev.virtchain.xml.Domain;
@@ -166,7 +167,7 @@ public final class InstantBoot {
             xml.serialToFile(scratch.resolve(CONSOLE_LOG).toString());
         }
         String domainXml = xml.toXml();
-        Files.writeString(scratch.resolve("domain.xml"), domainXml);
+        DurableFiles.writeString(scratch.resolve("domain.xml"), domainXml);
         Consoles consoles = Consoles.of(domainXml);
         BootState state = new BootState(name, hv.uri(), dir.toString(), seq, scratch.toString(), overlays,
                 consoles.pty(), consoles.files(), consoles.guestAgent());

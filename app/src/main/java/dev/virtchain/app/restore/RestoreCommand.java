@@ -13,6 +13,7 @@ import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.RestorePoint;
+import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
@@ -26,7 +27,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -154,7 +154,7 @@ public final class RestoreCommand implements Callable<Integer> {
         bootFiles.copyInto(xml, force);
         bootFiles.targets().forEach((kind, copy) -> o.println("restored " + kind.file(seq) + " into " + copy));
         String domainXml = xml.toXml();
-        Files.writeString(xmlFile, domainXml);
+        DurableFiles.writeString(xmlFile, domainXml);
         o.println("domain XML: " + xmlFile.toAbsolutePath());
         if (define) {
             try (Hypervisor hv = Hypervisor.connect(uri)) {
@@ -199,8 +199,8 @@ public final class RestoreCommand implements Callable<Integer> {
 
     /**
      * Checks every file the chains read against the manifest's checksum, then flattens every chain
-     * under a temporary name and moves the results over their targets (replacing them only with
-     * --force) once all are done: a damaged file leaves nothing under the output names. Data a
+     * under a temporary name and makes the results durable under their targets' names (replacing
+     * them only with --force) once all are done: a damaged file leaves nothing under the output names. Data a
      * layer maps past its end fails the flatten ({@link PastEnd#FAIL}), with or without the check.
      *
      * <p>The checksum pass runs first, one sequential read per file, rather than beside the flatten:
@@ -244,15 +244,7 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     private void moveIntoPlace(Path tmp, Path target) throws IOException {
-        try {
-            if (force) {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
-        } catch (IOException e) {
-            throw ImageException.about(target.toString(), tmp, e);
-        }
+        DurableFiles.publish(tmp, target, force ? DurableFiles.IfExists.REPLACE : DurableFiles.IfExists.FAIL);
     }
 
     /** Checks {@code files} against their checksums, telling {@code meter} the bytes read of all of them. */

@@ -315,6 +315,20 @@ class BackupRunTest {
     }
 
     @Test
+    void theTemporaryFilesOfDurableWritesADeadRunLeftAreDeleted() throws Exception {
+        run(RequestedLevel.FULL);
+        Files.writeString(dir.resolve(".virtchain.json.4711.partial"), "{");
+        Files.writeString(dir.resolve(".domain.0001.xml.4712.partial"), "<dom");
+        Files.writeString(dir.resolve("checkpoints").resolve("." + checkpoint(1) + ".xml.4713.partial"), "<dom");
+        run(RequestedLevel.INC);
+        assertEquals(List.of("checkpoints/" + checkpoint(0) + ".xml", "checkpoints/" + checkpoint(1) + ".xml",
+                "domain.0000.xml", "domain.0001.xml", "vda.0000.full.qcow2", "vda.0001.inc.qcow2",
+                "virtchain.json"), files());
+        assertTrue(errText.toString().contains("deleted 3 files a virtchain run that died left in " + dir),
+                errText.toString());
+    }
+
+    @Test
     void aJobThatIsNotOursStopsTheRunWithAClearMessage() throws Exception {
         run(RequestedLevel.FULL);
         byte[] before = manifestBytes();
