@@ -3,6 +3,7 @@ package dev.virtchain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,12 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
  * in-process here and again against the packaged jar in {@link CliJarIT}.
  */
 class CliTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
-    /** Runs one command line; the jar variant overrides this. */
-    CliDriver.Result run(String... args) throws Exception {
-        return CliDriver.run(args);
+    private static CliDriver.Result run(String... args) {
+        return CLI.run(args);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (a newline as \n, a NUL as \0), so a message stays one line; JSON output keeps the name exact.
  */
 class EscapedNamesTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
@@ -36,7 +39,7 @@ class EscapedNamesTest {
     @Test
     void aMissingBackingFileWithANewlineInItsNameIsOneLine() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-u", "-b", "gone\nname.qcow2", "-F", "qcow2", "top.qcow2", "1M");
-        CliDriver.Result r = CliDriver.run("img", "map", p("top.qcow2"));
+        CliDriver.Result r = CLI.run("img", "map", p("top.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("top.qcow2") + ": backing file 'gone\\nname.qcow2' (" + dir
                 + "/gone\\nname.qcow2) does not exist\n", r.stderr());
@@ -45,12 +48,12 @@ class EscapedNamesTest {
     @Test
     void infoShowsABackingNameEscapedAndItsJsonKeepsTheNameExact() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-u", "-b", "gone\nname.qcow2", "-F", "qcow2", "top.qcow2", "1M");
-        CliDriver.Result r = CliDriver.run("img", "info", p("top.qcow2"));
+        CliDriver.Result r = CLI.run("img", "info", p("top.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(r.stdout().contains("backing file: gone\\nname.qcow2 (actual path: " + dir + "/gone\\nname.qcow2)\n"),
                 r.stdout());
         assertNoControlCharacters(r.stdout());
-        JsonNode json = new ObjectMapper().readTree(CliDriver.run("img", "info", "--output=json", p("top.qcow2")).stdout());
+        JsonNode json = new ObjectMapper().readTree(CLI.run("img", "info", "--output=json", p("top.qcow2")).stdout());
         assertEquals("gone\nname.qcow2", json.get("backing-filename").asText());
     }
 
@@ -58,7 +61,7 @@ class EscapedNamesTest {
     void aMissingDataFileNamesTheImageThatRefersToIt() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=vda.raw", "vda.qcow2", "1M");
         Files.delete(dir.resolve("vda.raw"));
-        CliDriver.Result r = CliDriver.run("img", "info", p("vda.qcow2"));
+        CliDriver.Result r = CLI.run("img", "info", p("vda.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("vda.qcow2") + ": data file 'vda.raw' (" + p("vda.raw") + "): no such file\n",
                 r.stderr());
@@ -68,7 +71,7 @@ class EscapedNamesTest {
     void mapShowsADataFileWithANewlineInItsNameEscaped() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=d\nx.raw", "vda.qcow2", "1M");
         Qemu.io(dir, "-c", "write -P 0x11 0 64k", "vda.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "map", p("vda.qcow2"));
+        CliDriver.Result r = CLI.run("img", "map", p("vda.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals(String.format("%-16s%-16s%-16s%s%n%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File",
                 "0", "0x10000", "0", dir + "/d\\nx.raw"), r.stdout());
@@ -79,11 +82,11 @@ class EscapedNamesTest {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "sn.qcow2", "1M");
         Qemu.img(dir, "snapshot", "-c", "snapAxB", "sn.qcow2");
         replaceInFile(dir.resolve("sn.qcow2"), "snapAxB", "snap\0x\n");
-        CliDriver.Result r = CliDriver.run("img", "info", p("sn.qcow2"));
+        CliDriver.Result r = CLI.run("img", "info", p("sn.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(r.stdout().contains("\n1         snap\\0x\\n          "), r.stdout());
         assertNoControlCharacters(r.stdout());
-        JsonNode json = new ObjectMapper().readTree(CliDriver.run("img", "info", "--output=json", p("sn.qcow2")).stdout());
+        JsonNode json = new ObjectMapper().readTree(CLI.run("img", "info", "--output=json", p("sn.qcow2")).stdout());
         assertEquals("snap\0x\n", json.get("snapshots").get(0).get("name").asText());
     }
 
@@ -91,7 +94,7 @@ class EscapedNamesTest {
     void aBitmapNameWithANewlineIsEscapedInInfo() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "bm.qcow2", "1M");
         Qemu.img(dir, "bitmap", "--add", "bm.qcow2", "bit\nmap");
-        CliDriver.Result r = CliDriver.run("img", "info", p("bm.qcow2"));
+        CliDriver.Result r = CLI.run("img", "info", p("bm.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(r.stdout().contains("            name: bit\\nmap\n"), r.stdout());
         assertNoControlCharacters(r.stdout());
@@ -115,7 +118,7 @@ class EscapedNamesTest {
             f.seek(72);
             f.writeLong(incompatible | 1L << 9);
         }
-        CliDriver.Result r = CliDriver.run("img", "info", p("f.qcow2"));
+        CliDriver.Result r = CLI.run("img", "info", p("f.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("f.qcow2") + ": unsupported incompatible feature(s): bit 9 'x\\ny'\n",
                 r.stderr());
@@ -123,7 +126,7 @@ class EscapedNamesTest {
 
     @Test
     void aFileNameGivenWithAControlCharacterIsEscapedToo() throws Exception {
-        CliDriver.Result r = CliDriver.run("img", "info", p("no\u001b[2Jpe.qcow2"));
+        CliDriver.Result r = CLI.run("img", "info", p("no\u001b[2Jpe.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + dir + "/no\\x1b[2Jpe.qcow2: no such file\n", r.stderr());
     }

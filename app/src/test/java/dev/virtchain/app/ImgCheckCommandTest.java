@@ -3,6 +3,7 @@ package dev.virtchain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code virtchain img check} against {@code qemu-img check}: same stdout, same problem lines, same exit code. */
 class ImgCheckCommandTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
@@ -44,7 +47,7 @@ class ImgCheckCommandTest {
         ours[1] = "check";
         System.arraycopy(options, 0, ours, 2, options.length);
         ours[ours.length - 1] = file;
-        CliDriver.Result r = CliDriver.run(ours);
+        CliDriver.Result r = CLI.run(ours);
 
         assertEquals(qemu.exitCode(), r.exitCode(), "exit code; qemu-img said:\n" + qemu.stderr());
         assertEquals(qemu.stdout(), r.stdout());
@@ -129,7 +132,7 @@ class ImgCheckCommandTest {
 
     @Test
     void a_missing_file_fails_with_exit_1() {
-        CliDriver.Result r = CliDriver.run("img", "check", dir.resolve("nope.qcow2").toString());
+        CliDriver.Result r = CLI.run("img", "check", dir.resolve("nope.qcow2").toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.stderr().startsWith("virtchain: "), r.stderr());
     }
@@ -148,7 +151,7 @@ class ImgCheckCommandTest {
 
     @Test
     void help_shows_examples() {
-        CliDriver.Result r = CliDriver.run("img", "check", "--help");
+        CliDriver.Result r = CLI.run("img", "check", "--help");
         assertEquals(0, r.exitCode());
         assertTrue(r.stdout().contains("virtchain img check --output=json"), r.stdout());
     }

@@ -3,6 +3,7 @@ package dev.virtchain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code virtchain img compare} against {@code qemu-img compare} on the same files: exit code and stdout. */
 class ImgCompareCommandTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
@@ -89,7 +92,7 @@ class ImgCompareCommandTest {
         Qemu.io(dir, "-c", "write -P 1 0 64k", "bad.qcow2");
         long l1 = readLong("bad.qcow2", 40); // header: l1_table_offset
         writeLong("bad.qcow2", l1, 0x7f000000L); // l1[0]: an l2 table far past the end
-        CliDriver.Result r = CliDriver.run("img", "compare", dir.resolve("bad.qcow2").toString(),
+        CliDriver.Result r = CLI.run("img", "compare", dir.resolve("bad.qcow2").toString(),
                 dir.resolve("flat.raw").toString());
         assertEquals(3, r.exitCode(), r.stderr());
         assertEquals("", r.stdout());
@@ -105,7 +108,7 @@ class ImgCompareCommandTest {
         long l2 = readLong("bad.qcow2", readLong("bad.qcow2", 40)) & 0x00fffffffffffe00L;
         writeLong("bad.qcow2", l2, 0x8000_0000_7f00_0000L); // l2[0]: COPIED, a cluster far past the end
         Qemu.Result theirs = Qemu.run(dir, "qemu-img", "compare", "good.raw", "bad.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "compare", dir.resolve("good.raw").toString(),
+        CliDriver.Result r = CLI.run("img", "compare", dir.resolve("good.raw").toString(),
                 dir.resolve("bad.qcow2").toString());
         assertEquals(theirs.exitCode(), r.exitCode(), r.stderr());
         assertEquals(1, r.exitCode());
@@ -128,10 +131,10 @@ class ImgCompareCommandTest {
 
     @Test
     void helpShowsExamplesAndImgListsCompare() {
-        CliDriver.Result help = CliDriver.run("img", "compare", "--help");
+        CliDriver.Result help = CLI.run("img", "compare", "--help");
         assertEquals(0, help.exitCode());
         assertTrue(help.stdout().contains("virtchain img compare vda.0003.inc.qcow2 restored/vda.qcow2"), help.stdout());
-        assertTrue(CliDriver.run("img", "--help").stdout().contains("compare"));
+        assertTrue(CLI.run("img", "--help").stdout().contains("compare"));
     }
 
     /** Runs qemu-img compare and ours with ARGS (file names relative to the temp dir); both must agree. */
@@ -143,7 +146,7 @@ class ImgCompareCommandTest {
             theirs.add(a);
         }
         Qemu.Result q = Qemu.run(dir, "qemu-img", theirs.toArray(String[]::new));
-        CliDriver.Result r = CliDriver.run(ours.toArray(String[]::new));
+        CliDriver.Result r = CLI.run(ours.toArray(String[]::new));
         String what = String.join(" ", args) + "\nqemu-img: " + q.stdout() + q.stderr() + "\nvirtchain: " + r.stdout()
                 + r.stderr();
         assertEquals(q.exitCode(), r.exitCode(), what);

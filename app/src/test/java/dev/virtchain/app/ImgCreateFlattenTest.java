@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** img create and img flatten through the CLI, checked by qemu-img. */
 class ImgCreateFlattenTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
@@ -23,7 +26,7 @@ class ImgCreateFlattenTest {
     @Test
     void createWritesAnImageQemuImgReadsWithTheLinkAsGiven() {
         Qemu.img(dir, "create", "-q", "-f", "raw", "base.raw", "3M");
-        CliDriver.Result r = CliDriver.run("img", "create", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
+        CliDriver.Result r = CLI.run("img", "create", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
                 "-o", "cluster_size=4K,extended_l2=off,refcount_bits=8", p("top.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(r.stdout().startsWith("Formatting '" + p("top.qcow2") + "', fmt=qcow2 cluster_size=4096"), r.stdout());
@@ -38,7 +41,7 @@ class ImgCreateFlattenTest {
     @Test
     void createProbesTheBackingFormatAndAlwaysRecordsIt() {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "1M");
-        assertEquals(0, CliDriver.run("img", "create", "-q", "-b", "base.qcow2", p("top.qcow2")).exitCode());
+        assertEquals(0, CLI.run("img", "create", "-q", "-b", "base.qcow2", p("top.qcow2")).exitCode());
         assertTrue(Qemu.img(dir, "info", "--output=json", "top.qcow2").contains("\"backing-filename-format\": \"qcow2\""));
         Qemu.assertClean(dir.resolve("top.qcow2"));
     }
@@ -46,7 +49,7 @@ class ImgCreateFlattenTest {
     @Test
     void createNeverOverwrites() throws Exception {
         Files.writeString(dir.resolve("keep.qcow2"), "data");
-        CliDriver.Result r = CliDriver.run("img", "create", "-q", p("keep.qcow2"), "1M");
+        CliDriver.Result r = CLI.run("img", "create", "-q", p("keep.qcow2"), "1M");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("keep.qcow2") + ": already exists\n", r.stderr());
         assertEquals("data", Files.readString(dir.resolve("keep.qcow2")));
@@ -54,7 +57,7 @@ class ImgCreateFlattenTest {
 
     @Test
     void createRejectsABadSizeAsAUsageError() {
-        CliDriver.Result r = CliDriver.run("img", "create", "-q", p("x.qcow2"), "12Q");
+        CliDriver.Result r = CLI.run("img", "create", "-q", p("x.qcow2"), "12Q");
         assertEquals(2, r.exitCode());
         assertTrue(r.stderr().contains("SIZE '12Q': expected a size such as"), r.stderr());
         assertFalse(Files.exists(dir.resolve("x.qcow2")));
@@ -66,9 +69,9 @@ class ImgCreateFlattenTest {
         Qemu.io(dir, "-c", "write -P 0x41 0 2M", "base.qcow2");
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
         Qemu.io(dir, "-c", "write -P 0x42 1M 2M", "-c", "write -z 0 64k", "top.qcow2");
-        assertEquals(0, CliDriver.run("img", "flatten", p("top.qcow2"), p("flat.qcow2")).exitCode());
-        assertEquals(0, CliDriver.run("img", "convert", "-O", "raw", p("top.qcow2"), p("flat.raw")).exitCode());
-        assertEquals(0, CliDriver.run("img", "convert", "-c", "-o", "compression_type=zstd", p("top.qcow2"),
+        assertEquals(0, CLI.run("img", "flatten", p("top.qcow2"), p("flat.qcow2")).exitCode());
+        assertEquals(0, CLI.run("img", "convert", "-O", "raw", p("top.qcow2"), p("flat.raw")).exitCode());
+        assertEquals(0, CLI.run("img", "convert", "-c", "-o", "compression_type=zstd", p("top.qcow2"),
                 p("small.qcow2")).exitCode());
         for (String out : new String[] {"flat.qcow2", "flat.raw", "small.qcow2"}) {
             String cmp = Qemu.img(dir, "compare", "top.qcow2", out);
@@ -82,12 +85,12 @@ class ImgCreateFlattenTest {
     /** The L1 table of 1 GiB at 512-byte clusters needs more clusters than the first refcount block counts. */
     @Test
     void createAndFlattenWith512ByteClustersAtAGibibyte() {
-        CliDriver.Result r = CliDriver.run("img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
+        CliDriver.Result r = CLI.run("img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
                 p("small.qcow2"), "1G");
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(Qemu.img(dir, "check", "small.qcow2").contains("No errors were found"));
         Qemu.io(dir, "-c", "write -P 0x71 0 64k", "-c", "write -P 0x72 1023M 1M", "small.qcow2");
-        r = CliDriver.run("img", "flatten", "-o", "cluster_size=512", p("small.qcow2"), p("flat.qcow2"));
+        r = CLI.run("img", "flatten", "-o", "cluster_size=512", p("small.qcow2"), p("flat.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(Qemu.img(dir, "check", "flat.qcow2").contains("No errors were found"));
         assertTrue(Qemu.img(dir, "info", "--output=json", "flat.qcow2").contains("\"cluster-size\": 512"));
@@ -102,7 +105,7 @@ class ImgCreateFlattenTest {
         Files.write(dir.resolve("random.raw"), random);
         for (String type : new String[] {"zstd", "zlib"}) {
             String out = type + ".qcow2";
-            CliDriver.Result r = CliDriver.run("img", "flatten", "-f", "raw", "-c", "-o", "compression_type=" + type,
+            CliDriver.Result r = CLI.run("img", "flatten", "-f", "raw", "-c", "-o", "compression_type=" + type,
                     p("random.raw"), p(out));
             assertEquals(0, r.exitCode(), r.stderr());
             assertEquals("", r.stderr());
@@ -115,18 +118,18 @@ class ImgCreateFlattenTest {
     void flattenAndRestoreTakeNoReflinkAndSayWhatItDoes() {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "4M");
         Qemu.io(dir, "-c", "write -P 0x41 0 2M", "base.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "flatten", "--no-reflink", "-O", "raw", p("base.qcow2"), p("flat.raw"));
+        CliDriver.Result r = CLI.run("img", "flatten", "--no-reflink", "-O", "raw", p("base.qcow2"), p("flat.raw"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(Qemu.img(dir, "compare", "base.qcow2", "flat.raw").contains("Images are identical."));
         for (String[] cmd : new String[][] {{"img", "flatten", "--help"}, {"restore", "--help"}}) {
-            String help = CliDriver.run(cmd).stdout();
+            String help = CLI.run(cmd).stdout();
             assertTrue(help.contains("--no-reflink") && help.contains("XFS"), String.join(" ", cmd) + ":\n" + help);
         }
     }
 
     @Test
     void flattenOfAMissingSourceLeavesNothingBehind() throws Exception {
-        CliDriver.Result r = CliDriver.run("img", "flatten", p("nope.qcow2"), p("out.qcow2"));
+        CliDriver.Result r = CLI.run("img", "flatten", p("nope.qcow2"), p("out.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("nope.qcow2") + ": no such file\n", r.stderr());
         try (var files = Files.list(dir)) {
@@ -142,15 +145,15 @@ class ImgCreateFlattenTest {
         Qemu.io(dir, "-c", "write -P 0x62 512k 64k", "top.qcow2");
         Qemu.img(dir, "convert", "-O", "raw", "top.qcow2", "before.raw");
 
-        CliDriver.Result r = CliDriver.run("img", "rebase", "-b", "", p("top.qcow2"));
+        CliDriver.Result r = CLI.run("img", "rebase", "-b", "", p("top.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertFalse(Qemu.img(dir, "info", "top.qcow2").contains("backing file"));
         assertTrue(Qemu.img(dir, "compare", "top.qcow2", "before.raw").contains("Images are identical."));
         Qemu.assertClean(dir.resolve("top.qcow2"));
 
-        assertEquals(0, CliDriver.run("img", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", p("top.qcow2"))
+        assertEquals(0, CLI.run("img", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", p("top.qcow2"))
                 .exitCode());
-        r = CliDriver.run("img", "commit", p("top.qcow2"));
+        r = CLI.run("img", "commit", p("top.qcow2"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals("Image committed.\n", r.stdout());
         assertTrue(Qemu.img(dir, "compare", "base.qcow2", "before.raw").contains("Images are identical."));
@@ -161,7 +164,7 @@ class ImgCreateFlattenTest {
     @Test
     void commitOfAStandaloneImageSaysSo() {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "solo.qcow2", "1M");
-        CliDriver.Result r = CliDriver.run("img", "commit", p("solo.qcow2"));
+        CliDriver.Result r = CLI.run("img", "commit", p("solo.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("solo.qcow2") + ": has no backing file to commit into\n", r.stderr());
     }

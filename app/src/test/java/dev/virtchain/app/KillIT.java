@@ -3,14 +3,13 @@ package dev.virtchain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.app.testing.CliDriver;
+import dev.virtchain.app.testing.CliProcess;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * final name is ever half written, and no image is left with corruptions (leaks are allowed).
  */
 class KillIT {
-    private static final Path JAR = Path.of("target", "virtchain.jar").toAbsolutePath();
     private static final int KILLS = 8;
 
     @TempDir
@@ -37,32 +35,24 @@ class KillIT {
         Qemu.img(dir, "convert", "-O", "qcow2", "top.qcow2", "expected.qcow2");
     }
 
-    private Process start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("out.log").toFile()).start();
+    private CliProcess start(String... args) throws IOException {
+        return CliDriver.jar().in(dir).start(dir.resolve("logs"), "run", args);
     }
 
     /** How long a whole run takes, so the kills can be spread over it. */
     private long timeOfOneRun(String... args) throws Exception {
         long t0 = System.nanoTime();
-        Process p = start(args);
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES));
-        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out.log")));
+        start(args).assertOk();
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    /** Starts a run and kills it after {@code delayMs}; true when it was still running then. */
+    /** Starts a run and kills it (SIGKILL) after {@code delayMs}; true when it was still running then. */
     private boolean killAfter(long delayMs, String... args) throws Exception {
-        Process p = start(args);
-        boolean finished = p.waitFor(delayMs, TimeUnit.MILLISECONDS);
-        if (!finished) {
-            p.destroyForcibly(); // SIGKILL
-            p.waitFor();
-        }
-        return !finished;
+        CliProcess p = start(args);
+        Thread.sleep(delayMs);
+        boolean running = p.alive();
+        p.kill();
+        return running;
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.virtchain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,10 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Every error of img create, flatten, commit and rebase names a file the user gave, on one
  * line: never the temporary name a new image is written under, never a Java class name, never
  * a bare "File too large" that names no file at all. Writes that fail run the CLI with a small
- * file size limit ({@link CliDriver#runMainWithSmallFileLimit}), which fails them as a full disk
+ * file size limit ({@link CliDriver#withSmallFileLimit}), which fails them as a full disk
  * would.
  */
 class UserFileNamesTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
@@ -36,7 +39,7 @@ class UserFileNamesTest {
     @Test
     void flattenOfAnImageTooLargeForTheOutputsClustersNamesTheOutput() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "cluster_size=2M", "huge.qcow2", "128P");
-        CliDriver.Result r = CliDriver.run("img", "flatten", p("huge.qcow2"), p("out.qcow2"));
+        CliDriver.Result r = CLI.run("img", "flatten", p("huge.qcow2"), p("out.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("out.qcow2") + ": size 144115188075855872 is too large for 65536-byte clusters"
                 + " (at most 2251799813685248)\n", r.stderr());
@@ -45,7 +48,7 @@ class UserFileNamesTest {
 
     @Test
     void createOfAnImageTooLargeForItsClustersNamesTheImage() throws Exception {
-        CliDriver.Result r = CliDriver.run("img", "create", "-q", "-o", "cluster_size=512", p("x.qcow2"), "100T");
+        CliDriver.Result r = CLI.run("img", "create", "-q", "-o", "cluster_size=512", p("x.qcow2"), "100T");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("x.qcow2") + ": size 109951162777600 is too large for 512-byte clusters"
                 + " (at most 137438953472)\n", r.stderr());
@@ -56,7 +59,7 @@ class UserFileNamesTest {
     void createWithABackingNameTooLongForTheHeaderNamesTheImage() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "1M");
         String longName = "./".repeat(520) + "base.qcow2";
-        CliDriver.Result r = CliDriver.run("img", "create", "-q", "-b", longName, p("x.qcow2"));
+        CliDriver.Result r = CLI.run("img", "create", "-q", "-b", longName, p("x.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("x.qcow2") + ": backing file name is 1050 bytes (at most 1023)\n", r.stderr());
         assertEquals(List.of("base.qcow2"), files());
@@ -65,7 +68,7 @@ class UserFileNamesTest {
     @Test
     void flattenIntoADirectoryThatDoesNotExistNamesTheOutput() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "src.qcow2", "1M");
-        CliDriver.Result r = CliDriver.run("img", "flatten", p("src.qcow2"), p("nope/out.qcow2"));
+        CliDriver.Result r = CLI.run("img", "flatten", p("src.qcow2"), p("nope/out.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("nope/out.qcow2") + ": cannot create: no such file or directory\n", r.stderr());
     }
@@ -73,7 +76,7 @@ class UserFileNamesTest {
     @Test
     void aRawFlattenOutputThatCannotGrowNamesTheOutput() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "src.qcow2", "64M");
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(dir, "img", "flatten", "-O", "raw", "src.qcow2",
+        CliDriver.Result r = CLI.in(dir).withSmallFileLimit().run("img", "flatten", "-O", "raw", "src.qcow2",
                 "out.raw");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: out.raw: File too large\n", r.stderr());
@@ -84,7 +87,7 @@ class UserFileNamesTest {
     void aQcow2FlattenOutputThatCannotGrowNamesTheOutput() throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "src.qcow2", "64M");
         Qemu.io(dir, "-c", "write -P 0x21 0 4M", "src.qcow2");
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(dir, "img", "flatten", "--no-reflink", "src.qcow2",
+        CliDriver.Result r = CLI.in(dir).withSmallFileLimit().run("img", "flatten", "--no-reflink", "src.qcow2",
                 "out.qcow2");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: out.qcow2: File too large\n", r.stderr());
@@ -93,7 +96,7 @@ class UserFileNamesTest {
 
     @Test
     void aRawImageThatCannotGrowToItsSizeNamesTheImage() throws Exception {
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(dir, "img", "create", "-q", "-f", "raw", "r.raw", "64M");
+        CliDriver.Result r = CLI.in(dir).withSmallFileLimit().run("img", "create", "-q", "-f", "raw", "r.raw", "64M");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: r.raw: File too large\n", r.stderr());
         assertEquals(List.of(), files());
@@ -104,7 +107,7 @@ class UserFileNamesTest {
         Qemu.img(dir, "create", "-q", "-f", "raw", "base.raw", "1M");
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw", "top.qcow2", "64M");
         Qemu.io(dir, "-c", "write -P 0x22 0 64k", "top.qcow2");
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(dir, "img", "commit", "top.qcow2");
+        CliDriver.Result r = CLI.in(dir).withSmallFileLimit().run("img", "commit", "top.qcow2");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: base.raw: File too large\n", r.stderr());
     }
@@ -114,7 +117,7 @@ class UserFileNamesTest {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "64M");
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
         Qemu.io(dir, "-c", "write -P 0x23 0 4M", "top.qcow2");
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(dir, "img", "commit", "top.qcow2");
+        CliDriver.Result r = CLI.in(dir).withSmallFileLimit().run("img", "commit", "top.qcow2");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: base.qcow2: File too large\n", r.stderr());
     }
@@ -124,7 +127,7 @@ class UserFileNamesTest {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "base.qcow2", "64M");
         Qemu.io(dir, "-c", "write -P 0x24 0 4M", "base.qcow2");
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2");
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(dir, "img", "rebase", "-b", "", "top.qcow2");
+        CliDriver.Result r = CLI.in(dir).withSmallFileLimit().run("img", "rebase", "-b", "", "top.qcow2");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: top.qcow2: File too large\n", r.stderr());
     }
@@ -137,13 +140,13 @@ class UserFileNamesTest {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "-o", "compat=0.10,cluster_size=512", "-b",
                 "./".repeat(196) + "base.qcow2", "-F", "qcow2", "top.qcow2");
         Qemu.io(dir, "-c", "write -P 0x25 0 64k", "top.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "commit", p("top.qcow2"));
+        CliDriver.Result r = CLI.run("img", "commit", p("top.qcow2"));
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + p("top.qcow2") + ": cannot be emptied after the commit: backing file name (402 bytes)"
                 + " does not fit in a 512-byte cluster; commit with -d to keep it as it is\n", r.stderr());
         assertFalse(Qemu.img(dir, "map", "--output=json", "base.qcow2").contains("\"data\": true"),
                 "nothing was written into the backing file");
-        assertEquals(0, CliDriver.run("img", "commit", "-d", p("top.qcow2")).exitCode());
+        assertEquals(0, CLI.run("img", "commit", "-d", p("top.qcow2")).exitCode());
         Qemu.assertClean(dir.resolve("base.qcow2"));
         Qemu.assertClean(dir.resolve("top.qcow2"));
     }

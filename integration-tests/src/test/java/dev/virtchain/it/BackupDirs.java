@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Processes;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
@@ -23,11 +25,13 @@ import java.util.stream.Stream;
  * plain JSON, the qcow2 files by qemu-img, and {@code virtchain list --json} against the manifest.
  */
 final class BackupDirs {
+    static final ObjectMapper JSON = new ObjectMapper();
+
     private BackupDirs() {
     }
 
     static JsonNode manifest(Path dir) {
-        return VirtchainCli.readJson(dir.resolve("virtchain.json"));
+        return readJson(dir.resolve("virtchain.json"));
     }
 
     /** The manifest's record of backup {@code seq}. */
@@ -131,7 +135,7 @@ final class BackupDirs {
 
     /** {@code virtchain list --json DIR} reports the manifest's domain, and every backup's level, parent, checkpoint and files. */
     static void assertListMatchesManifest(Path dir) {
-        JsonNode list = VirtchainCli.ok("list", "--json", dir.toString()).json();
+        JsonNode list = CliDriver.inProcess().ok("list", "--json", dir.toString()).json();
         JsonNode m = manifest(dir);
         assertEquals(m.get("domain").get("name").asText(), list.get("domain").asText());
         assertEquals(m.get("domain").get("uuid").asText(), list.get("uuid").asText());
@@ -173,9 +177,17 @@ final class BackupDirs {
         }
     }
 
+    static JsonNode readJson(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static JsonNode json(String text) {
         try {
-            return VirtchainCli.JSON.readTree(text);
+            return JSON.readTree(text);
         } catch (IOException e) {
             throw new AssertionError("not JSON: " + text, e);
         }

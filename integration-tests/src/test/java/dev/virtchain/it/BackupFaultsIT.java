@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.testing.CliDriver;
+import dev.virtchain.app.testing.CliProcess;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,11 +40,14 @@ class BackupFaultsIT {
     static final long BIG = 2L << 30; // 2 GiB with 1 GiB written: a job of a few seconds under TCG
     static final long SMALL = 64L << 20;
 
+    /** The packaged jar, a process of its own: the test kills it, and it must hold the embedded root alone. */
+    static final CliDriver JAR = CliDriver.jar();
+
     @TempDir
     static Path shared;
     static Virsh virsh;
     final List<String> domains = new ArrayList<>();
-    final List<VirtchainProcess> runs = new ArrayList<>();
+    final List<CliProcess> runs = new ArrayList<>();
 
     @BeforeAll
     static void root() throws IOException {
@@ -56,7 +61,7 @@ class BackupFaultsIT {
 
     @AfterEach
     void removeDomains() throws InterruptedException {
-        for (VirtchainProcess p : runs) {
+        for (CliProcess p : runs) {
             p.kill();
         }
         runs.clear();
@@ -90,11 +95,11 @@ class BackupFaultsIT {
         return g;
     }
 
-    private VirtchainProcess backup(Path logs, String label, String domain, Path dir, String... more)
+    private CliProcess backup(Path logs, String label, String domain, Path dir, String... more)
             throws IOException {
         List<String> args = new ArrayList<>(List.of("backup", "-c", virsh.uri(), "-d", domain, "-o", dir.toString()));
         args.addAll(List.of(more));
-        VirtchainProcess p = VirtchainProcess.start(logs, label, args.toArray(String[]::new));
+        CliProcess p = JAR.start(logs, label, args.toArray(String[]::new));
         runs.add(p);
         return p;
     }
@@ -144,7 +149,7 @@ class BackupFaultsIT {
         List<String> before = files(dir);
 
         virsh.io(g.name(), "virtio-disk0", "write -P 0xcd 512M 1G");
-        VirtchainProcess killed = backup(logs, "killed", g.name(), dir, "-l", "inc");
+        CliProcess killed = backup(logs, "killed", g.name(), dir, "-l", "inc");
         assertTrue(killed.awaitErr("% (", 60), "the inc job never showed progress:\n" + killed.text());
         killed.signal("KILL");
         assertEquals(137, killed.waitFor(30));
@@ -160,7 +165,7 @@ class BackupFaultsIT {
                 + virsh.run("domjobinfo", g.name()));
 
         virsh.io(g.name(), "virtio-disk0", "write -P 0xef 100M 64k");
-        VirtchainProcess next = backup(logs, "next", g.name(), dir, "-l", "inc").assertOk();
+        CliProcess next = backup(logs, "next", g.name(), dir, "-l", "inc").assertOk();
         String err = String.join("\n", next.errLines());
         System.out.println("the run after the kill said:\n" + err);
         assertTrue(err.contains("a virtchain run that died"), err);
@@ -188,7 +193,7 @@ class BackupFaultsIT {
         virsh.io(g.name(), "virtio-disk0", "write -P 0xcd 512M 1G");
 
         for (String signal : List.of("TERM", "INT")) {
-            VirtchainProcess p = backup(logs, signal, g.name(), dir, "-l", "inc");
+            CliProcess p = backup(logs, signal, g.name(), dir, "-l", "inc");
             assertTrue(p.awaitErr("% (", 60), "no progress before the signal:\n" + p.text());
             p.signal(signal);
             int rc = p.waitFor(60);
@@ -226,7 +231,7 @@ class BackupFaultsIT {
 
         virsh.io(g.name(), "virtio-disk0", "write -P 0x33 8M 64k");
         virsh.io(g.name(), "virtio-disk0", "write -z 0 64k");
-        VirtchainProcess inc2 = backup(logs, "inc2", g.name(), dir, "-l", "inc").assertOk();
+        CliProcess inc2 = backup(logs, "inc2", g.name(), dir, "-l", "inc").assertOk();
         String err = String.join("\n", inc2.errLines());
         assertTrue(err.contains("libvirt had lost checkpoint " + cp(dir, 0)), err);
         assertTrue(err.contains("libvirt had lost checkpoint " + cp(dir, 1)), err);
@@ -248,14 +253,14 @@ class BackupFaultsIT {
         Path logs = work.resolve("logs");
         Path started = work.resolve("started");
         // The pre-hook runs under the directory lock: the first run holds it while the hook sleeps.
-        VirtchainProcess first = backup(logs, "first", g.name(), dir, "--pre-hook", "touch " + started + "; sleep 6");
+        CliProcess first = backup(logs, "first", g.name(), dir, "--pre-hook", "touch " + started + "; sleep 6");
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.exists(started)) {
             assertTrue(first.alive() && System.nanoTime() < deadline, first.text());
             Thread.sleep(20);
         }
         long t0 = System.nanoTime();
-        VirtchainProcess second = backup(logs, "second", g.name(), dir);
+        CliProcess second = backup(logs, "second", g.name(), dir);
         assertEquals(1, second.waitFor(60), second.text());
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(first.alive(), "the second run did not wait: the first is still in its hook");
@@ -289,7 +294,7 @@ class BackupFaultsIT {
         byte[] manifest = Files.readAllBytes(dir.resolve("virtchain.json"));
         List<String> before = files(dir);
         List<String> checkpoints = virsh.checkpoints(g.name());
-        VirtchainProcess refused = backup(logs, "refused", g.name(), dir, "--pre-hook", "echo not now >&2; exit 7");
+        CliProcess refused = backup(logs, "refused", g.name(), dir, "--pre-hook", "echo not now >&2; exit 7");
         assertEquals(1, refused.waitFor(60), refused.text());
         assertEquals(List.of("virtchain: pre-hook 'echo not now >&2; exit 7' exited 7: not now"), refused.errors());
         assertArrayEquals(manifest, Files.readAllBytes(dir.resolve("virtchain.json")));
@@ -309,12 +314,12 @@ class BackupFaultsIT {
             Path dir = work.resolve("backup");
             Path logs = work.resolve("logs");
             disks.io("vda", "write -P 0x5a 0 2M");
-            VirtchainProcess full = VirtchainProcess.run(logs, "full", "backup", "-c", LibvirtDaemon.URI, "-d",
+            CliProcess full = JAR.start(logs, "full", "backup", "-c", LibvirtDaemon.URI, "-d",
                     g.name(), "-o", dir.toString()).assertOk();
             assertTrue(full.out().contains("backup 0 (full)"), full.text());
             disks.io("vda", "write -P 0x6b 32M 128k");
             disks.io("vda", "discard 0 64k");
-            VirtchainProcess inc = VirtchainProcess.run(logs, "inc", "backup", "-c", LibvirtDaemon.URI, "-d",
+            CliProcess inc = JAR.start(logs, "inc", "backup", "-c", LibvirtDaemon.URI, "-d",
                     g.name(), "-o", dir.toString(), "--json").assertOk();
             assertTrue(inc.out().contains("\"inc\""), inc.text());
             String setId = setId(dir);
@@ -323,7 +328,7 @@ class BackupFaultsIT {
             Path top = dir.resolve("vda.0001.inc.qcow2");
             BackupDirs.assertImagesClean(dir);
             DiskChecks.assertIdentical(work, top, DiskChecks.snapshot(hv, work, g, "vda", "now"));
-            String list = VirtchainProcess.run(logs, "list", "list", dir.toString()).assertOk().out();
+            String list = JAR.start(logs, "list", "list", dir.toString()).assertOk().out();
             assertNotEquals("", list.strip());
         }
     }

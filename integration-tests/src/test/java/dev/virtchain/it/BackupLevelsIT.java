@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -212,8 +213,8 @@ class BackupLevelsIT {
         String logBefore = Files.readString(log);
 
         // copy: read natively from the images; qemu is not started.
-        VirtchainCli.Result c = vm.run(out, "-l", "copy");
-        assertEquals(0, c.exit(), c::toString);
+        CliDriver.Result c = vm.run(out, "-l", "copy");
+        assertEquals(0, c.exitCode(), c::toString);
         JsonNode copy = c.json();
         assertEquals("copy", copy.get("level").asText());
         assertEquals(disks, targets(copy));
@@ -227,25 +228,25 @@ class BackupLevelsIT {
         // full needs a running domain: one clear line, exit 1, nothing written.
         byte[] manifest = Files.readAllBytes(out.resolve("virtchain.json"));
         List<String> files = listDir(out);
-        VirtchainCli.Result refused = vm.run(out, "-l", "full");
-        assertEquals(1, refused.exit(), refused::toString);
+        CliDriver.Result refused = vm.run(out, "-l", "full");
+        assertEquals(1, refused.exitCode(), refused::toString);
         assertEquals("virtchain: domain " + vm.name() + " is not running: a full backup needs it running; use "
-                + "--start-paused, or -l copy for a copy of its disks", refused.err().strip(), refused::toString);
-        assertEquals("", refused.out());
+                + "--start-paused, or -l copy for a copy of its disks", refused.stderr().strip(), refused::toString);
+        assertEquals("", refused.stdout());
         assertArrayEquals(manifest, Files.readAllBytes(out.resolve("virtchain.json")));
         assertEquals(files, listDir(out));
         // The default level, auto, is refused the same way, in words that read.
-        VirtchainCli.Result auto = vm.run(out);
-        assertEquals(1, auto.exit(), auto::toString);
+        CliDriver.Result auto = vm.run(out);
+        assertEquals(1, auto.exitCode(), auto::toString);
         assertEquals("virtchain: domain " + vm.name() + " is not running: an auto backup needs it running; use "
-                + "--start-paused, or -l copy for a copy of its disks", auto.err().strip(), auto::toString);
+                + "--start-paused, or -l copy for a copy of its disks", auto.stderr().strip(), auto::toString);
         assertArrayEquals(manifest, Files.readAllBytes(out.resolve("virtchain.json")));
         assertEquals(files, listDir(out));
         assertFalse(hv.isActive(vm.name()));
 
         // --start-paused: started paused for the full, shut off again afterwards.
-        VirtchainCli.Result f = vm.run(out, "-l", "full", "--start-paused");
-        assertEquals(0, f.exit(), f::toString);
+        CliDriver.Result f = vm.run(out, "-l", "full", "--start-paused");
+        assertEquals(0, f.exitCode(), f::toString);
         JsonNode full = f.json();
         assertEquals("full", full.get("level").asText());
         assertEquals(1, full.get("seq").asInt());
@@ -257,8 +258,8 @@ class BackupLevelsIT {
 
         // Its bitmaps outlived the shutdown: a write while it is off shows in the next (auto) inc.
         Qemu.io(vm.vm, "-f", "qcow2", "-c", "write -P 0x99 1M 64k", vm.source("vda").toString());
-        VirtchainCli.Result i = vm.run(out, "--start-paused");
-        assertEquals(0, i.exit(), i::toString);
+        CliDriver.Result i = vm.run(out, "--start-paused");
+        assertEquals(0, i.exitCode(), i::toString);
         JsonNode inc = i.json();
         assertEquals("inc", inc.get("level").asText());
         assertEquals(1, inc.get("parent").asInt());

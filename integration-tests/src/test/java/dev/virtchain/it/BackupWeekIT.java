@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,7 +126,7 @@ class BackupWeekIT {
             hv.suspend(g.name());
             JsonNode summary;
             try {
-                summary = VirtchainCli.ok("backup", "-c", uri, "-d", g.name(), "-o", out.toString(), "-l", day.level(),
+                summary = CliDriver.inProcess().ok("backup", "-c", uri, "-d", g.name(), "-o", out.toString(), "-l", day.level(),
                         "--no-freeze", "--json").json();
                 for (String t : g.targets()) {
                     Path top = out.resolve(String.format("%s.%04d.%s.qcow2", t, seq, day.level()));

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
@@ -98,9 +99,9 @@ class BlockDiskIT {
         byte[] manifest = Files.readAllBytes(out.resolve("virtchain.json"));
         List<String> files = listDir(out);
         List<String> checkpoints = hv.checkpointNames(vm.name());
-        VirtchainCli.Result inc = vm.run(out, "-l", "inc");
-        assertEquals(1, inc.exit(), inc::toString);
-        String err = inc.err().strip();
+        CliDriver.Result inc = vm.run(out, "-l", "inc");
+        assertEquals(1, inc.exitCode(), inc::toString);
+        String err = inc.stderr().strip();
         assertEquals(1, err.lines().count(), "one line: " + err);
         assertTrue(err.contains("raw source disks allow only full and copy backups: vdb is raw"), err);
         assertTrue(err.contains("leave vdb out"), "says what to do: " + err);
@@ -128,8 +129,8 @@ class BlockDiskIT {
     @Order(4)
     void restoreMakesTheBlockDiskAFile() throws Exception {
         Path restored = shared.resolve("restored");
-        VirtchainCli.Result r = VirtchainCli.run("restore", out.toString(), "-o", restored.toString(), "--name", "vc-back");
-        assertEquals(0, r.exit(), r::toString);
+        CliDriver.Result r = CliDriver.inProcess().run("restore", out.toString(), "-o", restored.toString(), "--name", "vc-back");
+        assertEquals(0, r.exitCode(), r::toString);
         BackupDirs.assertSameContent(shared, restored.resolve("vdb.qcow2"), out.resolve("vdb.0001.full.qcow2"));
         BackupDirs.assertSameContent(shared, restored.resolve("vda.qcow2"), out.resolve("vda.0001.full.qcow2"));
         BackupDirs.assertImagesClean(restored);
@@ -145,8 +146,8 @@ class BlockDiskIT {
     void shutOffACopyReadsTheDeviceNatively(@TempDir Path copyDir) throws Exception {
         vm.io.io("vdb", "write -P 0x23 12M 1M");
         hv.destroy(vm.name());
-        VirtchainCli.Result c = vm.run(copyDir, "-l", "copy");
-        assertEquals(0, c.exit(), c::toString);
+        CliDriver.Result c = vm.run(copyDir, "-l", "copy");
+        assertEquals(0, c.exitCode(), c::toString);
         assertEquals(List.of("vda", "vdb"), targets(c.json()));
         BackupDirs.assertSameContent(copyDir, copyDir.resolve("vdb.0000.copy.qcow2"), device);
         BackupDirs.assertSameContent(copyDir, copyDir.resolve("vda.0000.copy.qcow2"), vm.source("vda"));

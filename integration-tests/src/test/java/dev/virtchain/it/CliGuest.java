@@ -3,6 +3,7 @@ package dev.virtchain.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
+import dev.virtchain.app.testing.CliDriver;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,10 +88,10 @@ final class CliGuest implements AutoCloseable {
     }
 
     /** {@code virtchain backup -c URI -d NAME -o OUT --json OPTIONS} as is, the domain left as it is. */
-    VirtchainCli.Result run(Path out, String... options) {
+    CliDriver.Result run(Path out, String... options) {
         List<String> args = new ArrayList<>(List.of("backup", "-c", uri, "-d", guest.name(), "-o", out.toString(), "--json"));
         args.addAll(List.of(options));
-        return VirtchainCli.run(args.toArray(String[]::new));
+        return CliDriver.inProcess().run(args.toArray(String[]::new));
     }
 
     /**
@@ -100,8 +101,8 @@ final class CliGuest implements AutoCloseable {
     JsonNode backup(Path out, String... options) throws HypervisorException {
         hv.suspend(guest.name());
         try {
-            VirtchainCli.Result r = run(out, options);
-            if (r.exit() != 0) {
+            CliDriver.Result r = run(out, options);
+            if (r.exitCode() != 0) {
                 throw new AssertionError(r.toString());
             }
             JsonNode s = r.json();

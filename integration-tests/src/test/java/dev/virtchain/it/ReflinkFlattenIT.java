@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -138,7 +139,7 @@ class ReflinkFlattenIT {
     void anOutputOnAnotherFileSystemFallsBackToCopying() throws IOException {
         for (String format : new String[] {"qcow2", "raw"}) {
             Path out = root.resolve("elsewhere." + format);
-            InProcessCli.ok("img", "flatten", "-O", format, xfs.resolve("top.qcow2").toString(), out.toString());
+            CliDriver.inProcess().ok("img", "flatten", "-O", format, xfs.resolve("top.qcow2").toString(), out.toString());
             assertSameAsQemu(out, format);
             Files.delete(out);
         }
@@ -162,7 +163,7 @@ class ReflinkFlattenIT {
                 top.toString());
         for (String format : new String[] {"qcow2", "raw"}) {
             Path out = xfs.resolve("over-elsewhere-flat." + format);
-            InProcessCli.ok("img", "flatten", "-O", format, top.toString(), out.toString());
+            CliDriver.inProcess().ok("img", "flatten", "-O", format, top.toString(), out.toString());
             String cmp = Qemu.img(root, "compare", "-f", "qcow2", "-F", format, top.toString(), out.toString());
             assertTrue(cmp.contains("Images are identical."), cmp);
             if (format.equals("qcow2")) {
@@ -190,7 +191,7 @@ class ReflinkFlattenIT {
         String[] args = Stream.concat(Stream.of("img", "flatten"),
                 Stream.concat(Stream.of(options), Stream.of(xfs.resolve("top.qcow2").toString(), out.toString())))
                 .toArray(String[]::new);
-        InProcessCli.ok(args);
+        CliDriver.inProcess().ok(args);
         tool(xfs, "sync");
         return before - Files.getFileStore(xfs).getUnallocatedSpace();
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.ManifestFile;
@@ -51,6 +52,11 @@ class RestoreBootIT {
     static final String NAME = "vc-kguest";
     static final List<String> LEVELS = List.of("full", "inc", "diff");
     static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * In-process: a transient domain that {@code boot} creates through its own connection outlives
+     * that connection as long as the test's embedded connection keeps the driver alive.
+     */
+    static final CliDriver CLI = CliDriver.inProcess();
 
     @TempDir
     static Path root;
@@ -82,8 +88,8 @@ class RestoreBootIT {
             sums.remove("vdc");
             // The domain as it is backed up: booting any copy of it sums its disks and powers off.
             guest.define(hv, "vc.do=sum", backupConsole);
-            String summary = InProcessCli.ok("backup", "-c", hv.uri(), "-d", NAME, "-o", bk.toString(),
-                    "-l", LEVELS.get(i), "--start-paused", "--exclude", "vdc", "--json");
+            String summary = CLI.ok("backup", "-c", hv.uri(), "-d", NAME, "-o", bk.toString(),
+                    "-l", LEVELS.get(i), "--start-paused", "--exclude", "vdc", "--json").stdout();
             int seq = JSON.readTree(summary).get("seq").asInt();
             assertFalse(expected.containsKey(seq));
             expected.put(seq, sums);
@@ -130,7 +136,7 @@ class RestoreBootIT {
     void eachRestoredPointInTimeBootsWithTheDataTheGuestHadThen() throws Exception {
         for (int seq : expected.keySet()) {
             Path out = root.resolve("restore-" + seq);
-            InProcessCli.ok("restore", bk.toString(), "-o", out.toString(), "--at", Integer.toString(seq));
+            CLI.ok("restore", bk.toString(), "-o", out.toString(), "--at", Integer.toString(seq)).stdout();
             RestorePoint point = RestorePoint.resolve(ManifestFile.load(bk), PointInTime.parse(Integer.toString(seq)));
             for (DiskChain c : point.disks()) {
                 Path restored = out.resolve(c.target() + ".qcow2");
@@ -162,8 +168,8 @@ class RestoreBootIT {
     void aBootedPointInTimeShowsItsDataAndWritesOnlyIntoItsScratchDirectory() throws Exception {
         Path scratch = root.resolve("scratch");
         String consoleBefore = Files.readString(backupConsole);
-        JsonNode b = JSON.readTree(InProcessCli.ok("boot", bk.toString(), "--at", "1", "-c", hv.uri(),
-                "--scratch", scratch.toString(), "--json"));
+        JsonNode b = JSON.readTree(CLI.ok("boot", bk.toString(), "--at", "1", "-c", hv.uri(),
+                "--scratch", scratch.toString(), "--json").stdout());
         String name = b.get("name").asText();
         assertEquals(NAME + "-boot-1", name);
         Path dir = scratch.resolve(name);
@@ -191,7 +197,7 @@ class RestoreBootIT {
         assertEquals(dir.resolve(name + ".kernel").toString(), os.kernel(), "boots the backup's kernel, copied");
         assertEquals(dir.resolve(name + ".initrd").toString(), os.initrd());
 
-        String stopped = InProcessCli.ok("boot", "--stop", name, "--scratch", scratch.toString());
+        String stopped = CLI.ok("boot", "--stop", name, "--scratch", scratch.toString()).stdout();
         assertEquals(name + " was not running; deleted " + dir, stopped.strip());
         assertFalse(Files.exists(dir));
     }
@@ -199,8 +205,8 @@ class RestoreBootIT {
     @Test
     void stopDestroysARunningBootAndDeletesItsScratchDirectory() throws Exception {
         Path scratch = root.resolve("scratch-stop");
-        String out = InProcessCli.ok("boot", bk.toString(), "-c", hv.uri(), "--scratch", scratch.toString(),
-                "--name", "vc-instant");
+        String out = CLI.ok("boot", bk.toString(), "-c", hv.uri(), "--scratch", scratch.toString(),
+                "--name", "vc-instant").stdout();
         assertTrue(out.startsWith("booted vc-instant from backup 2 (diff, "), out);
         assertTrue(out.contains("stop it: virtchain boot --stop vc-instant --scratch " + scratch), out);
         assertTrue(hv.isActive("vc-instant"));
@@ -210,12 +216,12 @@ class RestoreBootIT {
         io.io("vda", "flush"); // qemu keeps the new L2 entries in its cache until a flush
         Path overlay = scratch.resolve("vc-instant/vda.overlay.qcow2");
         assertEquals(1L << 20, DiskChecks.allocatedInTop(Qemu.img(scratch, "map", "-U", "--output=json", overlay.toString())));
-        InProcessCli.Result again = InProcessCli.run("boot", bk.toString(), "-c", hv.uri(), "--scratch",
+        CliDriver.Result again = CLI.run("boot", bk.toString(), "-c", hv.uri(), "--scratch",
                 scratch.toString(), "--name", "vc-instant");
         assertEquals(1, again.exitCode(), again.toString());
         assertTrue(again.stderr().contains("is vc-instant booted already?"), again.toString());
 
-        String stopped = InProcessCli.ok("boot", "--stop", "vc-instant", "--scratch", scratch.toString());
+        String stopped = CLI.ok("boot", "--stop", "vc-instant", "--scratch", scratch.toString()).stdout();
         assertEquals("destroyed vc-instant; deleted " + scratch.resolve("vc-instant"), stopped.strip());
         assertFalse(KernelGuest.running(hv, "vc-instant"));
         assertFalse(Files.exists(scratch.resolve("vc-instant")));
@@ -224,7 +230,7 @@ class RestoreBootIT {
     @Test
     void verifyBootPassesWhenTheGuestPrintsTheExpectedLine() throws Exception {
         Path scratch = root.resolve("scratch-verify");
-        InProcessCli.Result r = InProcessCli.run("verify", bk.toString(), "--at", "2", "--boot", "--expect", "^VC-READY",
+        CliDriver.Result r = CLI.run("verify", bk.toString(), "--at", "2", "--boot", "--expect", "^VC-READY",
                 "-c", hv.uri(), "--scratch", scratch.toString(), "--timeout", "120");
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.stdout().contains("ok     boot of backup 2 as " + NAME + "-verify-2: console line 'VC-READY"),
@@ -237,7 +243,7 @@ class RestoreBootIT {
     @Test
     void verifyBootFailsWhenTheGuestNeverPrintsTheExpectedLine() throws Exception {
         Path scratch = root.resolve("scratch-silent");
-        InProcessCli.Result r = InProcessCli.run("verify", bk.toString(), "--boot", "--expect", "login:",
+        CliDriver.Result r = CLI.run("verify", bk.toString(), "--boot", "--expect", "login:",
                 "-c", hv.uri(), "--scratch", scratch.toString(), "--timeout", "120", "--json");
         assertEquals(1, r.exitCode(), r.toString());
         JsonNode boot = JSON.readTree(r.stdout()).get("boot");
@@ -259,7 +265,7 @@ class RestoreBootIT {
             f.seek(offset + 4096);
             f.write(b ^ 0x01);
         }
-        InProcessCli.Result r = InProcessCli.run("verify", bad.toString(), "--at", "2", "--boot", "--expect", "VC-READY",
+        CliDriver.Result r = CLI.run("verify", bad.toString(), "--at", "2", "--boot", "--expect", "VC-READY",
                 "-c", hv.uri(), "--scratch", root.resolve("scratch-flipped").toString());
         assertEquals(1, r.exitCode(), r.toString());
         assertTrue(r.stdout().contains("FAILED " + file), r.stdout());
@@ -274,13 +280,13 @@ class RestoreBootIT {
         Qemu.img(bad, "rebase", "-u", "-b", "vda.0099.full.qcow2", "-F", "qcow2", inc);
         Path scratch = root.resolve("scratch-unlinked");
 
-        InProcessCli.Result v = InProcessCli.run("verify", bad.toString(), "--at", "1", "--boot", "--expect", "VC-READY",
+        CliDriver.Result v = CLI.run("verify", bad.toString(), "--at", "1", "--boot", "--expect", "VC-READY",
                 "-c", hv.uri(), "--scratch", scratch.toString());
         assertEquals(1, v.exitCode(), v.toString());
         assertTrue(v.stderr().contains(inc + " links to 'vda.0099.full.qcow2' in its qcow2 header"), v.stderr());
         assertTrue(v.stdout().contains("boot   skipped"), v.stdout());
 
-        InProcessCli.Result b = InProcessCli.run("boot", bad.toString(), "--at", "1", "-c", hv.uri(),
+        CliDriver.Result b = CLI.run("boot", bad.toString(), "--at", "1", "-c", hv.uri(),
                 "--scratch", scratch.toString());
         assertEquals(1, b.exitCode(), b.toString());
         assertTrue(b.stderr().startsWith("virtchain: " + inc + " links to 'vda.0099.full.qcow2'"), b.stderr());
@@ -290,7 +296,7 @@ class RestoreBootIT {
 
     @Test
     void aScratchDirectoryInsideTheBackupDirectoryIsRefused() {
-        InProcessCli.Result r = InProcessCli.run("boot", bk.toString(), "-c", hv.uri(), "--scratch",
+        CliDriver.Result r = CLI.run("boot", bk.toString(), "-c", hv.uri(), "--scratch",
                 bk.resolve("scratch").toString());
         assertEquals(1, r.exitCode(), r.toString());
         assertTrue(r.stderr().contains("is inside the backup directory"), r.stderr());

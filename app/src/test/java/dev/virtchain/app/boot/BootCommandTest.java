@@ -3,7 +3,7 @@ package dev.virtchain.app.boot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.virtchain.app.CliDriver;
+import dev.virtchain.app.testing.CliDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,21 +13,23 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** boot and verify --boot up to the point where they would need libvirt; the booting itself is RestoreBootIT's. */
 class BootCommandTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path dir;
 
     @Test
     void bootWantsADirectoryOrStopNotBoth() {
-        CliDriver.Result none = CliDriver.run("boot");
+        CliDriver.Result none = CLI.run("boot");
         assertEquals(2, none.exitCode(), none.stderr());
         assertTrue(none.stderr().contains("give a backup directory to boot, or --stop NAME"), none.stderr());
-        CliDriver.Result both = CliDriver.run("boot", dir.toString(), "--stop", "x");
+        CliDriver.Result both = CLI.run("boot", dir.toString(), "--stop", "x");
         assertEquals(2, both.exitCode(), both.stderr());
     }
 
     @Test
     void stoppingABootThatIsNotThereSaysWhereItLooked() {
-        CliDriver.Result r = CliDriver.run("boot", "--stop", "web01-boot-3", "--scratch", dir.toString());
+        CliDriver.Result r = CLI.run("boot", "--stop", "web01-boot-3", "--scratch", dir.toString());
         assertEquals(1, r.exitCode(), r.stderr());
         assertEquals("virtchain: " + dir.resolve("web01-boot-3") + ": no boot.json there, so no virtchain boot of that"
                 + " name (its scratch directory may be elsewhere: --scratch)\n", r.stderr());
@@ -35,7 +37,7 @@ class BootCommandTest {
 
     @Test
     void aNameThatIsAPathIsRefused() {
-        CliDriver.Result r = CliDriver.run("boot", "--stop", "../etc", "--scratch", dir.toString());
+        CliDriver.Result r = CLI.run("boot", "--stop", "../etc", "--scratch", dir.toString());
         assertEquals(1, r.exitCode(), r.stderr());
         assertTrue(r.stderr().contains("'../etc' is not a domain name virtchain boot could have made"), r.stderr());
     }
@@ -51,21 +53,21 @@ class BootCommandTest {
 
     @Test
     void verifyRefusesAnExpectThatIsNoRegularExpression() {
-        CliDriver.Result r = CliDriver.run("verify", dir.toString(), "--boot", "--expect", "(unclosed");
+        CliDriver.Result r = CLI.run("verify", dir.toString(), "--boot", "--expect", "(unclosed");
         assertEquals(2, r.exitCode(), r.stderr());
         assertTrue(r.stderr().startsWith("virtchain: --expect (unclosed: Unclosed group"), r.stderr());
     }
 
     @Test
     void helpShowsTheCommandsAsBuilt() {
-        String boot = CliDriver.run("boot", "--help").stdout();
+        String boot = CLI.run("boot", "--help").stdout();
         for (String option : List.of("--at", "--name", "--connect", "--scratch", "--keep-network", "--stop", "--json")) {
             assertTrue(boot.contains(option), option + " in\n" + boot);
         }
-        String verify = CliDriver.run("verify", "--help").stdout();
+        String verify = CLI.run("verify", "--help").stdout();
         for (String option : List.of("--boot", "--timeout", "--expect", "--connect", "--scratch")) {
             assertTrue(verify.contains(option), option + " in\n" + verify);
         }
-        assertTrue(CliDriver.run("--help").stdout().contains("boot"));
+        assertTrue(CLI.run("--help").stdout().contains("boot"));
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.virtchain.app.CliDriver;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.ImageMatrix;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
@@ -29,6 +29,8 @@ import org.junit.jupiter.api.TestFactory;
  * absolute one, since filename and full-backing-filename echo the name given.
  */
 class MatrixInfoMapTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Relative to the working directory, which both tools share. */
     private static Path root;
@@ -87,7 +89,7 @@ class MatrixInfoMapTest {
     private static void assertSameJson(Path image, String... command) throws IOException {
         String[] args = withImage(image, command);
         String theirs = Qemu.img(CWD, args);
-        CliDriver.Result ours = CliDriver.run(prepend("img", args));
+        CliDriver.Result ours = CLI.run(prepend("img", args));
         assertEquals(0, ours.exitCode(), () -> "virtchain failed: " + ours.stderr());
         JsonNode expected = JSON.readTree(theirs);
         JsonNode actual = JSON.readTree(ours.stdout());
@@ -99,7 +101,7 @@ class MatrixInfoMapTest {
     private static void assertSameText(Path image, String... command) {
         String[] args = withImage(image, command);
         Qemu.Result theirs = Qemu.run(CWD, "qemu-img", args);
-        CliDriver.Result ours = CliDriver.run(prepend("img", args));
+        CliDriver.Result ours = CLI.run(prepend("img", args));
         String what = "qemu-img " + String.join(" ", args);
         assertEquals(theirs.exitCode(), ours.exitCode(), () -> what + "\n--- qemu-img:\n" + theirs.stderr()
                 + "\n--- virtchain:\n" + ours.stderr());
@@ -119,7 +121,7 @@ class MatrixInfoMapTest {
         String name = image.getFileName().toString();
         for (String[] command : List.<String[]>of(new String[] {"info", "--output=json", "--backing-chain", name})) {
             String theirs = Qemu.img(dir, command);
-            CliDriver.Result ours = CliDriver.runMain(dir, prepend("img", command));
+            CliDriver.Result ours = CLI.in(dir).run(prepend("img", command));
             assertEquals(0, ours.exitCode(), () -> "virtchain failed: " + ours.stderr());
             assertEquals(JSON.readTree(theirs), JSON.readTree(ours.stdout()), () -> "in " + dir + ": qemu-img "
                     + String.join(" ", command) + "\n--- qemu-img:\n" + theirs + "\n--- virtchain:\n" + ours.stdout());

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.virtchain.app.CliDriver;
 import dev.virtchain.app.testing.BackupSetFixture;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
@@ -29,6 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * point 2 reads {@code vda.0002.inc.qcow2 <- vda.0001.inc.qcow2 <- vda.0000.full.qcow2}.
  */
 class RestoreDamageTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     private static final long L2E_OFFSET_MASK = 0x00fffffffffffe00L;
     private static final String INC = "vda.0001.inc.qcow2";
     private static final String FULL = "vda.0000.full.qcow2";
@@ -47,7 +49,7 @@ class RestoreDamageTest {
 
     /** Restores point 2, with {@code extra} options; asserts the failure names {@code file} and leaves nothing. */
     private String restoreFails(String file, String... extra) throws IOException {
-        CliDriver.Result r = CliDriver.run(Stream.concat(Stream.of("restore", bk.toString(), "-o", out.toString(),
+        CliDriver.Result r = CLI.run(Stream.concat(Stream.of("restore", bk.toString(), "-o", out.toString(),
                 "--at", "2"), Stream.of(extra)).toArray(String[]::new));
         assertEquals(1, r.exitCode(), r.stdout() + r.stderr());
         assertTrue(r.stderr().startsWith("virtchain: ") && r.stderr().contains(file), r.stderr());
@@ -68,7 +70,7 @@ class RestoreDamageTest {
 
     /** Restores point 2 with {@code extra} options, which must succeed with a clean image. */
     private void restoreSucceeds(String... extra) {
-        CliDriver.Result r = CliDriver.run(Stream.concat(Stream.of("restore", bk.toString(), "-o", out.toString(),
+        CliDriver.Result r = CLI.run(Stream.concat(Stream.of("restore", bk.toString(), "-o", out.toString(),
                 "--at", "2"), Stream.of(extra)).toArray(String[]::new));
         assertEquals(0, r.exitCode(), r.stderr());
         Qemu.assertClean(out.resolve("vda.qcow2"));
@@ -182,7 +184,7 @@ class RestoreDamageTest {
     @Test
     void bootChecksTheStructureOfEveryLayerBeforeItNeedsLibvirt() throws Exception {
         truncate(INC, dataCluster(INC, (1 << 20) + 8 * 65536));
-        CliDriver.Result r = CliDriver.run("boot", bk.toString(), "--at", "2", "--scratch",
+        CliDriver.Result r = CLI.run("boot", bk.toString(), "--at", "2", "--scratch",
                 root.resolve("scratch").toString());
         assertEquals(1, r.exitCode(), r.stderr());
         assertTrue(r.stderr().contains(INC) && r.stderr().contains("past end of file"), r.stderr());
@@ -192,7 +194,7 @@ class RestoreDamageTest {
     @Test
     void bootWithVerifyChecksEveryLayersChecksum() throws Exception {
         flipBit(FULL, dataCluster(FULL, 1 << 20) + 7, 3);
-        CliDriver.Result r = CliDriver.run("boot", bk.toString(), "--at", "2", "--verify", "--scratch",
+        CliDriver.Result r = CLI.run("boot", bk.toString(), "--at", "2", "--verify", "--scratch",
                 root.resolve("scratch").toString());
         assertEquals(1, r.exitCode(), r.stderr());
         assertTrue(r.stderr().startsWith("virtchain: " + FULL + ": crc32c is "), r.stderr());
@@ -201,7 +203,7 @@ class RestoreDamageTest {
     @Test
     void verifyFindsDataPastTheEndOfAFile() throws Exception {
         truncate(INC, dataCluster(INC, (1 << 20) + 8 * 65536));
-        CliDriver.Result r = CliDriver.run("verify", bk.toString(), "--at", "1");
+        CliDriver.Result r = CLI.run("verify", bk.toString(), "--at", "1");
         assertEquals(1, r.exitCode(), r.stdout());
         assertTrue(r.stderr().contains("past end of file"), r.stderr());
     }
@@ -213,7 +215,7 @@ class RestoreDamageTest {
         Files.copy(bk.resolve(FULL), loose.resolve(FULL));
         Files.copy(bk.resolve(INC), loose.resolve(INC));
         Path flat = root.resolve("flat.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "flatten", loose.resolve(INC).toString(), flat.toString());
+        CliDriver.Result r = CLI.run("img", "flatten", loose.resolve(INC).toString(), flat.toString());
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals(1, r.stderr().lines().count(), r.stderr());
         assertTrue(r.stderr().startsWith("virtchain: warning: " + loose.resolve(INC)
@@ -227,7 +229,7 @@ class RestoreDamageTest {
     void imgFlattenOfAFileInABackupDirectoryRefusesDataPastTheEnd() throws Exception {
         truncate(INC, dataCluster(INC, (1 << 20) + 8 * 65536));
         Path flat = root.resolve("flat.qcow2");
-        CliDriver.Result r = CliDriver.run("img", "flatten", bk.resolve(INC).toString(), flat.toString());
+        CliDriver.Result r = CLI.run("img", "flatten", bk.resolve(INC).toString(), flat.toString());
         assertEquals(1, r.exitCode(), r.stderr());
         assertTrue(r.stderr().startsWith("virtchain: " + bk.resolve(INC) + ": data for guest offset 0x180000"),
                 r.stderr());

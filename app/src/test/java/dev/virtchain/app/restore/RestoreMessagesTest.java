@@ -2,8 +2,8 @@ package dev.virtchain.app.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.virtchain.app.CliDriver;
 import dev.virtchain.app.testing.BackupSetFixture;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
@@ -29,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * out a backup directory of one full backup of disk vda, made by qemu-img.
  */
 class RestoreMessagesTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path root;
 
@@ -71,7 +73,7 @@ class RestoreMessagesTest {
     void aDiskTooLargeForTheRestoredImagesClustersNamesTheRestoredFile() throws Exception {
         Path bk = backupOf("128P", null, "-o", "cluster_size=2M");
         Path out = root.resolve("out");
-        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", out.toString());
+        CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", out.toString());
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + out.toAbsolutePath().resolve("vda.qcow2") + ": size 144115188075855872 is too"
                 + " large for 65536-byte clusters (at most 2251799813685248)\n", r.stderr());
@@ -81,7 +83,7 @@ class RestoreMessagesTest {
     @Test
     void aRestoreThatCannotWriteNamesTheRestoredFile() throws Exception {
         backupOf("64M", "write -P 0x31 0 4M");
-        CliDriver.Result r = CliDriver.runMainWithSmallFileLimit(root, "restore", "bk", "-o", "out", "--no-reflink");
+        CliDriver.Result r = CLI.in(root).withSmallFileLimit().run("restore", "bk", "-o", "out", "--no-reflink");
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: " + root.resolve("out/vda.qcow2") + ": File too large\n", r.stderr());
         assertEquals(List.of(), filesIn(root.resolve("out")), "no temporary file is left");
@@ -92,16 +94,16 @@ class RestoreMessagesTest {
         Path bk = backupOf("1M", null);
         String notATime = "'2025-13-45' is not an ISO-8601 time with a zone, such as 2025-03-05T02:00:00Z or"
                 + " 2025-03-05T03:00:00+01:00";
-        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", root.resolve("out").toString(),
+        CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", root.resolve("out").toString(),
                 "--at", "2025-13-45");
         assertEquals(2, r.exitCode());
         assertEquals("virtchain: --at 2025-13-45: " + notATime + "\n"
                 + "Try 'virtchain restore --help' for more information.\n", r.stderr());
-        r = CliDriver.run("boot", bk.toString(), "--at", "2025-13-45");
+        r = CLI.run("boot", bk.toString(), "--at", "2025-13-45");
         assertEquals(2, r.exitCode());
         assertEquals("virtchain: --at 2025-13-45: " + notATime + "\n"
                 + "Try 'virtchain boot --help' for more information.\n", r.stderr());
-        r = CliDriver.run("verify", bk.toString(), "--at", "99999999999");
+        r = CLI.run("verify", bk.toString(), "--at", "99999999999");
         assertEquals(2, r.exitCode());
         assertEquals("virtchain: --at 99999999999: seq 99999999999 is too large\n"
                 + "Try 'virtchain verify --help' for more information.\n", r.stderr());
@@ -110,7 +112,7 @@ class RestoreMessagesTest {
     @Test
     void verifyShowsABackingNameFromAHeaderEscaped() throws Exception {
         Path bk = backupOf("1M", null, "-u", "-b", "x\ny.qcow2", "-F", "qcow2");
-        CliDriver.Result r = CliDriver.run("verify", bk.toString());
+        CliDriver.Result r = CLI.run("verify", bk.toString());
         assertEquals(1, r.exitCode());
         assertEquals("virtchain: vda.0000.full.qcow2 links to 'x\\ny.qcow2' in its qcow2 header, but the manifest says"
                 + " no backing file\n", r.stderr());

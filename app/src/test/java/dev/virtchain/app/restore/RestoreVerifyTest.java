@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.virtchain.app.CliDriver;
 import dev.virtchain.app.testing.BackupSetFixture;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Naming;
 import dev.virtchain.qcow2.testing.Qemu;
@@ -18,6 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** restore and verify on the backup directory of {@link BackupSetFixture}. */
 class RestoreVerifyTest {
+    private static final CliDriver CLI = CliDriver.forThisRun();
+
     @TempDir
     Path root;
     Path bk;
@@ -34,7 +36,7 @@ class RestoreVerifyTest {
     void restoreOfEachPointEqualsItsChainAndIsStandalone() {
         for (int seq = 0; seq <= 3; seq++) {
             Path dst = out.resolve("p" + seq);
-            CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", dst.toString(), "--at", "" + seq);
+            CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", dst.toString(), "--at", "" + seq);
             assertEquals(0, r.exitCode(), r.stderr());
             String top = BackupSetFixture.FILES.get(seq);
             String cmp = Qemu.img(root, "compare", "bk/" + top, dst.resolve("vda.qcow2").toString());
@@ -46,7 +48,7 @@ class RestoreVerifyTest {
 
     @Test
     void restoreWritesADomainXmlWithANewNameUuidAndTheRestoredDisk() throws Exception {
-        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--at",
+        CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", out.toString(), "--at",
                 "2026-11-23T00:00:00Z", "-O", "raw", "--name", "web01-old");
         assertEquals(0, r.exitCode(), r.stderr());
         String xml = Files.readString(out.resolve("web01-old.xml"));
@@ -75,14 +77,14 @@ class RestoreVerifyTest {
         Files.writeString(bk.resolve(Naming.BootFile.INITRD.file(2)), "initrd of backup 2");
         Files.createDirectories(out);
         Files.writeString(out.resolve("web01-k.initrd"), "in the way");
-        CliDriver.Result refused = CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--at", "2",
+        CliDriver.Result refused = CLI.run("restore", bk.toString(), "-o", out.toString(), "--at", "2",
                 "--name", "web01-k");
         assertEquals(1, refused.exitCode(), refused.stdout());
         assertTrue(refused.stderr().contains(out.resolve("web01-k.initrd").toAbsolutePath() + ": already exists"),
                 refused.stderr());
         assertFalse(Files.exists(out.resolve("vda.qcow2")), "refused before restoring a disk");
 
-        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--at", "2",
+        CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", out.toString(), "--at", "2",
                 "--name", "web01-k", "--force");
         assertEquals(0, r.exitCode(), r.stderr());
         Path kernel = out.resolve("web01-k.kernel").toAbsolutePath();
@@ -99,20 +101,20 @@ class RestoreVerifyTest {
 
     @Test
     void restoreNeverOverwritesWithoutForceNorWritesIntoABackupDirectory() throws Exception {
-        assertEquals(0, CliDriver.run("restore", bk.toString(), "-o", out.toString()).exitCode());
-        CliDriver.Result again = CliDriver.run("restore", bk.toString(), "-o", out.toString());
+        assertEquals(0, CLI.run("restore", bk.toString(), "-o", out.toString()).exitCode());
+        CliDriver.Result again = CLI.run("restore", bk.toString(), "-o", out.toString());
         assertEquals(1, again.exitCode());
         assertTrue(again.stderr().contains("already exists (use --force to replace it)"), again.stderr());
-        assertEquals(0, CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--force").exitCode());
+        assertEquals(0, CLI.run("restore", bk.toString(), "-o", out.toString(), "--force").exitCode());
         Qemu.assertClean(out.resolve("vda.qcow2"));
-        CliDriver.Result into = CliDriver.run("restore", bk.toString(), "-o", bk.toString());
+        CliDriver.Result into = CLI.run("restore", bk.toString(), "-o", bk.toString());
         assertEquals(2, into.exitCode());
         assertTrue(into.stderr().contains("is a backup directory"), into.stderr());
     }
 
     @Test
     void verifyPassesOnAGoodDirectory() {
-        CliDriver.Result r = CliDriver.run("verify", bk.toString());
+        CliDriver.Result r = CLI.run("verify", bk.toString());
         assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
         assertTrue(r.stdout().contains("verified 4 files: all good"), r.stdout());
     }
@@ -125,7 +127,7 @@ class RestoreVerifyTest {
             f.seek(f.length() - 100);
             f.write(0x99);
         }
-        CliDriver.Result r = CliDriver.run("verify", bk.toString(), "--at", "1");
+        CliDriver.Result r = CLI.run("verify", bk.toString(), "--at", "1");
         assertEquals(1, r.exitCode());
         assertTrue(r.stderr().contains("vda.0001.inc.qcow2: sha256 is "), r.stderr());
         assertTrue(r.stdout().contains("FAILED vda.0001.inc.qcow2"), r.stdout());
@@ -134,11 +136,11 @@ class RestoreVerifyTest {
     @Test
     void verifyAndRestoreRefuseABrokenBackingLink() {
         Qemu.img(bk, "rebase", "-u", "-b", "vda.0000.full.qcow2", "-F", "qcow2", "vda.0002.inc.qcow2");
-        CliDriver.Result v = CliDriver.run("verify", bk.toString(), "--at", "2");
+        CliDriver.Result v = CLI.run("verify", bk.toString(), "--at", "2");
         assertEquals(1, v.exitCode());
         assertTrue(v.stderr().contains("vda.0002.inc.qcow2 links to 'vda.0000.full.qcow2' in its qcow2 header, "
                 + "but the manifest says 'vda.0001.inc.qcow2'"), v.stderr());
-        CliDriver.Result r = CliDriver.run("restore", bk.toString(), "-o", out.toString(), "--at", "2");
+        CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", out.toString(), "--at", "2");
         assertEquals(1, r.exitCode());
         assertTrue(r.stderr().contains("links to 'vda.0000.full.qcow2'"), r.stderr());
         assertFalse(Files.exists(out.resolve("vda.qcow2")));
