@@ -32,6 +32,14 @@ final class DomainXmlDto {
         public String type;
         @JacksonXmlText
         public String path;
+
+        public Loader() {
+        }
+
+        /** {@code <loader>PATH</loader>} without attributes, which Jackson reads as a plain string. */
+        public Loader(String path) {
+            this.path = path;
+        }
     }
 
     /** {@code <nvram>PATH</nvram>}, or since libvirt 8.5 {@code <nvram type='file'><source file=.../>}. */
@@ -41,6 +49,14 @@ final class DomainXmlDto {
         public Source source;
         @JacksonXmlText
         public String path;
+
+        public Nvram() {
+        }
+
+        /** {@code <nvram>PATH</nvram>} without attributes, which Jackson reads as a plain string. */
+        public Nvram(String path) {
+            this.path = path;
+        }
     }
 
     static final class Devices {

@@ -3,6 +3,7 @@ package dev.virtchain.xml;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.xml.XmlFactory;
 import com.fasterxml.jackson.dataformat.xml.XmlMapper;
@@ -65,12 +66,28 @@ final class Xml {
                         "root element is <" + reader.getLocalName() + ">, expected <" + root + ">");
             }
             return MAPPER.readValue(reader, type);
+        } catch (JsonMappingException e) {
+            // Well-formed XML whose content does not fit our model; Jackson's message names our classes.
+            throw new LibvirtXmlException(document, "cannot read " + elements(e)
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ")" : ""), e);
         } catch (XMLStreamException | java.io.IOException e) {
             if (e instanceof LibvirtXmlException lx) {
                 throw lx;
             }
             throw new LibvirtXmlException(document, "malformed XML: " + oneLine(e.getMessage()), e);
         }
+    }
+
+    /** The elements (or attributes) Jackson was in when it failed, as {@code <os><nvram>}. */
+    private static String elements(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append('<').append(r.getFieldName()).append('>');
+            }
+        }
+        return sb.length() == 0 ? "the document" : sb.toString();
     }
 
     /** Writes {@code value} as indented XML without a declaration, as libvirt's own APIs take it. */

@@ -48,6 +48,17 @@ class DomainTest {
     }
 
     @Test
+    void readsAnNvramAndALoaderWithoutAttributes() throws LibvirtXmlException {
+        Domain d = Domain.parse("""
+                <domain type='kvm'><name>n</name><os>
+                  <loader>/usr/share/OVMF/OVMF_CODE.fd</loader>
+                  <nvram>/var/lib/libvirt/qemu/nvram/n_VARS.fd</nvram>
+                </os></domain>""");
+        assertEquals("/var/lib/libvirt/qemu/nvram/n_VARS.fd", d.os().nvram());
+        assertEquals(new DomainOs.Loader("/usr/share/OVMF/OVMF_CODE.fd", false, null), d.os().loader());
+    }
+
+    @Test
     void readsEveryDiskInDocumentOrder() throws LibvirtXmlException {
         List<DomainDisk> disks = Domain.parse(Fixtures.UEFI_DOMAIN).disks();
         assertEquals(List.of("vda", "vdb", "vdc", "sda", "sdb", "vdd", "vde"),
@@ -124,6 +135,16 @@ class DomainTest {
         var e = assertThrows(LibvirtXmlException.class, () -> Domain.parse("<domain><name>x</domain>"));
         assertTrue(e.getMessage().startsWith("domain XML: malformed XML: "), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void contentThatCannotBeReadIsNamedByItsElementsNeverByAJavaClass() {
+        var e = assertThrows(LibvirtXmlException.class, () -> Domain.parse("""
+                <domain type='kvm'><name>n</name><os>
+                  <nvram><source>/var/lib/libvirt/qemu/nvram/n_VARS.fd</source></nvram>
+                </os></domain>"""));
+        assertEquals("domain XML: cannot read <os><nvram><source> (line 2, column 55)", e.getMessage());
+        assertFalse(e.getMessage().contains("dev.virtchain") || e.getMessage().contains("Dto"), e.getMessage());
     }
 
     @Test
