@@ -108,7 +108,8 @@ public final class CliDriver {
             return new Result(List.of(args), code, out.toString(StandardCharsets.UTF_8),
                     err.toString(StandardCharsets.UTF_8));
         }
-        Processes.Result r = Processes.run(workingDirectory(), TIMEOUT, "a JDK 17 runs the tests", command(args));
+        String install = wrapper.isEmpty() ? "a JDK 17 runs the tests" : "apt-get install " + wrapper.get(0);
+        Processes.Result r = Processes.run(workingDirectory(), TIMEOUT, install, command(args));
         return new Result(List.of(args), r.exitCode(), r.stdout(), r.stderr());
     }
 
