@@ -31,11 +31,7 @@ public final class Main {
         cl.setOut(o);
         cl.setErr(e);
         cl.setExecutionExceptionHandler(ExitCodes.handler(root));
-        cl.setParameterExceptionHandler((ex, argv) -> {
-            e.println("virtchain: " + ex.getMessage());
-            e.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
-            return ExitCodes.USAGE;
-        });
+        cl.setParameterExceptionHandler(ExitCodes.usageHandler());
         try {
             return cl.execute(args);
         } finally {

@@ -1,13 +1,14 @@
 package dev.virtchain.chain;
 
 import dev.virtchain.qcow2.CheckResult;
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.PastEnd;
 import dev.virtchain.qcow2.Qcow2Check;
-import dev.virtchain.qcow2.Qcow2Image;
 import dev.virtchain.qcow2.Qcow2Header;
+import dev.virtchain.qcow2.Qcow2Image;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -51,7 +52,7 @@ public final class ChainVerifier {
     public static void verify(Path dir, DiskBackup d) throws IOException, ChainException {
         Path file = dir.resolve(d.file());
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ChainException(d.file() + " is missing from " + dir + " (the manifest lists it)");
+            throw new ChainException(ErrorKind.CORRUPT, d.file() + " is missing from " + dir + " (the manifest lists it)");
         }
         Qcow2Header h;
         long size;
@@ -61,15 +62,17 @@ public final class ChainVerifier {
         }
         String linked = h.backingFile();
         if (d.backingFile() == null ? linked != null : !d.backingFile().equals(linked)) {
-            throw new ChainException(d.file() + " links to " + describe(linked) + " in its qcow2 header, but the manifest"
+            throw new ChainException(ErrorKind.CORRUPT,
+                    d.file() + " links to " + describe(linked) + " in its qcow2 header, but the manifest"
                     + " says " + describe(d.backingFile()));
         }
         if (linked != null && h.backingFormat() != null && !h.backingFormat().equals("qcow2")) {
-            throw new ChainException(d.file() + " links to " + describe(linked) + " as format "
+            throw new ChainException(ErrorKind.CORRUPT, d.file() + " links to " + describe(linked) + " as format "
                     + Names.quote(h.backingFormat()) + ", but backup files are qcow2");
         }
         if (size != d.virtualSize()) {
-            throw new ChainException(d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
+            throw new ChainException(ErrorKind.CORRUPT,
+                    d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
                     + " says " + d.virtualSize());
         }
     }
@@ -87,16 +90,16 @@ public final class ChainVerifier {
     public static void checksum(Path dir, DiskBackup d, LongConsumer progress) throws IOException, ChainException {
         Checksum recorded = d.checksum();
         if (!Checksum.COMPUTABLE.contains(recorded.algorithm())) {
-            throw new ChainException(d.file() + ": its checksum is " + recorded.algorithm()
+            throw new ChainException(ErrorKind.UNSUPPORTED, d.file() + ": its checksum is " + recorded.algorithm()
                     + ", which cannot be computed here (" + String.join(", ", Checksum.COMPUTABLE) + ")");
         }
         Path file = dir.resolve(d.file());
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ChainException(d.file() + " is missing from " + dir + " (the manifest lists it)");
+            throw new ChainException(ErrorKind.CORRUPT, d.file() + " is missing from " + dir + " (the manifest lists it)");
         }
         Checksum actual = Checksum.of(recorded.algorithm(), file, progress);
         if (!actual.value().equals(recorded.value())) {
-            throw new ChainException(d.file() + ": " + recorded.algorithm() + " is " + actual.value()
+            throw new ChainException(ErrorKind.CORRUPT, d.file() + ": " + recorded.algorithm() + " is " + actual.value()
                     + ", the manifest says " + recorded.value() + ": the file is damaged or not the one backed up");
         }
     }
@@ -112,7 +115,8 @@ public final class ChainVerifier {
             q.checkDataBounds(PastEnd.FAIL); // first: the check would count the same damage, less precisely
             CheckResult c = Qcow2Check.check(q, line -> { });
             if (c.exitCode() != 0) {
-                throw new ChainException(d.file() + ": structural check found " + c.corruptions() + " corruption(s), "
+                throw new ChainException(ErrorKind.CORRUPT,
+                        d.file() + ": structural check found " + c.corruptions() + " corruption(s), "
                         + c.leaks() + " leaked cluster(s)" + (c.failure() != null ? ", " + c.failure() : ""));
             }
         }

@@ -1,5 +1,6 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -38,7 +39,8 @@ public final class DirectoryLock implements AutoCloseable {
             if (lock == null) {
                 String holder = holder(ch);
                 ch.close();
-                throw new ChainException("backup directory " + dir + " is in use by another virtchain run"
+                throw new ChainException(ErrorKind.CONFLICT,
+                        "backup directory " + dir + " is in use by another virtchain run"
                         + (holder.isEmpty() ? "" : " (pid " + holder + ")") + ": " + file + " is locked",
                         "wait for it to finish");
             }

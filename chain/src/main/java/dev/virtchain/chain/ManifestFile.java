@@ -1,6 +1,7 @@
 package dev.virtchain.chain;
 
 import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -45,8 +46,8 @@ public final class ManifestFile {
 
     /** The manifest of {@code dir}; a ManifestException when it has none. */
     public static Manifest load(Path dir) throws IOException, ManifestException {
-        return read(dir).orElseThrow(() -> new ManifestException(dir.resolve(Naming.MANIFEST).toString(),
-                "does not exist", "is " + dir + " a virtchain backup directory?"));
+        return read(dir).orElseThrow(() -> new ManifestException(ErrorKind.NOT_FOUND,
+                dir.resolve(Naming.MANIFEST).toString(), "does not exist", "is " + dir + " a virtchain backup directory?"));
     }
 
     /** Replaces the manifest of {@code dir} with {@code manifest}, atomically and durably (mode 0600). */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -82,7 +83,7 @@ final class ManifestJson {
             throw new ManifestException(file, "not valid JSON: " + e.getOriginalMessage() + " (line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
         } catch (IOException e) {
-            throw new ManifestException(file, "cannot be read: " + e.getMessage(), e);
+            throw new ManifestException(ErrorKind.IO, file, "cannot be read: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new ManifestException(file, "not a JSON object");
@@ -93,8 +94,9 @@ final class ManifestJson {
             throw new ManifestException(file, "format: missing; this is not a virtchain manifest, or a damaged one");
         }
         if (!format.isInt() || format.intValue() != FORMAT) {
-            throw new ManifestException(file, "format: " + format + " is not a manifest format this virtchain reads"
-                    + " (it reads format " + FORMAT + ")", "a newer virtchain wrote it: use that version");
+            throw new ManifestException(ErrorKind.UNSUPPORTED, file, "format: " + format
+                    + " is not a manifest format this virtchain reads (it reads format " + FORMAT + ")",
+                    "a newer virtchain wrote it: use that version");
         }
         top.only("format", "setId", "domain", "backups");
         String setId = top.string("setId");

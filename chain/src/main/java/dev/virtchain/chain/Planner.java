@@ -1,5 +1,6 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -68,7 +69,7 @@ public final class Planner {
             case INC:
             case DIFF:
                 if (!raw.isEmpty()) {
-                    throw new PlanException("raw source disks allow only full and copy backups: "
+                    throw new PlanException(ErrorKind.UNSUPPORTED, "raw source disks allow only full and copy backups: "
                             + String.join(", ", raw) + (raw.size() == 1 ? " is raw and cannot" : " are raw and cannot")
                             + " carry the dirty bitmaps " + (s.requested() == RequestedLevel.INC ? "an inc" : "a diff")
                             + " needs", "run a full or copy backup, or leave " + String.join(", ", raw) + " out");

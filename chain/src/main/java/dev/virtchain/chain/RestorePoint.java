@@ -1,5 +1,6 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +18,14 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
                 return d;
             }
         }
-        throw new ChainException("backup " + backup.seq() + " has no disk " + target + " (it has "
+        throw new ChainException(ErrorKind.NOT_FOUND, "backup " + backup.seq() + " has no disk " + target + " (it has "
                 + String.join(", ", disks.stream().map(DiskChain::target).toList()) + ")");
     }
 
     /** Resolves {@code at} in {@code m}: which backup, and per disk the files from it down to its full. */
     public static RestorePoint resolve(Manifest m, PointInTime at) throws ChainException {
         if (m.backups().isEmpty()) {
-            throw new ChainException("the backup set has no backups yet", "run a backup first");
+            throw new ChainException(ErrorKind.NOT_FOUND, "the backup set has no backups yet", "run a backup first");
         }
         Backup b = find(m, at);
         List<DiskChain> chains = new ArrayList<>();
@@ -39,11 +40,12 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
             return m.latest().orElseThrow();
         }
         if (at instanceof PointInTime.Seq s) {
-            return m.backup(s.seq()).orElseThrow(() -> new ChainException("there is no backup " + s.seq()
+            return m.backup(s.seq()).orElseThrow(() -> new ChainException(ErrorKind.NOT_FOUND,
+                    "there is no backup " + s.seq()
                     + " (backups " + m.backups().get(0).seq() + " to " + m.lastSeq() + ")"));
         }
         if (at instanceof PointInTime.Checkpoint c) {
-            return m.backupWithCheckpoint(c.name()).orElseThrow(() -> new ChainException(
+            return m.backupWithCheckpoint(c.name()).orElseThrow(() -> new ChainException(ErrorKind.NOT_FOUND,
                     "no backup created checkpoint " + c.name()));
         }
         PointInTime.Time t = (PointInTime.Time) at;
@@ -54,7 +56,7 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
             }
         }
         if (found == null) {
-            throw new ChainException("no backup was taken at or before "
+            throw new ChainException(ErrorKind.NOT_FOUND, "no backup was taken at or before "
                     + DateTimeFormatter.ISO_INSTANT.format(t.time()) + " (the first is from "
                     + DateTimeFormatter.ISO_INSTANT.format(m.backups().get(0).time()) + ")");
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +44,7 @@ class DirectoryLockTest {
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "no waiting");
         assertEquals("backup directory " + dir + " is in use by another virtchain run (pid " + holder.pid() + "): "
                 + dir.resolve(".lock") + " is locked; wait for it to finish", e.getMessage());
+        assertEquals(ErrorKind.CONFLICT, e.kind());
         holder.getOutputStream().close(); // the holder finishes and unlocks
         assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, holder.exitValue());

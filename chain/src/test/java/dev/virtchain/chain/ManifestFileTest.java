@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,6 +117,7 @@ class ManifestFileTest {
         ManifestException e = assertThrows(ManifestException.class, () -> ManifestFile.read(dir));
         assertEquals(dir.resolve("virtchain.json") + ": format: 2 is not a manifest format this virtchain reads"
                 + " (it reads format 1); a newer virtchain wrote it: use that version", e.getMessage());
+        assertEquals(ErrorKind.UNSUPPORTED, e.kind());
     }
 
     /** Each rejection rule, each by one change to the valid manifest. */
@@ -250,5 +252,6 @@ class ManifestFileTest {
         ManifestException e = assertThrows(ManifestException.class, () -> ManifestFile.load(dir));
         assertEquals(dir.resolve("virtchain.json") + ": does not exist; is " + dir
                 + " a virtchain backup directory?", e.getMessage());
+        assertEquals(ErrorKind.NOT_FOUND, e.kind());
     }
 }

@@ -10,6 +10,7 @@ import static dev.virtchain.chain.RequestedLevel.INC;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -87,5 +88,13 @@ class RestorePointTest {
         ChainException empty = assertThrows(ChainException.class,
                 () -> RestorePoint.resolve(Manifest.empty(BackupRuns.SET, BackupRuns.VM), new PointInTime.Latest()));
         assertEquals("the backup set has no backups yet; run a backup first", empty.getMessage());
+    }
+
+    @Test
+    void aPointInTimeThatIsNotThereIsNotFound() throws Exception {
+        for (String at : List.of("9", "nightly", "2025-03-03T01:00:00Z")) {
+            assertEquals(ErrorKind.NOT_FOUND, assertThrows(ChainException.class, () -> at(at)).kind(), at);
+        }
+        assertEquals(ErrorKind.NOT_FOUND, assertThrows(ChainException.class, () -> at("0").disk("vdb")).kind());
     }
 }

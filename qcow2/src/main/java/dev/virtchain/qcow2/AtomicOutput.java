@@ -24,13 +24,14 @@ public final class AtomicOutput implements AutoCloseable {
     /** Reserves a temporary name for {@code destination}; the temporary file itself is not created. */
     public static AtomicOutput to(Path destination) throws IOException {
         if (Files.exists(destination, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new ImageException(destination.toString(), "already exists");
+            throw new ImageException(ErrorKind.CONFLICT, destination.toString(), "already exists");
         }
         Path tmp;
         try {
             tmp = DurableFiles.createTemporaryBeside(destination);
         } catch (IOException e) {
-            throw new ImageException(destination.toString(), "cannot create: " + ImageException.reason(e), e);
+            throw new ImageException(ErrorKind.of(e), destination.toString(), "cannot create: " + ImageException.reason(e),
+                    e);
         }
         Files.delete(tmp); // writers create it exclusively
         return new AtomicOutput(destination, tmp);

@@ -16,22 +16,38 @@ import java.nio.file.Path;
  * file, the field or step and the bad value, e.g.
  * {@code vda.0003.inc.qcow2: l1 table ends at 0x7f000000, past end of file (0x30000)}. The file
  * name is escaped here ({@link Names#escape}); a name the problem quotes from an image goes
- * through {@link Names#quote} where the problem is written.
+ * through {@link Names#quote} where the problem is written. Its {@link ErrorKind} is CORRUPT
+ * unless the constructor is given another.
  */
-public class ImageException extends IOException {
+public class ImageException extends IOException implements ErrorKind.Kinded {
     private static final long serialVersionUID = 1L;
 
+    private final ErrorKind kind;
     private final String file;
     private final String problem;
 
     public ImageException(String file, String problem) {
-        this(file, problem, null);
+        this(ErrorKind.CORRUPT, file, problem, null);
     }
 
     public ImageException(String file, String problem, Throwable cause) {
+        this(ErrorKind.CORRUPT, file, problem, cause);
+    }
+
+    public ImageException(ErrorKind kind, String file, String problem) {
+        this(kind, file, problem, null);
+    }
+
+    public ImageException(ErrorKind kind, String file, String problem, Throwable cause) {
         super(Names.escape(file) + ": " + Names.oneLine(problem), cause);
+        this.kind = kind;
         this.file = file;
         this.problem = problem;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return kind;
     }
 
     /** The file the problem is about, as it was given (not escaped). */
@@ -55,16 +71,16 @@ public class ImageException extends IOException {
     public static IOException about(String file, Path temporary, IOException e) {
         String tmp = temporary == null ? null : temporary.toString();
         if (e instanceof ImageException ie) {
-            return ie.file() != null && ie.file().equals(tmp) ? new ImageException(file, ie.problem(), e) : e;
+            return ie.file() != null && ie.file().equals(tmp) ? new ImageException(ie.kind(), file, ie.problem(), e) : e;
         }
         if (e instanceof FileSystemException f) {
             boolean ours = tmp != null && (tmp.equals(f.getFile()) || tmp.equals(f.getOtherFile()));
-            return ours ? new ImageException(file, reason(f), e) : e;
+            return ours ? new ImageException(ErrorKind.of(f), file, reason(f), e) : e;
         }
         if (e instanceof InterruptedIOException) {
             return e;
         }
-        return new ImageException(file, reason(e), e);
+        return new ImageException(ErrorKind.IO, file, reason(e), e);
     }
 
     /** What went wrong in {@code e}, without the file names a file system error's message repeats. */

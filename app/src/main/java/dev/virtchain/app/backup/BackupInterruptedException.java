@@ -1,5 +1,7 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.qcow2.ErrorKind;
+
 /**
  * A backup stopped by SIGTERM or Ctrl-C, after its job was aborted and its files and checkpoint
  * deleted. The JVM is shutting down by then and its shutdown hook waits: whoever reports this
@@ -11,7 +13,7 @@ public final class BackupInterruptedException extends BackupException {
     private final transient Runnable release;
 
     BackupInterruptedException(String message, Runnable release) {
-        super(message);
+        super(ErrorKind.IO, message);
         this.release = release;
     }
 

@@ -19,6 +19,7 @@ import dev.virtchain.chain.Planner;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.SourceDisk;
 import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
@@ -95,7 +96,8 @@ public final class BackupRun {
                 startedHere = true;
             } else if (o.level() != RequestedLevel.COPY) {
                 String article = o.level() == RequestedLevel.AUTO || o.level() == RequestedLevel.INC ? "an " : "a ";
-                throw new BackupException("domain " + ref.name() + " is not running: " + article + o.level().word()
+                throw new BackupException(ErrorKind.CONFLICT,
+                        "domain " + ref.name() + " is not running: " + article + o.level().word()
                         + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
             }
         }
@@ -160,7 +162,8 @@ public final class BackupRun {
                         checkpointMade = begin(o, domain, plan, targets);
                     } catch (BitmapGone e) {
                         if (!o.autoFull()) {
-                            throw new BackupException(e.getMessage() + ": run a full backup (-l full), or use --auto-full");
+                            throw new BackupException(ErrorKind.CONFLICT,
+                                    e.getMessage() + ": run a full backup (-l full), or use --auto-full");
                         }
                         // The checkpoint libvirt lists has no usable bitmap: start a new chain instead.
                         warn(e.getMessage() + "; taking a full backup instead (--auto-full)");
@@ -181,7 +184,8 @@ public final class BackupRun {
                     Trace.mark("run: job ended");
                     watcher.checkInterrupted();
                     if (!end.succeeded()) {
-                        throw new BackupException("backup job of " + name + " " + end.type().name().toLowerCase()
+                        throw new BackupException(ErrorKind.IO,
+                                "backup job of " + name + " " + end.type().name().toLowerCase()
                                 + (end.error() != null ? ": " + end.error() : "")
                                 + "; its files and checkpoint were deleted, nothing was recorded");
                     }
@@ -223,12 +227,13 @@ public final class BackupRun {
         domain.disks().forEach(d -> known.add(d.targetDev()));
         for (String want : o.include()) {
             if (!known.contains(want)) {
-                throw new BackupException("domain " + domain.name() + " has no disk " + want + " (--include)");
+                throw new BackupException(ErrorKind.NOT_FOUND,
+                        "domain " + domain.name() + " has no disk " + want + " (--include)");
             }
         }
         for (SkippedDisk s : sel.skipped()) {
             if (o.include().contains(s.disk().targetDev())) {
-                throw new BackupException("disk " + s.disk().targetDev() + " of " + domain.name()
+                throw new BackupException(ErrorKind.UNSUPPORTED, "disk " + s.disk().targetDev() + " of " + domain.name()
                         + " cannot be backed up: " + s.reason());
             }
             if (s.disk().device().equals("disk")) {
@@ -243,7 +248,7 @@ public final class BackupRun {
             }
         }
         if (out.isEmpty()) {
-            throw new BackupException("domain " + domain.name() + " has no disk left to back up");
+            throw new BackupException(ErrorKind.CONFLICT, "domain " + domain.name() + " has no disk left to back up");
         }
         return out;
     }
@@ -471,7 +476,8 @@ public final class BackupRun {
             }
         }
         if (xml == null || !writesInto(xml, dir)) {
-            throw new BackupException("domain " + name + " is busy with another job (" + s.type().name().toLowerCase()
+            throw new BackupException(ErrorKind.CONFLICT,
+                    "domain " + name + " is busy with another job (" + s.type().name().toLowerCase()
                     + (s.operation() == JobStats.OPERATION_BACKUP ? " backup" : "") + ", operation " + s.operation()
                     + "): wait for it to end, or abort it with 'virsh domjobabort " + name + "'");
         }
@@ -481,7 +487,7 @@ public final class BackupRun {
             Thread.sleep(100);
         }
         if (!hv.jobStats(name).finished()) {
-            throw new BackupException("the backup job a dead virtchain run left on " + name
+            throw new BackupException(ErrorKind.CONFLICT, "the backup job a dead virtchain run left on " + name
                     + " does not end after an abort; try 'virsh domjobabort " + name + "'");
         }
     }
@@ -547,7 +553,7 @@ public final class BackupRun {
         private static final long serialVersionUID = 1L;
 
         BitmapGone(String message) {
-            super(message);
+            super(ErrorKind.CONFLICT, message);
         }
     }
 

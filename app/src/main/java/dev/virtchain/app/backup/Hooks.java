@@ -21,7 +21,7 @@ final class Hooks {
     private Hooks() {
     }
 
-    /** Runs {@code command}; a nonzero exit or a timeout is an {@link IOException} naming the hook. */
+    /** Runs {@code command}; a nonzero exit or a timeout is a {@link HookException} naming the hook. */
     static void run(String which, String command, Duration timeout, Map<String, String> facts) throws IOException {
         if (command == null || command.isBlank()) {
             return;
@@ -40,10 +40,10 @@ final class Hooks {
             String out = output.toString(StandardCharsets.UTF_8).strip();
             String tail = out.isEmpty() ? "" : ": " + out.lines().reduce((a, b) -> b).orElse("");
             if (watchdog.killedProcess()) {
-                throw new IOException(which + " '" + command + "' did not finish within " + timeout.toSeconds()
+                throw new HookException(which + " '" + command + "' did not finish within " + timeout.toSeconds()
                         + " s and was killed");
             }
-            throw new IOException(which + " '" + command + "' exited " + e.getExitValue() + tail);
+            throw new HookException(which + " '" + command + "' exited " + e.getExitValue() + tail);
         }
     }
 }

@@ -13,6 +13,7 @@ import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Qcow2Writer;
 import dev.virtchain.xml.Consoles;
 import dev.virtchain.xml.Domain;
@@ -97,7 +98,7 @@ public final class InstantBoot {
         int seq = point.backup().seq();
         String name = r.name() != null ? r.name() : m.domain().name() + "-" + r.suffix() + "-" + seq;
         if (!Naming.isPlainFileName(name) || name.startsWith(".")) {
-            throw new IOException("domain name '" + name + "' cannot name a scratch directory");
+            throw new BootException(ErrorKind.UNSUPPORTED, "domain name '" + name + "' cannot name a scratch directory");
         }
         Path dir = r.dir().toAbsolutePath().normalize();
         Path scratch = r.scratchRoot().toAbsolutePath().normalize().resolve(name);
@@ -127,8 +128,8 @@ public final class InstantBoot {
         }
     }
 
-    private static IOException alreadyBooted(Path scratch, String name) {
-        return new IOException(scratch + " already exists: is " + name + " booted already? "
+    private static BootException alreadyBooted(Path scratch, String name) {
+        return new BootException(ErrorKind.CONFLICT, scratch + " already exists: is " + name + " booted already? "
                 + "(virtchain boot --stop " + name + ")");
     }
 
@@ -201,7 +202,8 @@ public final class InstantBoot {
     /** The state of the boot called {@code name} under {@code scratchRoot}. */
     public static BootState find(Path scratchRoot, String name) throws IOException {
         if (!Naming.isPlainFileName(name)) {
-            throw new IOException("'" + name + "' is not a domain name virtchain boot could have made");
+            throw new BootException(ErrorKind.NOT_FOUND,
+                    "'" + name + "' is not a domain name virtchain boot could have made");
         }
         return BootState.load(scratchRoot.toAbsolutePath().normalize().resolve(name));
     }
@@ -215,7 +217,8 @@ public final class InstantBoot {
         }
         Path real = existing == null ? scratch : existing.toRealPath().resolve(existing.relativize(scratch));
         if (real.startsWith(realDir) || scratch.startsWith(dir)) {
-            throw new IOException("scratch directory " + scratch + " is inside the backup directory " + dir
+            throw new BootException(ErrorKind.CONFLICT,
+                    "scratch directory " + scratch + " is inside the backup directory " + dir
                     + ", which a boot never writes to; choose another --scratch");
         }
     }

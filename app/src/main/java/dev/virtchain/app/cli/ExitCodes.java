@@ -1,13 +1,23 @@
 package dev.virtchain.app.cli;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Names;
+import dev.virtchain.xml.LibvirtXmlException;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
 
-/** The one place that turns exceptions into a message line and an exit code. */
+/**
+ * The one place that turns exceptions into a message line and an exit code. The exit code
+ * follows the exception's {@link ErrorKind}: USAGE exits 2 with a hint to the command's help,
+ * every other kind exits 1 (or the command's own code: qemu-img's for img compare). An exception
+ * without a kind is a bug, and says so.
+ */
 public final class ExitCodes {
     public static final int OK = 0;
     public static final int ERROR = 1;
@@ -16,15 +26,51 @@ public final class ExitCodes {
     private ExitCodes() {
     }
 
+    /** For errors met while a command runs. */
     public static IExecutionExceptionHandler handler(VirtchainCommand root) {
         return (ex, cl, parsed) -> {
             if (root.debug()) {
                 ex.printStackTrace(cl.getErr());
             }
-            cl.getErr().println("virtchain: " + describe(ex));
-            Object cmd = cl.getCommand();
-            return cmd instanceof ErrorExitCode c ? c.errorExitCode() : ERROR;
+            return report(ex, cl);
         };
+    }
+
+    /** For a command line picocli cannot parse, and for values a command finds wrong before it starts. */
+    public static IParameterExceptionHandler usageHandler() {
+        return (ex, args) -> report(ex, ex.getCommandLine());
+    }
+
+    private static int report(Exception ex, CommandLine cl) {
+        cl.getErr().println("virtchain: " + describe(ex));
+        ErrorKind kind = kind(ex);
+        if (kind == ErrorKind.USAGE) {
+            cl.getErr().println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+        }
+        return exitCode(kind, cl.getCommand());
+    }
+
+    /** The exit code of an error of {@code kind} (null: a bug) met by {@code command}. */
+    static int exitCode(ErrorKind kind, Object command) {
+        if (kind == ErrorKind.USAGE) {
+            return USAGE;
+        }
+        return command instanceof ErrorExitCode c ? c.errorExitCode() : ERROR;
+    }
+
+    /**
+     * The kind of {@code ex}: its own ({@link ErrorKind#of}); a command line picocli refused is
+     * USAGE, libvirt XML that cannot be read CORRUPT (xml-templates knows no kinds); null for an
+     * exception the code does not expect.
+     */
+    static ErrorKind kind(Throwable ex) {
+        if (ex instanceof ParameterException) {
+            return ErrorKind.USAGE;
+        }
+        if (ex instanceof LibvirtXmlException) {
+            return ErrorKind.CORRUPT;
+        }
+        return ErrorKind.of(ex);
     }
 
     /**
@@ -37,25 +83,23 @@ public final class ExitCodes {
     }
 
     private static String text(Throwable ex) {
-        if (ex instanceof ImageException || ex instanceof dev.virtchain.chain.ChainException) {
-            return ex.getMessage();
+        if (kind(ex) == null) {
+            String what = ex instanceof OutOfMemoryError ? "out of memory (" + ex.getMessage() + ")"
+                    : "internal error" + (ex.getMessage() != null ? ": " + ex.getMessage() : "");
+            return what + "; this is a bug, please report it with --debug output";
         }
+        // File system errors carry the file and the reason apart; the JDK's message is the bare path for some.
         if (ex instanceof NoSuchFileException n) {
             return Names.escape(n.getFile()) + ": no such file";
         }
         if (ex instanceof FileSystemException f && f.getFile() != null) {
-            // The JDK's message is the bare path for some errors (access denied); the reason is what went wrong.
             return Names.escape(f.getFile()) + (f.getOtherFile() != null ? " -> " + Names.escape(f.getOtherFile()) : "")
                     + ": " + ImageException.reason(f);
         }
-        if (ex instanceof IOException io) {
+        if (ex instanceof IOException io && !(ex instanceof ErrorKind.Kinded)) {
             return ImageException.reason(io);
         }
-        if (ex instanceof OutOfMemoryError) {
-            return "out of memory (" + ex.getMessage() + "); this is a bug, please report it with --debug output";
-        }
-        return "internal error" + (ex.getMessage() != null ? ": " + ex.getMessage() : "")
-                + "; this is a bug, please report it with --debug output";
+        return ex.getMessage();
     }
 
     /** A command whose errors exit with a code other than 1 (qemu-img compare exits 2). */

@@ -4,6 +4,7 @@ import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.app.cli.OutputFormat;
 import dev.virtchain.qcow2.ChainMap;
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
@@ -14,10 +15,10 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "map",
         mixinStandardHelpOptions = true,
@@ -69,7 +70,8 @@ public final class ImgMapCommand implements Callable<Integer> {
                     if (e.data() && !e.hasOffset()) {
                         // The human layout has no way to show where compressed data lives; qemu-img stops too.
                         out.flush();
-                        throw new ImageException(file, "contains compressed clusters (or data without a host "
+                        throw new ImageException(ErrorKind.UNSUPPORTED,
+                                file, "contains compressed clusters (or data without a host "
                                 + "offset), which the human map cannot show; use --output=json");
                     }
                     if (e.data() && !e.zero()) {

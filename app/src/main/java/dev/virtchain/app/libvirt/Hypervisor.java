@@ -1,5 +1,6 @@
 package dev.virtchain.app.libvirt;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.util.List;
 
 /**
@@ -41,7 +42,8 @@ public interface Hypervisor extends AutoCloseable {
      * the backup engine need not know about boot.)
      */
     default String createTransient(String domainXml) throws HypervisorException {
-        throw new HypervisorException("cannot create a transient domain on " + uri() + ": not supported here");
+        throw new HypervisorException(ErrorKind.UNSUPPORTED, "cannot create a transient domain on " + uri()
+                + ": not supported here");
     }
 
     /** Undefines a persistent domain, dropping its checkpoint metadata with it. */

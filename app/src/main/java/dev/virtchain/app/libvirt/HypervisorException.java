@@ -1,25 +1,51 @@
 package dev.virtchain.app.libvirt;
 
+import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 
 /**
  * A libvirt call that failed. The message is one line naming the object and the step, then
  * libvirt's own words, e.g. {@code domain vm1: backup begin: Operation not supported: incremental
- * backup is not supported yet}.
+ * backup is not supported yet}. Its kind follows libvirt's error code ({@link #kindOf}).
  */
-public class HypervisorException extends IOException {
+public class HypervisorException extends IOException implements ErrorKind.Kinded {
     private static final long serialVersionUID = 1L;
 
     /** libvirt's error code (virErrorNumber) or -1 when the failure did not come from libvirt. */
     private final int code;
+    private final ErrorKind kind;
 
     public HypervisorException(String message, int code, Throwable cause) {
         super(message, cause);
         this.code = code;
+        this.kind = kindOf(code);
     }
 
     public HypervisorException(String message) {
         this(message, -1, null);
+    }
+
+    /** A failure that did not come from libvirt, of the given kind. */
+    public HypervisorException(ErrorKind kind, String message) {
+        super(message);
+        this.code = -1;
+        this.kind = kind;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return kind;
+    }
+
+    /** The kind of a libvirt error code: a missing object, an unsupported call, a state that refuses; else I/O. */
+    static ErrorKind kindOf(int code) {
+        return switch (code) {
+            case NO_DOMAIN, NO_NETWORK, NO_STORAGE_VOL, NO_DOMAIN_SNAPSHOT, NO_DOMAIN_CHECKPOINT -> ErrorKind.NOT_FOUND;
+            case NO_SUPPORT, ARGUMENT_UNSUPPORTED, OPERATION_UNSUPPORTED -> ErrorKind.UNSUPPORTED;
+            case DOM_EXIST, OPERATION_INVALID -> ErrorKind.CONFLICT;
+            case CHECKPOINT_INCONSISTENT -> ErrorKind.CORRUPT;
+            default -> ErrorKind.IO;
+        };
     }
 
     /** libvirt's virErrorNumber, -1 if none. */
@@ -46,9 +72,17 @@ public class HypervisorException extends IOException {
     }
 
     // virErrorNumber values from libvirt's virerror.h (a stable ABI).
+    static final int NO_SUPPORT = 3;
+    static final int DOM_EXIST = 28;
     static final int NO_DOMAIN = 42;
+    static final int NO_NETWORK = 43;
+    static final int NO_STORAGE_VOL = 50;
+    static final int OPERATION_INVALID = 55;
+    static final int NO_DOMAIN_SNAPSHOT = 72;
     static final int ARGUMENT_UNSUPPORTED = 74;
+    static final int OPERATION_UNSUPPORTED = 84;
     static final int AGENT_UNRESPONSIVE = 86;
     static final int AGENT_UNSYNCED = 97;
     static final int NO_DOMAIN_CHECKPOINT = 103;
+    static final int CHECKPOINT_INCONSISTENT = 109;
 }

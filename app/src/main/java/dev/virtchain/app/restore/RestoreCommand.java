@@ -25,6 +25,7 @@ import dev.virtchain.xml.DomainDisk;
 import dev.virtchain.xml.DomainRewrite;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -188,7 +189,7 @@ public final class RestoreCommand implements Callable<Integer> {
 
     private void checkFree(Path file) throws IOException {
         if (Files.exists(file) && !force) {
-            throw new IOException(file + ": already exists (use --force to replace it)");
+            throw new FileAlreadyExistsException(file.toString(), null, "already exists (use --force to replace it)");
         }
     }
 

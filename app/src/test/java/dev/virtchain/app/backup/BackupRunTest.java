@@ -10,15 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.app.libvirt.JobStats;
-import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
+import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Level;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.qcow2.CreateOptions;
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Qcow2Writer;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
@@ -250,6 +251,17 @@ class BackupRunTest {
         assertArrayEquals(before, manifestBytes());
         assertEquals(filesBefore, files());
         assertEquals(List.of(checkpoint(0)), hv.checkpointNames(DOMAIN));
+    }
+
+    @Test
+    void aHookThatFailsOrTakesTooLongIsAHookException() throws Exception {
+        HookException failed = assertThrows(HookException.class,
+                () -> run(options(RequestedLevel.FULL, false, "echo not now; exit 3", null)));
+        assertEquals(ErrorKind.IO, failed.kind());
+        HookException slow = assertThrows(HookException.class, () -> run(new BackupOptions(DOMAIN, dir,
+                RequestedLevel.FULL, Set.of(), Set.of(), BackupOptions.Freeze.AUTO, false, "sleep 5", null,
+                Duration.ofSeconds(1), false, Checksum.CRC32C)));
+        assertEquals("pre-hook 'sleep 5' did not finish within 1 s and was killed", slow.getMessage());
     }
 
     @Test
