@@ -75,6 +75,19 @@ class CliTest {
     }
 
     @Test
+    void aHookTimeoutBelowOneSecondIsAUsageErrorBeforeAnythingRuns() throws Exception {
+        Path out = dir.resolve("backups");
+        for (String t : new String[] {"0", "-5"}) {
+            CliDriver.Result r = run("backup", "-d", "vm", "-o", out.toString(), "--hook-timeout", t,
+                    "--pre-hook", "true");
+            assertEquals(2, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().startsWith("virtchain: --hook-timeout " + t
+                    + ": expected a number of seconds, 1 or more\n"), r.stderr());
+            assertTrue(!java.nio.file.Files.exists(out), "nothing was created: " + out);
+        }
+    }
+
+    @Test
     void aMissingImageIsOneLineNamingTheFile() throws Exception {
         String missing = dir.resolve("nope.qcow2").toString();
         CliDriver.Result r = run("img", "info", missing);

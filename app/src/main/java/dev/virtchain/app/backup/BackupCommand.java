@@ -105,6 +105,10 @@ public final class BackupCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-l " + level
                     + ": expected full, inc, diff, copy or auto");
         }
+        if (hookTimeout < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--hook-timeout " + hookTimeout
+                    + ": expected a number of seconds, 1 or more");
+        }
         if (!Checksum.COMPUTABLE.contains(checksum)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checksum " + checksum
                     + ": expected " + String.join(", ", Checksum.COMPUTABLE));

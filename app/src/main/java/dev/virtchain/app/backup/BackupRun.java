@@ -255,6 +255,10 @@ public final class BackupRun {
 
     private static long virtualSize(DomainDisk d) throws IOException {
         try (Image img = Images.open(d.source(), d.driverType(), false)) {
+            if (img.virtualSize() <= 0) {
+                throw new BackupException(ErrorKind.UNSUPPORTED, "disk " + d.targetDev() + " (" + d.source()
+                        + ") has virtual size 0: there is nothing to back up; leave it out with --exclude");
+            }
             return img.virtualSize();
         }
     }

@@ -1,8 +1,12 @@
 package dev.virtchain.app.boot;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -31,8 +35,19 @@ public record BootState(String name, String uri, String dir, int seq, String scr
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public BootState {
-        overlays = Map.copyOf(overlays);
-        consoleFiles = List.copyOf(consoleFiles);
+        required(name, "name");
+        required(uri, "uri");
+        required(dir, "dir");
+        required(scratch, "scratch");
+        overlays = Map.copyOf(required(overlays, "overlays"));
+        consoleFiles = List.copyOf(required(consoleFiles, "consoleFiles"));
+    }
+
+    private static <T> T required(T value, String field) {
+        if (value == null) {
+            throw new IllegalArgumentException(field + ": missing");
+        }
+        return value;
     }
 
     void save() throws IOException {
@@ -45,10 +60,28 @@ public record BootState(String name, String uri, String dir, int seq, String scr
         try {
             return MAPPER.readValue(Files.readString(file), BootState.class);
         } catch (NoSuchFileException e) {
-            throw new IOException(scratch + ": no " + FILE + " there, so no virtchain boot of that name"
-                    + " (its scratch directory may be elsewhere: --scratch)");
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IOException(file + ": unreadable boot state: " + e.getOriginalMessage());
+            throw new BootException(ErrorKind.NOT_FOUND, scratch + ": no " + FILE + " there, so no virtchain boot"
+                    + " of that name (its scratch directory may be elsewhere: --scratch)");
+        } catch (JacksonException e) {
+            throw new BootException(ErrorKind.CORRUPT, file + ": unreadable boot state: " + problem(e));
         }
+    }
+
+    /** What is wrong with the file, in its own terms: Jackson's messages name Java classes. */
+    private static String problem(JacksonException e) {
+        if (e instanceof ValueInstantiationException v && v.getCause() instanceof IllegalArgumentException rule) {
+            return rule.getMessage();
+        }
+        String at = e.getLocation() == null ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            StringBuilder path = new StringBuilder();
+            for (JsonMappingException.Reference r : m.getPath()) {
+                path.append(r.getFieldName() != null ? (path.length() == 0 ? "" : ".") + r.getFieldName()
+                        : "[" + r.getIndex() + "]");
+            }
+            return path + ": not a value of the right type" + at;
+        }
+        return (e instanceof JsonMappingException ? "not a boot state" : "not valid JSON") + at;
     }
 }

@@ -368,6 +368,17 @@ class BackupRunTest {
         assertEquals(List.of(), files(), "the run left nothing behind");
     }
 
+    @Test
+    void aDiskOfSizeZeroIsRefusedInOneLineNamingIt() throws Exception {
+        Files.delete(hv.disk);
+        Qcow2Writer.create(hv.disk, CreateOptions.of(0)).close();
+
+        BackupException e = assertThrows(BackupException.class, () -> run(RequestedLevel.FULL));
+        assertEquals("disk vda (" + hv.disk + ") has virtual size 0: there is nothing to back up; leave it out with"
+                + " --exclude", e.getMessage());
+        assertEquals(ErrorKind.UNSUPPORTED, e.kind());
+    }
+
     // --- the fake -------------------------------------------------------------------------
 
     private String checkpoint(int seq) throws Exception {

@@ -52,6 +52,22 @@ class BootCommandTest {
     }
 
     @Test
+    void aDamagedStateFileIsOneLineNamingTheFileAndTheFieldNeverAJavaClass() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("x")).resolve(BootState.FILE);
+        Map<String, String> damage = Map.of(
+                "{\"name\": \"x\", \"uri\": \"test:///default\"}", "dir: missing",
+                "{\"name\": \"x\", \"seq\": \"three\"}", "seq: not a value of the right type (line 1, column 22)",
+                "[1, 2]", "not a boot state (line 1, column 1)",
+                "{\"name\": ", "not valid JSON (line 1, column 10)");
+        for (Map.Entry<String, String> d : damage.entrySet()) {
+            Files.writeString(state, d.getKey());
+            CliDriver.Result r = CLI.run("boot", "--stop", "x", "--scratch", dir.toString());
+            assertEquals(1, r.exitCode(), r.stderr());
+            assertEquals("virtchain: " + state + ": unreadable boot state: " + d.getValue() + "\n", r.stderr(), d.getKey());
+        }
+    }
+
+    @Test
     void verifyRefusesAnExpectThatIsNoRegularExpression() {
         CliDriver.Result r = CLI.run("verify", dir.toString(), "--boot", "--expect", "(unclosed");
         assertEquals(2, r.exitCode(), r.stderr());
