@@ -51,6 +51,30 @@ class CliTest {
     }
 
     @Test
+    void theSharedOptionsReadAlikeAndShowTheirDefaultsInEveryCommand() throws Exception {
+        for (String cmd : new String[] {"backup", "restore", "verify", "boot"}) {
+            String help = run(cmd, "--help").stdout();
+            assertTrue(help.contains("-c, --connect=URI") && help.contains("libvirt URI (default: qemu:///system)."),
+                    cmd + " --help:\n" + help);
+        }
+        for (String cmd : new String[] {"backup", "list", "verify", "boot"}) {
+            String help = run(cmd, "--help").stdout();
+            assertTrue(help.contains("--json") && help.contains("Print the result as JSON on stdout."),
+                    cmd + " --help:\n" + help);
+        }
+        for (String cmd : new String[] {"restore", "boot"}) {
+            String help = run(cmd, "--help").stdout();
+            assertTrue(help.contains("--at=POINT") && help.contains("(default: latest)."), cmd + " --help:\n" + help);
+        }
+        String verify = run("verify", "--help").stdout();
+        assertTrue(verify.contains("--at=POINT") && verify.contains("(default: every backup)."), verify);
+        for (String cmd : new String[] {"list", "restore", "verify", "boot"}) {
+            String help = run(cmd, "--help").stdout();
+            assertTrue(help.contains("DIR") && help.contains("The backup directory."), cmd + " --help:\n" + help);
+        }
+    }
+
+    @Test
     void versionPrintsTheName() throws Exception {
         CliDriver.Result r = run("--version");
         assertEquals(0, r.exitCode());

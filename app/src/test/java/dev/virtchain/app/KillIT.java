@@ -1,6 +1,5 @@
 package dev.virtchain.app;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.testing.CliDriver;

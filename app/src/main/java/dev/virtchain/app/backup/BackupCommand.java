@@ -1,7 +1,9 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.app.cli.ConnectOption;
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
@@ -21,9 +23,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "backup",
         mixinStandardHelpOptions = true,
@@ -55,9 +58,8 @@ public final class BackupCommand implements Callable<Integer> {
             description = "full, inc, diff, copy or auto (default: ${DEFAULT-VALUE}).")
     String level;
 
-    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
-            description = "libvirt URI (default: ${DEFAULT-VALUE}).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(names = "--include", split = ",", paramLabel = "DISK", description = "Back up only these disks (target devs).")
     List<String> include = new ArrayList<>();
@@ -93,8 +95,8 @@ public final class BackupCommand implements Callable<Integer> {
                     + "about 1 s more per GiB).")
     String checksum;
 
-    @Option(names = "--json", description = "Print a JSON summary on stdout.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @Override
     public Integer call() throws Exception {
@@ -120,8 +122,8 @@ public final class BackupCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         BackupReport r;
         Trace.mark("backup: options parsed");
-        try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(uri)) {
-            Trace.mark("backup: connected to " + uri);
+        try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
+            Trace.mark("backup: connected to " + connect.uri());
             r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
         } catch (BackupInterruptedException e) {
             // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
@@ -132,7 +134,7 @@ public final class BackupCommand implements Callable<Integer> {
         }
         Trace.mark("backup: run done");
         Backup b = r.backup();
-        if (json) {
+        if (json.json()) {
             out.println(Json.pretty(summary(r)));
         } else {
             out.printf("backup %d (%s) of %s in %s, %.1f s%n", b.seq(), b.level().word(), r.domain(), r.dir(),

@@ -1,22 +1,22 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.app.cli.BackupDirectory;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 @Command(name = "list",
         mixinStandardHelpOptions = true,
@@ -29,17 +29,17 @@ public final class ListCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
-    @Parameters(paramLabel = "DIR", description = "The backup directory.")
-    Path dir;
+    @Mixin
+    BackupDirectory dir;
 
     @Override
     public Integer call() throws Exception {
-        Manifest m = ManifestFile.load(dir);
+        Manifest m = ManifestFile.load(dir.dir());
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (json.json()) {
             out.println(Json.pretty(json(m)));
         } else {
             out.printf("domain %s (%s), backup set %s%n", m.domain().name(), m.domain().uuid(), m.setId());

@@ -1,15 +1,20 @@
 package dev.virtchain.app.boot;
 
+import dev.virtchain.app.cli.BackupDirectory;
+import dev.virtchain.app.cli.ConnectOption;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.DiskChain;
+import dev.virtchain.chain.PointInTime;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -37,20 +42,18 @@ public final class BootCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "DIR", arity = "0..1", description = "The backup directory.")
+    // Optional, unlike the BackupDirectory of the other commands: --stop takes none.
+    @Parameters(paramLabel = "DIR", arity = "0..1", description = BackupDirectory.DESCRIPTION)
     Path dir;
 
-    @Option(names = "--at", paramLabel = "POINT", defaultValue = "latest",
-            description = "A backup seq, a checkpoint name, an ISO time (the newest backup at or before it) or latest "
-                    + "(default).")
-    String at;
+    @Mixin
+    PointOption at = PointOption.latestByDefault();
 
     @Option(names = "--name", paramLabel = "NAME", description = "Name of the booted domain (default: <name>-boot-<seq>).")
     String name;
 
-    @Option(names = {"-c", "--connect"}, paramLabel = "URI",
-            description = "libvirt URI (default: qemu:///system; for --stop, the one the domain was booted on).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(names = "--scratch", paramLabel = "DIR", defaultValue = "/var/tmp/virtchain-boot",
             description = "Where the scratch directory NAME/ goes, never inside the backup directory "
@@ -60,15 +63,16 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--keep-network", description = "Keep the network interfaces (and the original's MAC addresses).")
     boolean keepNetwork;
 
-    @Option(names = "--stop", paramLabel = "NAME", description = "Destroy a booted domain and delete its scratch directory.")
+    @Option(names = "--stop", paramLabel = "NAME", description = "Destroy a booted domain and delete its scratch directory "
+            + "(on the libvirt URI it was booted on, unless -c is given).")
     String stop;
 
     @Option(names = "--verify", description = "Also check every file of the point against the manifest's checksum "
             + "before booting (reads each file once; the structure of each file is always checked).")
     boolean verify;
 
-    @Option(names = "--json", description = "Print what was booted as JSON.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @Override
     public Integer call() throws Exception {
@@ -79,17 +83,16 @@ public final class BootCommand implements Callable<Integer> {
     }
 
     private int boot() throws Exception {
-        PointOption.parse(spec, at); // a bad --at is a usage error, before anything is read
-        String connect = uri != null ? uri : "qemu:///system";
+        PointInTime point = at.point(); // a bad --at is a usage error, before anything is read
         InstantBoot.Plan plan = InstantBoot.plan(
-                new InstantBoot.Request(dir, at, name, "boot", scratch, keepNetwork, false, verify));
+                new InstantBoot.Request(dir, point, name, "boot", scratch, keepNetwork, false, verify));
         InstantBoot.Booted b;
-        try (Hypervisor hv = Hypervisor.connect(connect)) {
+        try (Hypervisor hv = Hypervisor.connect(connect.uri())) {
             b = InstantBoot.start(hv, plan);
         }
         BootState s = b.state();
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (json.json()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.name());
             m.put("uri", s.uri());
@@ -128,9 +131,8 @@ public final class BootCommand implements Callable<Integer> {
 
     private int stop() throws Exception {
         BootState s = InstantBoot.find(scratch, stop);
-        String connect = uri != null ? uri : s.uri();
         boolean running;
-        try (Hypervisor hv = Hypervisor.connect(connect)) {
+        try (Hypervisor hv = Hypervisor.connect(connect.given().orElse(s.uri()))) {
             running = InstantBoot.stop(hv, s);
         }
         PrintWriter out = spec.commandLine().getOut();

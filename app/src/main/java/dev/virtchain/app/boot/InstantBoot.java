@@ -50,7 +50,7 @@ public final class InstantBoot {
      * What to boot and how.
      *
      * @param dir         the backup directory
-     * @param at          the point in time (as {@code --at} takes it)
+     * @param at          the point in time
      * @param name        the domain name, or null for {@code <domain>-<suffix>-<seq>}
      * @param suffix      the word in the default name: boot, verify
      * @param scratchRoot the parent of the scratch directory
@@ -58,7 +58,7 @@ public final class InstantBoot {
      * @param isolated    also send the serial console to {@code console.log} in the scratch directory
      * @param checksums   also check every file of the point against the manifest's checksum (reads them whole)
      */
-    public record Request(Path dir, String at, String name, String suffix, Path scratchRoot, boolean keepNetwork,
+    public record Request(Path dir, PointInTime at, String name, String suffix, Path scratchRoot, boolean keepNetwork,
                           boolean isolated, boolean checksums) {
     }
 
@@ -84,7 +84,7 @@ public final class InstantBoot {
      */
     public static Plan plan(Request r) throws IOException, ChainException {
         Manifest m = ManifestFile.load(r.dir());
-        RestorePoint point = RestorePoint.resolve(m, PointInTime.parse(r.at()));
+        RestorePoint point = RestorePoint.resolve(m, r.at());
         ChainVerifier.verify(r.dir(), point);
         // qemu would read a truncated file's lost clusters as zeros and boot a damaged guest.
         for (DiskChain c : point.disks()) {

@@ -1,6 +1,8 @@
 package dev.virtchain.app.restore;
 
 import dev.virtchain.app.boot.BootFileCopies;
+import dev.virtchain.app.cli.BackupDirectory;
+import dev.virtchain.app.cli.ConnectOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
@@ -38,11 +40,10 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "restore",
         mixinStandardHelpOptions = true,
@@ -65,16 +66,14 @@ public final class RestoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "DIR", description = "The backup directory.")
-    Path dir;
+    @Mixin
+    BackupDirectory dir;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR", description = "Where the restored images go.")
     Path out;
 
-    @Option(names = "--at", paramLabel = "POINT", defaultValue = "latest",
-            description = "A backup seq, a checkpoint name, an ISO time (the newest backup at or before it) or latest "
-                    + "(default).")
-    String at;
+    @Mixin
+    PointOption at = PointOption.latestByDefault();
 
     @Option(names = "--disk", split = ",", paramLabel = "DISK", description = "Restore only these disks.")
     List<String> disks = new ArrayList<>();
@@ -82,15 +81,14 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "-O", paramLabel = "FMT", defaultValue = "qcow2", description = "qcow2 (default) or raw.")
     String format;
 
-    @Option(names = "--define", description = "Define the restored domain in libvirt.")
+    @Option(names = "--define", description = "Define the restored domain in libvirt (at -c's URI).")
     boolean define;
 
     @Option(names = "--name", paramLabel = "NAME", description = "Name of the restored domain (default: <name>-restored-<seq>).")
     String name;
 
-    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
-            description = "libvirt URI for --define (default: ${DEFAULT-VALUE}).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(names = "--force", description = "Replace restored files that already exist in OUTDIR.")
     boolean force;
@@ -109,14 +107,14 @@ public final class RestoreCommand implements Callable<Integer> {
         if (!format.equals("qcow2") && !format.equals("raw")) {
             throw new ParameterException(spec.commandLine(), "-O " + format + ": expected qcow2 or raw");
         }
-        Manifest m = ManifestFile.load(dir);
-        RestorePoint point = RestorePoint.resolve(m, PointOption.parse(spec, at));
+        Manifest m = ManifestFile.load(dir());
+        RestorePoint point = RestorePoint.resolve(m, at.point());
         refuseBackupDirectory();
         List<DiskChain> chains = chosen(point);
         if (define && chains.size() != point.disks().size()) {
             throw new ParameterException(spec.commandLine(), "--define restores a whole domain: leave out --disk");
         }
-        ChainVerifier.verify(dir, point);
+        ChainVerifier.verify(dir(), point);
         Files.createDirectories(out);
         int seq = point.backup().seq();
         String newName = name != null ? name : m.domain().name() + "-restored-" + seq;
@@ -124,7 +122,7 @@ public final class RestoreCommand implements Callable<Integer> {
         checkFree(xmlFile);
 
         PrintWriter o = spec.commandLine().getOut();
-        String saved = Files.readString(dir.resolve(Naming.domainXml(seq)));
+        String saved = Files.readString(dir().resolve(Naming.domainXml(seq)));
         // The restored domain never shares a disk or a console file with the original.
         DomainRewrite xml = DomainRewrite.of(saved).name(newName).uuid(UUID.randomUUID())
                 .charDeviceFilesInto(out.toAbsolutePath().toString());
@@ -139,7 +137,7 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         // The boot files kept with the backup go beside the restored disks. Names in the way
         // fail the restore before its long part.
-        BootFileCopies bootFiles = BootFileCopies.plan(dir, seq, original.os(), out, newName);
+        BootFileCopies bootFiles = BootFileCopies.plan(dir(), seq, original.os(), out, newName);
         for (Path copy : bootFiles.targets().values()) {
             checkFree(copy);
         }
@@ -158,8 +156,8 @@ public final class RestoreCommand implements Callable<Integer> {
         DurableFiles.writeString(xmlFile, domainXml);
         o.println("domain XML: " + xmlFile.toAbsolutePath());
         if (define) {
-            try (Hypervisor hv = Hypervisor.connect(uri)) {
-                o.println("defined domain " + hv.define(domainXml) + " on " + uri);
+            try (Hypervisor hv = Hypervisor.connect(connect.uri())) {
+                o.println("defined domain " + hv.define(domainXml) + " on " + connect.uri());
             }
         } else if (chains.size() == point.disks().size()) {
             o.println("to define it: virsh define " + xmlFile.toAbsolutePath());
@@ -179,10 +177,14 @@ public final class RestoreCommand implements Callable<Integer> {
         return chosen;
     }
 
+    private Path dir() {
+        return dir.dir();
+    }
+
     /** A restore never writes into a backup directory, which would then hold files no manifest names. */
     private void refuseBackupDirectory() throws IOException {
         if (Files.exists(out.resolve(Naming.MANIFEST))
-                || (Files.exists(out) && Files.isSameFile(out.toAbsolutePath(), dir.toAbsolutePath()))) {
+                || (Files.exists(out) && Files.isSameFile(out.toAbsolutePath(), dir().toAbsolutePath()))) {
             throw new ParameterException(spec.commandLine(), "-o " + out + " is a backup directory; restore elsewhere");
         }
     }
@@ -235,7 +237,7 @@ public final class RestoreCommand implements Callable<Integer> {
 
     /** Flattens chain {@code c} into {@code tmp}; errors name {@code target}, which the user knows. */
     private void flatten(DiskChain c, Path tmp, Path target, PrintWriter o) throws IOException {
-        try (Image top = Images.open(dir.resolve(c.top().file()).toString(), "qcow2", true, PastEnd.FAIL)) {
+        try (Image top = Images.open(dir().resolve(c.top().file()).toString(), "qcow2", true, PastEnd.FAIL)) {
             Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format).withReflink(reflink.enabled()),
                     progress.meterOnTerminal(o));
             progress.finish(o);
@@ -253,7 +255,7 @@ public final class RestoreCommand implements Callable<Integer> {
         long[] sizes = new long[files.size()];
         long total = 0;
         for (int i = 0; i < sizes.length; i++) {
-            Path f = dir.resolve(files.get(i).file());
+            Path f = dir().resolve(files.get(i).file());
             sizes[i] = Files.isRegularFile(f) ? Files.size(f) : 0; // a missing file fails its check below
             total += sizes[i];
         }
@@ -261,7 +263,7 @@ public final class RestoreCommand implements Callable<Integer> {
         for (int i = 0; i < sizes.length; i++) {
             long base = done;
             long all = total;
-            ChainVerifier.checksum(dir, files.get(i), read -> meter.update(base + read, all));
+            ChainVerifier.checksum(dir(), files.get(i), read -> meter.update(base + read, all));
             done += sizes[i];
         }
     }

@@ -3,7 +3,10 @@ package dev.virtchain.app.restore;
 import dev.virtchain.app.boot.BootState;
 import dev.virtchain.app.boot.InstantBoot;
 import dev.virtchain.app.boot.SignOfLife;
+import dev.virtchain.app.cli.BackupDirectory;
+import dev.virtchain.app.cli.ConnectOption;
 import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
@@ -12,6 +15,7 @@ import dev.virtchain.chain.ChainVerifier;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.RestorePoint;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -28,10 +32,10 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "verify",
@@ -53,16 +57,16 @@ public final class VerifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "DIR", description = "The backup directory.")
-    Path dir;
+    @Mixin
+    BackupDirectory dir;
 
-    @Option(names = "--at", paramLabel = "POINT", description = "Verify only what this point in time needs.")
-    String at;
+    @Mixin
+    PointOption at = PointOption.absentMeans("every backup");
 
-    @Option(names = "--json", description = "Print the findings as JSON.")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
-    @Option(names = "--boot", description = "Also boot the point in time and wait for a sign of life.")
+    @Option(names = "--boot", description = "Also boot the point in time (at -c's URI) and wait for a sign of life.")
     boolean boot;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
@@ -74,9 +78,8 @@ public final class VerifyCommand implements Callable<Integer> {
                     + "the line (default: ${DEFAULT-VALUE}).")
     String expect;
 
-    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
-            description = "libvirt URI for --boot (default: ${DEFAULT-VALUE}).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(names = "--scratch", paramLabel = "DIR", defaultValue = "/var/tmp/virtchain-boot",
             description = "Where --boot puts its scratch directory (default: ${DEFAULT-VALUE}).")
@@ -90,10 +93,10 @@ public final class VerifyCommand implements Callable<Integer> {
         } catch (PatternSyntaxException e) {
             throw new ParameterException(spec.commandLine(), "--expect " + expect + ": " + e.getDescription());
         }
-        Manifest m = ManifestFile.load(dir);
+        Manifest m = ManifestFile.load(dir());
         List<DiskBackup> files = new ArrayList<>();
-        if (at != null) {
-            RestorePoint p = RestorePoint.resolve(m, PointOption.parse(spec, at));
+        if (at.given()) {
+            RestorePoint p = RestorePoint.resolve(m, at.point());
             p.disks().forEach(c -> files.addAll(c.layers()));
         } else {
             for (Backup b : m.backups()) {
@@ -114,9 +117,9 @@ public final class VerifyCommand implements Callable<Integer> {
                     : Map.of("booted", false, "why", "the files have problems");
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (json.json()) {
             Map<String, Object> root = new LinkedHashMap<>();
-            root.put("dir", dir.toAbsolutePath().toString());
+            root.put("dir", dir().toAbsolutePath().toString());
             root.put("ok", problems.isEmpty());
             root.put("files", results);
             if (booted != null) {
@@ -132,7 +135,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 out.println(bootLine(booted));
             }
             out.println(problems.isEmpty() ? "verified " + results.size() + " files" + (boot ? " and a boot" : "")
-                    + ": all good" : problems.size() + " problem(s) in " + dir + ":");
+                    + ": all good" : problems.size() + " problem(s) in " + dir() + ":");
         }
         out.flush();
         PrintWriter err = spec.commandLine().getErr();
@@ -148,10 +151,11 @@ public final class VerifyCommand implements Callable<Integer> {
      * whatever happened. A guest that gave none adds a problem.
      */
     private Map<String, Object> bootAndWait(Pattern sign, List<String> problems) throws Exception {
-        String point = at != null ? at : "latest";
+        PointInTime point = at.given() ? at.point() : new PointInTime.Latest();
         Map<String, Object> r = new LinkedHashMap<>();
-        InstantBoot.Plan plan = InstantBoot.plan(new InstantBoot.Request(dir, point, null, "verify", scratch, false, true, false));
-        try (Hypervisor hv = Hypervisor.connect(uri)) {
+        InstantBoot.Plan plan = InstantBoot.plan(new InstantBoot.Request(dir(), point, null, "verify", scratch, false,
+                true, false));
+        try (Hypervisor hv = Hypervisor.connect(connect.uri())) {
             InstantBoot.Booted b = InstantBoot.start(hv, plan);
             BootState s = b.state();
             SignOfLife.Result life;
@@ -185,9 +189,13 @@ public final class VerifyCommand implements Callable<Integer> {
                 + b.get("domain") + ": " + b.get("sign") + " after " + b.get("seconds") + " s";
     }
 
+    private Path dir() {
+        return dir.dir();
+    }
+
     /** Checksum, structure and link of one file; every problem found is added to {@code problems}. */
     private Map<String, Object> verify(DiskBackup d, List<String> problems) {
-        Path file = dir.resolve(d.file());
+        Path file = dir().resolve(d.file());
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("file", d.file());
         int before = problems.size();
@@ -195,19 +203,19 @@ public final class VerifyCommand implements Callable<Integer> {
             problems.add(d.file() + ": missing");
         } else {
             try {
-                ChainVerifier.checksum(dir, d);
+                ChainVerifier.checksum(dir(), d);
             } catch (ChainException e) {
                 problems.add(e.getMessage());
             } catch (IOException e) {
                 problems.add(d.file() + ": cannot compute its checksum: " + e.getMessage());
             }
             try {
-                ChainVerifier.structure(dir, d);
+                ChainVerifier.structure(dir(), d);
             } catch (IOException | ChainException e) {
                 problems.add(e.getMessage());
             }
             try {
-                ChainVerifier.verify(dir, d);
+                ChainVerifier.verify(dir(), d);
             } catch (IOException | ChainException e) {
                 problems.add(e.getMessage());
             }
