@@ -174,7 +174,8 @@ class RetentionTest {
     @Test
     void aPruneWithNoKeepRuleIsRefused() {
         copiesAt("2025-03-01T12:00:00Z");
-        PolicyException e = assertThrows(PolicyException.class, () -> apply(NONE, UTC));
+        PolicyException e = assertThrows(PolicyException.class, () -> set.prune(NONE));
+        assertThrows(PolicyException.class, () -> apply(NONE, UTC));
         assertEquals("a prune needs at least one keep rule; give --keep-last, --keep-hourly, --keep-daily,"
                 + " --keep-weekly, --keep-monthly, --keep-yearly or --keep-within", e.getMessage());
         assertThrows(PolicyException.class, () -> RetentionPolicy.of(0, 0, 0, 0, 0, 0, Duration.ZERO),

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -94,6 +95,11 @@ final class SetBuilder {
 
     List<Backup> backups() {
         return List.copyOf(backups);
+    }
+
+    /** Plans a prune of the set with {@code policy}, now being a day after the last backup, in UTC. */
+    PrunePlan prune(RetentionPolicy policy) throws PolicyException {
+        return PrunePlan.of(manifest(), Set.of(), policy, clockAfterLast(ZoneId.of("UTC")), sizes());
     }
 
     Clock clockAfterLast(ZoneId zone) {
