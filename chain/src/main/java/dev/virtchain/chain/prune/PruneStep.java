@@ -19,9 +19,11 @@ import java.util.List;
  *     clusters of {@code into} from every kept point;</li>
  * <li>a {@link Rename} replaces {@code top} with a file that reads the same, atomically.</li>
  * </ul>
- * Between a run's renames and its {@link ManifestUpdate} the manifest still names the top's old
- * backing file (the data is right, the recorded link is not); a journal that finishes the run's
- * update closes that window.
+ * The manifest agrees with the files after every {@link ManifestUpdate}, not in between: from a
+ * run's first rename to its update it still names the top's old backing file and the files
+ * between, which are deleted in that window (the data kept points read is right, the recorded
+ * links are not), and from the first deletion of unread files to the update after them it names
+ * files that are gone. A journal that finishes the interrupted update closes both windows.
  */
 public sealed interface PruneStep {
     /**

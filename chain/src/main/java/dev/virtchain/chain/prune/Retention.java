@@ -14,7 +14,7 @@ import java.util.TreeMap;
 
 /**
  * Applies a {@link RetentionPolicy} to the restore points of a backup set: which are kept, and
- * why. A pure function; it follows restic's {@code ApplyPolicy} step by step (see
+ * why ({@link PrunePlan} reports it per backup). A pure function; it follows restic's {@code ApplyPolicy} step by step (see
  * {@link RetentionPolicy} for the rules in words):
  *
  * <ol>
@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * <li>Besides the policy: the newest backup by seq and the newest full, inc or diff by seq.</li>
  * </ol>
  */
-public final class Retention {
+final class Retention {
     private Retention() {
     }
 
@@ -38,7 +38,7 @@ public final class Retention {
      * with its reasons, in seq order. Periods are counted on {@code clock}'s zone; its instant is
      * "now" for --keep-within's guard against future times.
      */
-    public static Map<Integer, List<KeepReason>> apply(List<Backup> points, RetentionPolicy policy, Clock clock)
+    static Map<Integer, List<KeepReason>> apply(List<Backup> points, RetentionPolicy policy, Clock clock)
             throws PolicyException {
         policy.requireRule();
         if (points.isEmpty()) {

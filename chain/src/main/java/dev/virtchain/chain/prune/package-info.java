@@ -4,8 +4,8 @@
  * immutable records; nothing here reads or writes a file or talks to libvirt.
  *
  * <ul>
- * <li>{@link dev.virtchain.chain.prune.RetentionPolicy}: the keep rules, as restic forget has them;
- *     {@link dev.virtchain.chain.prune.Retention} applies them.</li>
+ * <li>{@link dev.virtchain.chain.prune.RetentionPolicy}: the keep rules, as restic forget has them,
+ *     and how they count periods ({@code HOW_RULES_COUNT}, for {@code --help}).</li>
  * <li>{@link dev.virtchain.chain.prune.PrunePlan#of}: the one entry point, from a manifest, a policy,
  *     a clock and the files' sizes to the decisions and the ordered
  *     {@link dev.virtchain.chain.prune.PruneStep}s an executor journals and runs.</li>

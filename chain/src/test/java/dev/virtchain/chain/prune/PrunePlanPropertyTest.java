@@ -323,11 +323,14 @@ class PrunePlanPropertyTest {
                     }
                 }
                 new Manifest(SetBuilder.SET, SetBuilder.VM, new ArrayList<>(records.values())); // the rules hold
+                Set<String> named = new HashSet<>();
                 for (Backup b : records.values()) {
                     for (DiskBackup d : b.disks()) {
                         assertEquals(d.backingFile(), file(d.file()).backing(), "the record's link is the file's");
+                        named.add(d.file());
                     }
                 }
+                assertEquals(files.keySet(), named, "after an update the records name exactly the files");
             }
         }
 
