@@ -1,6 +1,7 @@
 package dev.virtchain.chain.prune;
 
 import dev.virtchain.chain.ChainException;
+import dev.virtchain.qcow2.ErrorKind;
 
 /**
  * A retention policy that cannot be applied: no keep rule at all, a negative count, a negative
@@ -11,6 +12,6 @@ public class PolicyException extends ChainException {
     private static final long serialVersionUID = 1L;
 
     public PolicyException(String problem, String advice) {
-        super(problem, advice);
+        super(ErrorKind.USAGE, problem, advice);
     }
 }
