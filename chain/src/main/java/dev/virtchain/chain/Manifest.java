@@ -1,5 +1,6 @@
 package dev.virtchain.chain;
 
+import dev.virtchain.chain.prune.PruneJournal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The backup set of one directory, as {@code virtchain.json} records it: the set id, the domain
@@ -17,15 +19,36 @@ import java.util.Set;
  * its parent's file for that disk), so a Manifest in hand is always a consistent chain. Breaking a
  * rule is an IllegalArgumentException whose message starts with the field's path, e.g.
  * {@code backups[3].disks[0].backingFile: ...}.
+ *
+ * <p>After a prune some records may be <em>bases</em>: backups no longer offered as restore points
+ * whose files kept points still read (see {@link dev.virtchain.chain.prune.PointFate#BASE}). They
+ * stay in {@code backups}, because links and parents run through them, and {@code bases} names
+ * them. A prune that is under way is recorded in {@code journal} (null when none is).
+ *
+ * @param backups every record, restore point or base, in seq order
+ * @param bases   the seqs of the records that are bases, not restore points
+ * @param journal the prune under way, or null
  */
-public record Manifest(String setId, Domain domain, List<Backup> backups) {
+public record Manifest(String setId, Domain domain, List<Backup> backups, Set<Integer> bases,
+        PruneJournal journal) {
     public Manifest {
         Naming.requireSetId(setId);
         if (domain == null) {
             throw new IllegalArgumentException("domain: missing");
         }
         backups = List.copyOf(backups);
+        bases = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(bases));
         checkLinks(backups);
+        for (int seq : bases) {
+            if (backups.stream().noneMatch(b -> b.seq() == seq)) {
+                throw new IllegalArgumentException("bases: " + seq + " is not the seq of a backup in the manifest");
+            }
+        }
+    }
+
+    /** A manifest of restore points only, with no prune under way. */
+    public Manifest(String setId, Domain domain, List<Backup> backups) {
+        this(setId, domain, backups, Set.of(), null);
     }
 
     /** The manifest of a directory that has no backup yet. */
@@ -37,12 +60,32 @@ public record Manifest(String setId, Domain domain, List<Backup> backups) {
     public Manifest with(Backup backup) {
         List<Backup> all = new ArrayList<>(backups);
         all.add(backup);
-        return new Manifest(setId, domain, all);
+        return new Manifest(setId, domain, all, bases, journal);
     }
 
     /** This manifest recording {@code newDomain} (a renamed domain keeps its UUID). */
     public Manifest withDomain(Domain newDomain) {
-        return new Manifest(setId, newDomain, backups);
+        return new Manifest(setId, newDomain, backups, bases, journal);
+    }
+
+    /** This manifest with {@code newBackups} as its records and {@code newBases} as its bases. */
+    public Manifest withRecords(List<Backup> newBackups, Set<Integer> newBases) {
+        return new Manifest(setId, domain, newBackups, newBases, journal);
+    }
+
+    /** This manifest recording {@code newJournal} as the prune under way (null: none is). */
+    public Manifest withJournal(PruneJournal newJournal) {
+        return new Manifest(setId, domain, backups, bases, newJournal);
+    }
+
+    /** Whether backup {@code seq} is a restore point: a record that is not a base. */
+    public boolean isRestorePoint(int seq) {
+        return !bases.contains(seq) && backup(seq).isPresent();
+    }
+
+    /** The records that are restore points, in seq order. */
+    public List<Backup> restorePoints() {
+        return backups.stream().filter(b -> !bases.contains(b.seq())).toList();
     }
 
     /** The backup numbered {@code seq}. */

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.virtchain.chain.prune.ManifestChange;
+import dev.virtchain.chain.prune.PruneJournal;
+import dev.virtchain.chain.prune.PruneStep;
 import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 import java.time.Instant;
@@ -19,14 +22,22 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The manifest's JSON form, format {@value #FORMAT}. Reading checks the format number first (a
- * newer layout must get a format error, not a confusing field error), then every field by name,
- * then the links between backups; each failure names the file and the field's path. Unknown
- * fields are refused: rewriting a manifest would otherwise silently drop them.
+ * The manifest's JSON form, formats {@value #FORMAT} and {@value #FORMAT_PRUNED}. Reading checks the
+ * format number first (a newer layout must get a format error, not a confusing field error), then
+ * every field by name, then the links between backups; each failure names the file and the field's
+ * path. Unknown fields are refused: rewriting a manifest would otherwise silently drop them.
+ *
+ * <p>Format {@value #FORMAT_PRUNED} adds {@code bases} (records that are not restore points) and
+ * {@code prune} (the journal of a prune under way, or null). It is written only when a manifest
+ * has either, so a directory never pruned keeps format {@value #FORMAT}, and a virtchain from
+ * before prune refuses a pruned one by its format ("a newer virtchain wrote it") instead of
+ * offering bases as restore points.
  */
 final class ManifestJson {
-    /** The one manifest layout this virtchain reads and writes. */
+    /** The layout of a manifest without bases or prune journal. */
     static final int FORMAT = 1;
+    /** The layout that also holds bases and the prune journal. */
+    static final int FORMAT_PRUNED = 2;
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -36,15 +47,37 @@ final class ManifestJson {
     }
 
     static byte[] encode(Manifest m) {
+        boolean pruned = !m.bases().isEmpty() || m.journal() != null;
         ObjectNode root = JSON.createObjectNode();
-        root.put("format", FORMAT);
+        root.put("format", pruned ? FORMAT_PRUNED : FORMAT);
         root.put("setId", m.setId());
         ObjectNode domain = root.putObject("domain");
         domain.put("name", m.domain().name());
         domain.put("uuid", m.domain().uuid().toString());
         ArrayNode backups = root.putArray("backups");
         for (Backup b : m.backups()) {
-            ObjectNode o = backups.addObject();
+            encodeBackup(backups.addObject(), b);
+        }
+        if (pruned) {
+            ArrayNode bases = root.putArray("bases");
+            m.bases().forEach(bases::add);
+            if (m.journal() == null) {
+                root.putNull("prune");
+            } else {
+                encodeJournal(root.putObject("prune"), m.journal());
+            }
+        }
+        try {
+            byte[] text = JSON.writeValueAsBytes(root);
+            byte[] withNewline = java.util.Arrays.copyOf(text, text.length + 1);
+            withNewline[text.length] = '\n';
+            return withNewline;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of strings and numbers always serialises", e);
+        }
+    }
+
+    private static void encodeBackup(ObjectNode o, Backup b) {
             o.put("seq", b.seq());
             o.put("level", b.level().word());
             o.put("time", DateTimeFormatter.ISO_INSTANT.format(b.time()));
@@ -63,14 +96,58 @@ final class ManifestJson {
                 sum.put("value", d.checksum().value());
                 n.put("mode", d.mode().word());
             }
-        }
-        try {
-            byte[] text = JSON.writeValueAsBytes(root);
-            byte[] withNewline = java.util.Arrays.copyOf(text, text.length + 1);
-            withNewline[text.length] = '\n';
-            return withNewline;
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a tree of strings and numbers always serialises", e);
+    }
+
+    private static void encodeJournal(ObjectNode o, PruneJournal j) {
+        o.put("began", DateTimeFormatter.ISO_INSTANT.format(j.began()));
+        o.put("done", j.done());
+        o.put("started", j.started());
+        ArrayNode steps = o.putArray("steps");
+        for (PruneStep step : j.steps()) {
+            ObjectNode n = steps.addObject();
+            if (step instanceof PruneStep.Commit c) {
+                n.put("step", "commit");
+                n.put("target", c.target());
+                n.put("into", c.into());
+                ArrayNode through = n.putArray("through");
+                c.through().forEach(through::add);
+                n.put("top", c.top());
+                n.put("virtualSize", c.virtualSize());
+                n.put("bytesToCopy", c.bytesToCopy());
+            } else if (step instanceof PruneStep.Rename r) {
+                n.put("step", "rename");
+                n.put("from", r.from());
+                n.put("to", r.to());
+                n.put("bytesReplaced", r.bytesReplaced());
+            } else if (step instanceof PruneStep.DeleteFile f) {
+                n.put("step", "deleteFile");
+                n.put("file", f.file());
+                n.put("bytes", f.bytes());
+            } else if (step instanceof PruneStep.DeleteSavedFiles f) {
+                n.put("step", "deleteSavedFiles");
+                n.put("seq", f.seq());
+            } else if (step instanceof PruneStep.DeleteCheckpoint c) {
+                n.put("step", "deleteCheckpoint");
+                n.put("checkpoint", c.checkpoint());
+            } else if (step instanceof PruneStep.ManifestUpdate u) {
+                n.put("step", "manifestUpdate");
+                ArrayNode changes = n.putArray("changes");
+                for (ManifestChange change : u.changes()) {
+                    ObjectNode c = changes.addObject();
+                    if (change instanceof ManifestChange.Unlist l) {
+                        c.put("change", "unlist");
+                        c.put("seq", l.seq());
+                    } else if (change instanceof ManifestChange.Forget f) {
+                        c.put("change", "forget");
+                        c.put("seq", f.seq());
+                    } else if (change instanceof ManifestChange.Rewrite w) {
+                        c.put("change", "rewrite");
+                        encodeBackup(c.putObject("after"), w.after());
+                        ArrayNode recompute = c.putArray("recomputeChecksums");
+                        w.recomputeChecksums().forEach(recompute::add);
+                    }
+                }
+            }
         }
     }
 
@@ -93,12 +170,17 @@ final class ManifestJson {
         if (format == null) {
             throw new ManifestException(file, "format: missing; this is not a virtchain manifest, or a damaged one");
         }
-        if (!format.isInt() || format.intValue() != FORMAT) {
+        if (!format.isInt() || format.intValue() != FORMAT && format.intValue() != FORMAT_PRUNED) {
             throw new ManifestException(ErrorKind.UNSUPPORTED, file, "format: " + format
-                    + " is not a manifest format this virtchain reads (it reads format " + FORMAT + ")",
-                    "a newer virtchain wrote it: use that version");
+                    + " is not a manifest format this virtchain reads (it reads formats " + FORMAT + " and "
+                    + FORMAT_PRUNED + ")", "a newer virtchain wrote it: use that version");
         }
-        top.only("format", "setId", "domain", "backups");
+        boolean pruned = format.intValue() == FORMAT_PRUNED;
+        if (pruned) {
+            top.only("format", "setId", "domain", "backups", "bases", "prune");
+        } else {
+            top.only("format", "setId", "domain", "backups");
+        }
         String setId = top.string("setId");
         if (!Naming.isSetId(setId)) {
             throw top.bad("setId", "'" + setId + "' is not a set id (1 to 32 of a-z and 0-9)");
@@ -111,8 +193,16 @@ final class ManifestJson {
         for (Obj b : top.objects("backups")) {
             backups.add(backup(b, i++));
         }
+        Set<Integer> bases = new java.util.TreeSet<>();
+        PruneJournal journal = null;
+        if (pruned) {
+            bases.addAll(top.integers("bases"));
+            if (!top.isNull("prune")) {
+                journal = journal(top.object("prune"));
+            }
+        }
         try {
-            return new Manifest(setId, domain, backups);
+            return new Manifest(setId, domain, backups, bases, journal);
         } catch (IllegalArgumentException e) {
             throw new ManifestException(file, e.getMessage());
         }
@@ -143,6 +233,88 @@ final class ManifestJson {
             disks.add(disk(d));
         }
         return b.build(() -> new Backup(seq, level, time, checkpoint, parent, disks));
+    }
+
+    private static PruneJournal journal(Obj j) throws ManifestException {
+        j.only("began", "done", "started", "steps");
+        Instant began = j.instant("began");
+        int done = j.integer("done");
+        boolean started = j.bool("started");
+        List<PruneStep> steps = new ArrayList<>();
+        for (Obj s : j.objects("steps")) {
+            steps.add(step(s));
+        }
+        return j.build(() -> new PruneJournal(began, steps, done, started));
+    }
+
+    private static PruneStep step(Obj s) throws ManifestException {
+        String kind = s.string("step");
+        switch (kind) {
+            case "commit" -> {
+                s.only("step", "target", "into", "through", "top", "virtualSize", "bytesToCopy");
+                String target = s.string("target");
+                String into = s.fileName("into");
+                List<String> through = new ArrayList<>();
+                for (String f : s.strings("through")) {
+                    through.add(s.checkFileName("through", f));
+                }
+                String top = s.fileName("top");
+                long size = s.longValue("virtualSize");
+                long bytes = s.longValue("bytesToCopy");
+                return s.build(() -> new PruneStep.Commit(target, into, through, top, size, bytes));
+            }
+            case "rename" -> {
+                s.only("step", "from", "to", "bytesReplaced");
+                return new PruneStep.Rename(s.fileName("from"), s.fileName("to"), s.longValue("bytesReplaced"));
+            }
+            case "deleteFile" -> {
+                s.only("step", "file", "bytes");
+                return new PruneStep.DeleteFile(s.fileName("file"), s.longValue("bytes"));
+            }
+            case "deleteSavedFiles" -> {
+                s.only("step", "seq");
+                return new PruneStep.DeleteSavedFiles(s.integer("seq"));
+            }
+            case "deleteCheckpoint" -> {
+                s.only("step", "checkpoint");
+                String name = s.string("checkpoint");
+                if (!Naming.isCheckpointName(name)) {
+                    throw s.bad("checkpoint", "'" + name + "' is not a checkpoint name");
+                }
+                return new PruneStep.DeleteCheckpoint(name);
+            }
+            case "manifestUpdate" -> {
+                s.only("step", "changes");
+                List<ManifestChange> changes = new ArrayList<>();
+                for (Obj c : s.objects("changes")) {
+                    changes.add(change(c));
+                }
+                return s.build(() -> new PruneStep.ManifestUpdate(changes));
+            }
+            default -> throw s.bad("step", "'" + kind + "' is not a prune step (commit, rename, deleteFile, "
+                    + "deleteSavedFiles, deleteCheckpoint, manifestUpdate)");
+        }
+    }
+
+    private static ManifestChange change(Obj c) throws ManifestException {
+        String kind = c.string("change");
+        switch (kind) {
+            case "unlist" -> {
+                c.only("change", "seq");
+                return new ManifestChange.Unlist(c.integer("seq"));
+            }
+            case "forget" -> {
+                c.only("change", "seq");
+                return new ManifestChange.Forget(c.integer("seq"));
+            }
+            case "rewrite" -> {
+                c.only("change", "after", "recomputeChecksums");
+                Backup after = backup(c.object("after"), 0);
+                List<String> recompute = c.strings("recomputeChecksums");
+                return new ManifestChange.Rewrite(after, recompute);
+            }
+            default -> throw c.bad("change", "'" + kind + "' is not a manifest change (unlist, forget, rewrite)");
+        }
     }
 
     private static DiskBackup disk(Obj d) throws ManifestException {
@@ -184,7 +356,7 @@ final class ManifestJson {
             for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
                 String f = it.next();
                 if (!known.contains(f)) {
-                    throw bad(f, "unknown field (format " + FORMAT + " has " + String.join(", ", fields) + ")");
+                    throw bad(f, "unknown field (known here: " + String.join(", ", fields) + ")");
                 }
             }
         }
@@ -224,6 +396,61 @@ final class ManifestJson {
                 throw bad(field, v + " is not a whole number up to " + Integer.MAX_VALUE);
             }
             return v.intValue();
+        }
+
+        boolean isNull(String field) throws ManifestException {
+            return required(field).isNull();
+        }
+
+        boolean bool(String field) throws ManifestException {
+            JsonNode v = required(field);
+            if (!v.isBoolean()) {
+                throw bad(field, v + " is not true or false");
+            }
+            return v.booleanValue();
+        }
+
+        /** A file name in the backup directory: a plain name, never a path. */
+        String fileName(String field) throws ManifestException {
+            return checkFileName(field, string(field));
+        }
+
+        String checkFileName(String field, String name) throws ManifestException {
+            if (!Naming.isPlainFileName(name)) {
+                throw bad(field, "'" + name + "' is not a plain file name");
+            }
+            return name;
+        }
+
+        List<String> strings(String field) throws ManifestException {
+            JsonNode v = required(field);
+            if (!v.isArray()) {
+                throw bad(field, "is not an array");
+            }
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                if (!v.get(i).isTextual()) {
+                    throw bad(field + "[" + i + "]", v.get(i) + " is not a string");
+                }
+                out.add(v.get(i).textValue());
+            }
+            return out;
+        }
+
+        List<Integer> integers(String field) throws ManifestException {
+            JsonNode v = required(field);
+            if (!v.isArray()) {
+                throw bad(field, "is not an array");
+            }
+            List<Integer> out = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                JsonNode e = v.get(i);
+                if (!e.isIntegralNumber() || !e.canConvertToInt()) {
+                    throw bad(field + "[" + i + "]", e + " is not a whole number up to " + Integer.MAX_VALUE);
+                }
+                out.add(e.intValue());
+            }
+            return out;
         }
 
         Integer nullableInteger(String field) throws ManifestException {

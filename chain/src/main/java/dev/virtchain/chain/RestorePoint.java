@@ -35,7 +35,17 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
         return new RestorePoint(b, chains);
     }
 
+    /** The restore point {@code at} names; a base left by a prune is none. */
     private static Backup find(Manifest m, PointInTime at) throws ChainException {
+        Backup b = findRecord(m, at);
+        if (!m.isRestorePoint(b.seq())) {
+            throw new ChainException(ErrorKind.NOT_FOUND, "backup " + b.seq() + " was pruned: its files stay only as"
+                    + " the base of later backups, it is no restore point any more", "virtchain list shows the points");
+        }
+        return b;
+    }
+
+    private static Backup findRecord(Manifest m, PointInTime at) throws ChainException {
         if (at instanceof PointInTime.Latest) {
             return m.latest().orElseThrow();
         }
@@ -50,7 +60,7 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
         }
         PointInTime.Time t = (PointInTime.Time) at;
         Backup found = null;
-        for (Backup b : m.backups()) {
+        for (Backup b : m.restorePoints()) {
             if (!b.time().isAfter(t.time())) {
                 found = b; // backups are in seq order, which is time order
             }
@@ -58,7 +68,7 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
         if (found == null) {
             throw new ChainException(ErrorKind.NOT_FOUND, "no backup was taken at or before "
                     + DateTimeFormatter.ISO_INSTANT.format(t.time()) + " (the first is from "
-                    + DateTimeFormatter.ISO_INSTANT.format(m.backups().get(0).time()) + ")");
+                    + DateTimeFormatter.ISO_INSTANT.format(m.restorePoints().get(0).time()) + ")");
         }
         return found;
     }

@@ -113,10 +113,10 @@ class ManifestFileTest {
 
     @Test
     void anUnknownFormatVersionIsAClearErrorNamingTheFileAndTheField() throws Exception {
-        Files.writeString(dir.resolve("virtchain.json"), VALID.replace("\"format\" : 1", "\"format\" : 2"));
+        Files.writeString(dir.resolve("virtchain.json"), VALID.replace("\"format\" : 1", "\"format\" : 3"));
         ManifestException e = assertThrows(ManifestException.class, () -> ManifestFile.read(dir));
-        assertEquals(dir.resolve("virtchain.json") + ": format: 2 is not a manifest format this virtchain reads"
-                + " (it reads format 1); a newer virtchain wrote it: use that version", e.getMessage());
+        assertEquals(dir.resolve("virtchain.json") + ": format: 3 is not a manifest format this virtchain reads"
+                + " (it reads formats 1 and 2); a newer virtchain wrote it: use that version", e.getMessage());
         assertEquals(ErrorKind.UNSUPPORTED, e.kind());
     }
 

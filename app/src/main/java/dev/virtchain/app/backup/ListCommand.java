@@ -48,6 +48,9 @@ public final class ListCommand implements Callable<Integer> {
                 out.printf("%-5d %-5s %-20s %-6s %s%n", b.seq(), b.level().word(),
                         b.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
                         b.parentSeq() == null ? "-" : b.parentSeq(), b.checkpoint() == null ? "-" : b.checkpoint());
+                if (!m.isRestorePoint(b.seq())) {
+                    out.printf("      pruned: no restore point, its files stay as the base of later backups%n");
+                }
                 for (DiskBackup d : b.disks()) {
                     out.printf("      %-4s %s%s  size %s, written %s%s%n", d.target(), d.file(),
                             d.backingFile() != null ? " -> " + d.backingFile() : "",
@@ -73,6 +76,9 @@ public final class ListCommand implements Callable<Integer> {
             bm.put("time", b.time().toString());
             bm.put("parent", b.parentSeq());
             bm.put("checkpoint", b.checkpoint());
+            if (!m.isRestorePoint(b.seq())) {
+                bm.put("base", true); // pruned, its files read by later backups
+            }
             bm.put("disks", disksJson(b));
             backups.add(bm);
         }

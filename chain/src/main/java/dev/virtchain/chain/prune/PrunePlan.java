@@ -50,6 +50,17 @@ public record PrunePlan(List<PointDecision> points, List<PruneStep> steps, List<
     }
 
     /**
+     * Plans the prune of {@code manifest} under {@code policy}, the manifest's own {@link Manifest#bases()}
+     * being the bases left by earlier prunes.
+     *
+     * @throws PolicyException a policy without a rule: a usage error
+     */
+    public static PrunePlan of(Manifest manifest, RetentionPolicy policy, Clock clock, Map<String, Long> sizes)
+            throws PolicyException {
+        return of(manifest, manifest.bases(), policy, clock, sizes);
+    }
+
+    /**
      * Plans the prune of {@code manifest} under {@code policy}.
      *
      * @param manifest the backup set's records
