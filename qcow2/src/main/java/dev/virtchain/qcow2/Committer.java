@@ -6,8 +6,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Merges a qcow2 image's own data into its backing file, then (unless told to keep it) empties
@@ -78,6 +81,126 @@ public final class Committer {
             empty(image, h, backingFormat);
         }
         return backing;
+    }
+
+    /**
+     * Commits {@code top} and the files between it and {@code into} into {@code into}, as
+     * {@code qemu-img commit -b into top} does, and leaves {@code top} and {@code through} as they
+     * are: for every cluster that {@code top} or one of {@code through} holds, {@code into} receives
+     * the version {@code top} reads (its uppermost one), so each cluster is copied once however deep
+     * the run. A range that a layer above {@code into} reads as zeros because it lies past that
+     * layer's end is written as zeros too. Afterwards {@code into} has {@code virtualSize}.
+     *
+     * <p>Every cluster written is one that {@code top} overrides, so what {@code top} reads never
+     * changes while this runs, and an interrupted commit leaves {@code into} with at most leaked
+     * clusters (the writer's flush order). {@code into} is made writable by its owner for the
+     * commit only; its mode is set back afterwards, also when the commit fails.
+     *
+     * @param top         the image whose view {@code into} takes on
+     * @param through     the files between them, from {@code top}'s backing file down; {@code top}'s
+     *                    chain must reach {@code into} through exactly these
+     * @param into        the qcow2 file that receives the data
+     * @param virtualSize the size {@code into} has afterwards: at least its size now (a commit never
+     *                    cuts a file, and a backup chain never needs it: refused by name)
+     */
+    public static void commitInto(Path top, List<Path> through, Path into, long virtualSize, Progress progress)
+            throws IOException {
+        String name = top.toString();
+        try (Image chain = Images.open(name, "qcow2", true)) {
+            List<Image> layers = layersAbove(chain, through, into);
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(into);
+            Set<PosixFilePermission> writable = EnumSet.copyOf(mode);
+            writable.add(PosixFilePermission.OWNER_WRITE);
+            Files.setPosixFilePermissions(into, writable);
+            try {
+                try (Qcow2Writer w = Qcow2Writer.open(into)) {
+                    if (w.virtualSize() > virtualSize) {
+                        throw new ImageException(into.toString(), "is larger (" + w.virtualSize()
+                                + " bytes) than the size it is to have after the commit (" + virtualSize
+                                + "); cutting an image is not supported");
+                    }
+                    w.grow(virtualSize);
+                    w.directData(); // fsynced at the end anyway: see DirectData
+                    copyUppermost(chain, layers, virtualSize, new QcowSink(w), progress);
+                } catch (IOException e) {
+                    throw ImageException.about(into.toString(), null, e);
+                }
+            } finally {
+                Files.setPosixFilePermissions(into, mode);
+            }
+        }
+    }
+
+    /** {@code top}'s layers above {@code into}, checked to be {@code top}, then exactly {@code through}. */
+    private static List<Image> layersAbove(Image top, List<Path> through, Path into) throws IOException {
+        List<Image> layers = new ArrayList<>();
+        List<Path> expected = new ArrayList<>(through);
+        expected.add(into);
+        Image at = top;
+        layers.add(at);
+        for (Path want : expected) {
+            Image below = at.backing();
+            if (below == null || !Files.isSameFile(below.path(), want)) {
+                throw new ImageException(at.filename(), "links to " + (below == null ? "no backing file"
+                        : Names.escape(below.path().getFileName().toString())) + ", not to "
+                        + Names.escape(want.getFileName().toString()) + " as the commit into "
+                        + Names.escape(into.getFileName().toString()) + " expects");
+            }
+            if (want != into) {
+                layers.add(below);
+            } else if (!below.format().equals("qcow2")) {
+                throw new ImageException(below.filename(), "is " + below.format() + ", not qcow2");
+            }
+            at = below;
+        }
+        return layers;
+    }
+
+    /**
+     * Writes each range the uppermost layer holds: zeros where it says zero (or where it ends below
+     * the range), data read through {@code top} where it holds data. Reads never reach the file
+     * written, as some layer above it holds every range read.
+     */
+    private static void copyUppermost(Image top, List<Image> layers, long size, Sink sink, Progress progress)
+            throws IOException {
+        List<long[]> data = new ArrayList<>();
+        long pos = 0;
+        while (pos < size) {
+            long len = Math.min(size - pos, CHUNK);
+            boolean isData = false;
+            boolean isZero = false;
+            for (Image layer : layers) {
+                if (pos >= layer.virtualSize()) {
+                    isZero = true; // reads as zero past this layer's end, whatever lies below
+                    break;
+                }
+                LayerStatus s = layer.status(pos, Math.min(len, layer.virtualSize() - pos));
+                len = s.length();
+                if (s.data() || s.zero()) {
+                    isData = s.data();
+                    isZero = !s.data();
+                    break;
+                }
+            }
+            if (isData) {
+                if (!data.isEmpty() && data.get(data.size() - 1)[1] == pos) {
+                    data.get(data.size() - 1)[1] = pos + len;
+                } else {
+                    data.add(new long[] {pos, pos + len});
+                }
+            } else if (isZero) {
+                sink.zero(pos, len);
+            }
+            pos += len;
+        }
+        top.preferDirectReads();
+        try (ReadAhead chunks = new ReadAhead(top, data, CHUNK, READS_IN_FLIGHT)) {
+            for (ReadAhead.Chunk c = chunks.next(); c != null; c = chunks.next()) {
+                sink.write(c.offset(), c.data());
+                progress.update(c.offset() + c.data().limit(), size);
+            }
+        }
+        progress.update(size, size);
     }
 
     private interface Sink {
