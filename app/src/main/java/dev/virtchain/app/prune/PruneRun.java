@@ -1,0 +1,189 @@
+package dev.virtchain.app.prune;
+
+import dev.virtchain.chain.Checksum;
+import dev.virtchain.chain.Manifest;
+import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.Naming;
+import dev.virtchain.chain.prune.ManifestUpdates;
+import dev.virtchain.chain.prune.PruneJournal;
+import dev.virtchain.chain.prune.PrunePlan;
+import dev.virtchain.chain.prune.PruneStep;
+import dev.virtchain.qcow2.Committer;
+import dev.virtchain.qcow2.Progress;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a prune's steps in a backup directory whose lock the caller holds, journaling each in the
+ * manifest (DESIGN.md, "Retention: prune"): the intent before a step touches anything, done after
+ * it; a {@link PruneStep.ManifestUpdate} is applied and marked done in one atomic write. Every
+ * step can be run again from the start after a crash at any moment inside it, which is how an
+ * interrupted prune is finished ({@link #resume}): a commit writes the same clusters again (each
+ * one the top overrides), a rename that happened finds its source gone and its target there, a
+ * deletion finds nothing to delete. Nothing is ever rolled back, because no step leaves a kept
+ * point reading anything but what it read before.
+ *
+ * <p>Checkpoints come last. Without a way to reach the domain ({@code checkpoints} null, or
+ * {@link CheckpointCleaner.Unreachable}) the run stops before them: every file step is done, the
+ * journal keeps the checkpoint steps, and the next run with libvirt at hand (a backup or a prune)
+ * finishes them.
+ */
+public final class PruneRun {
+    /** Where a test stops a run, as a crash would. */
+    enum Moment { BEFORE_INTENT, AFTER_INTENT, AFTER_STEP }
+
+    /** A test's crash: called at each moment of each step, it throws to stop the run there. */
+    interface CrashPoint {
+        void at(int step, Moment moment);
+    }
+
+    /**
+     * What a run left.
+     *
+     * @param manifest         the manifest as written last
+     * @param checkpointsLeft  the checkpoints still to delete (the journal keeps them), or empty
+     * @param whyLeft          why they could not be deleted now, or null
+     */
+    public record Outcome(Manifest manifest, List<String> checkpointsLeft, String whyLeft) {
+        public Outcome {
+            checkpointsLeft = List.copyOf(checkpointsLeft);
+        }
+
+        public boolean complete() {
+            return manifest.journal() == null;
+        }
+    }
+
+    private final Path dir;
+    private final CheckpointCleaner checkpoints;
+    private final CrashPoint crash;
+
+    /** @param checkpoints deletes checkpoints in libvirt; null when there is no connection */
+    public PruneRun(Path dir, CheckpointCleaner checkpoints) {
+        this(dir, checkpoints, (step, moment) -> { });
+    }
+
+    PruneRun(Path dir, CheckpointCleaner checkpoints, CrashPoint crash) {
+        this.dir = dir;
+        this.checkpoints = checkpoints;
+        this.crash = crash;
+    }
+
+    /** Runs {@code plan}, made from {@code m}, which is the manifest on disk and has no prune under way. */
+    public Outcome run(Manifest m, PrunePlan plan, Instant now) throws IOException {
+        if (m.journal() != null) {
+            throw new IllegalStateException("a prune is under way already; resume it first");
+        }
+        if (plan.isEmpty()) {
+            return new Outcome(m, List.of(), null);
+        }
+        Manifest journaled = m.withJournal(PruneJournal.of(now, plan.steps()));
+        ManifestFile.write(dir, journaled);
+        return resume(journaled);
+    }
+
+    /** Finishes the prune that {@code m}, the manifest on disk, records as under way. */
+    public Outcome resume(Manifest m) throws IOException {
+        while (m.journal() != null && !m.journal().complete()) {
+            PruneJournal j = m.journal();
+            PruneStep step = j.next();
+            crash.at(j.done(), Moment.BEFORE_INTENT);
+            if (step instanceof PruneStep.ManifestUpdate u) {
+                m = ManifestUpdates.apply(m, u, (algorithm, file) -> Checksum.of(algorithm, dir.resolve(file)))
+                        .withJournal(j.finish());
+                ManifestFile.write(dir, m);
+                crash.at(j.done(), Moment.AFTER_STEP);
+                continue;
+            }
+            if (step instanceof PruneStep.DeleteCheckpoint && checkpoints == null) {
+                return new Outcome(m, checkpointsLeft(j), "no connection to libvirt");
+            }
+            if (!j.started()) {
+                j = j.begin();
+                m = m.withJournal(j);
+                ManifestFile.write(dir, m);
+            }
+            crash.at(j.done(), Moment.AFTER_INTENT);
+            try {
+                perform(step);
+            } catch (CheckpointCleaner.Unreachable e) {
+                return new Outcome(m, checkpointsLeft(j), e.getMessage());
+            }
+            crash.at(j.done(), Moment.AFTER_STEP);
+            m = m.withJournal(j.finish());
+            ManifestFile.write(dir, m);
+        }
+        if (m.journal() != null) {
+            m = m.withJournal(null);
+            ManifestFile.write(dir, m);
+        }
+        return new Outcome(m, List.of(), null);
+    }
+
+    private static List<String> checkpointsLeft(PruneJournal j) {
+        List<String> left = new ArrayList<>();
+        for (PruneStep s : j.steps().subList(j.done(), j.steps().size())) {
+            if (s instanceof PruneStep.DeleteCheckpoint c) {
+                left.add(c.checkpoint());
+            }
+        }
+        return left;
+    }
+
+    private void perform(PruneStep step) throws IOException, CheckpointCleaner.Unreachable {
+        if (step instanceof PruneStep.Commit c) {
+            Path into = dir.resolve(c.into());
+            Committer.commitInto(dir.resolve(c.top()), c.through().stream().map(dir::resolve).toList(), into,
+                    c.virtualSize(), Progress.NONE);
+            // commitInto restores the mode it found, which a commit killed earlier left writable.
+            Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("r--------"));
+        } else if (step instanceof PruneStep.Rename r) {
+            rename(r.from(), r.to());
+        } else if (step instanceof PruneStep.DeleteFile f) {
+            delete(f.file());
+        } else if (step instanceof PruneStep.DeleteSavedFiles s) {
+            delete(Naming.domainXml(s.seq()));
+            for (Naming.BootFile f : Naming.BootFile.values()) {
+                delete(f.file(s.seq()));
+            }
+        } else if (step instanceof PruneStep.DeleteCheckpoint c) {
+            checkpoints.delete(c.checkpoint());
+        } else {
+            throw new IllegalArgumentException("not a file step: " + step);
+        }
+    }
+
+    /** Renames over the target; done already when the source is gone and the target is there. */
+    private void rename(String from, String to) throws IOException {
+        try {
+            Files.move(dir.resolve(from), dir.resolve(to), StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            if (!Files.exists(dir.resolve(to))) {
+                throw new IOException(dir.resolve(from) + ": cannot rename it over " + to
+                        + ": neither file exists; the backup directory was changed by hand during the prune", e);
+            }
+        }
+        fsyncDirectory();
+    }
+
+    private void delete(String file) throws IOException {
+        Files.deleteIfExists(dir.resolve(file));
+        fsyncDirectory(); // also when a run before this one deleted it and died before the fsync
+    }
+
+    /** A rename or deletion is durable once the directory is fsynced, before the journal says it is done. */
+    private void fsyncDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+}
