@@ -6,6 +6,7 @@ import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DirectoryLock;
@@ -124,6 +125,7 @@ public final class BackupCommand implements Callable<Integer> {
         Trace.mark("backup: options parsed");
         try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
             Trace.mark("backup: connected to " + connect.uri());
+            InterruptedPrune.finishLocked(dir, hv, err);
             r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
         } catch (BackupInterruptedException e) {
             // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).

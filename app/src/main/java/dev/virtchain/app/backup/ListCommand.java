@@ -3,6 +3,7 @@ package dev.virtchain.app.backup;
 import dev.virtchain.app.cli.BackupDirectory;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
+import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
@@ -37,6 +38,7 @@ public final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        InterruptedPrune.finishFiles(dir.dir(), spec.commandLine().getErr());
         Manifest m = ManifestFile.load(dir.dir());
         PrintWriter out = spec.commandLine().getOut();
         if (json.json()) {

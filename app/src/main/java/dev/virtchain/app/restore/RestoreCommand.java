@@ -7,6 +7,7 @@ import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
 import dev.virtchain.chain.DiskBackup;
@@ -107,6 +108,7 @@ public final class RestoreCommand implements Callable<Integer> {
         if (!format.equals("qcow2") && !format.equals("raw")) {
             throw new ParameterException(spec.commandLine(), "-O " + format + ": expected qcow2 or raw");
         }
+        InterruptedPrune.finishFiles(dir(), spec.commandLine().getErr());
         Manifest m = ManifestFile.load(dir());
         RestorePoint point = RestorePoint.resolve(m, at.point());
         refuseBackupDirectory();

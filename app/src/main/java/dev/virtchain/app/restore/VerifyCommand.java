@@ -9,6 +9,7 @@ import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
@@ -93,6 +94,7 @@ public final class VerifyCommand implements Callable<Integer> {
         } catch (PatternSyntaxException e) {
             throw new ParameterException(spec.commandLine(), "--expect " + expect + ": " + e.getDescription());
         }
+        InterruptedPrune.finishFiles(dir(), spec.commandLine().getErr());
         Manifest m = ManifestFile.load(dir());
         List<DiskBackup> files = new ArrayList<>();
         if (at.given()) {

@@ -1,0 +1,78 @@
+package dev.virtchain.app.prune;
+
+import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.chain.ChainException;
+import dev.virtchain.chain.DirectoryLock;
+import dev.virtchain.chain.Manifest;
+import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.prune.PruneJournal;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * What every command on a backup directory does first (DESIGN.md, "Retention: prune"): finish a
+ * prune that was interrupted, so that no command reads or extends a set whose manifest and files
+ * disagree. It says so in one line on stderr. File steps are always finished; checkpoint steps only
+ * by a command that has a {@link Hypervisor} at hand (backup, prune), otherwise they stay in the
+ * journal for the next backup or prune, and the same line says so.
+ */
+public final class InterruptedPrune {
+    private InterruptedPrune() {
+    }
+
+    /**
+     * For a reader (list, verify, restore): takes the directory lock, finishes an interrupted
+     * prune's file steps, and lets the lock go. A busy lock (a backup or prune running) fails at
+     * once with the line that names it.
+     */
+    public static void finishFiles(Path dir, PrintWriter err) throws IOException, ChainException {
+        DirectoryLock lock;
+        try {
+            lock = DirectoryLock.acquire(dir);
+        } catch (FileSystemException e) {
+            // A directory this user cannot write (a read-only mount, another owner's backups) is
+            // still readable; only a prune to finish needs the lock.
+            Optional<Manifest> m = ManifestFile.read(dir);
+            if (m.isEmpty() || m.get().journal() == null) {
+                return;
+            }
+            throw e;
+        }
+        try (lock) {
+            finishLocked(dir, null, err);
+        }
+    }
+
+    /**
+     * For a caller that holds the directory lock: finishes an interrupted prune of {@code dir}, its
+     * checkpoint steps through {@code hv} (null: left in the journal). Nothing happens when the
+     * directory has no manifest yet or no prune under way.
+     *
+     * @return the manifest as it is now, or empty when there is none
+     */
+    public static Optional<Manifest> finishLocked(Path dir, Hypervisor hv, PrintWriter err)
+            throws IOException, ChainException {
+        Optional<Manifest> read = ManifestFile.read(dir);
+        if (read.isEmpty() || read.get().journal() == null) {
+            return read;
+        }
+        Manifest m = read.get();
+        PruneJournal j = m.journal();
+        boolean cleanerAtHand = hv != null;
+        // The line comes after the run, which is when it can say what was left.
+        String line = "virtchain: finishing an interrupted prune of " + dir + " (step "
+                + Math.min(j.done() + 1, j.steps().size()) + " of " + j.steps().size() + ")";
+        CheckpointCleaner cleaner = cleanerAtHand ? new LibvirtCheckpointCleaner(hv, m.domain().name(), dir) : null;
+        PruneRun.Outcome o = new PruneRun(dir, cleaner).resume(m);
+        if (!o.checkpointsLeft().isEmpty()) {
+            line += "; its " + o.checkpointsLeft().size() + " checkpoint deletion(s) are left for the next "
+                    + (cleanerAtHand ? "backup or prune: " + o.whyLeft() : "backup or prune");
+        }
+        err.println(line);
+        err.flush();
+        return Optional.of(o.manifest());
+    }
+}
