@@ -78,15 +78,29 @@ public final class PruneRun {
         this.crash = crash;
     }
 
-    /** Runs {@code plan}, made from {@code m}, which is the manifest on disk and has no prune under way. */
+    /**
+     * Runs {@code plan}, made from {@code m}, which is the manifest on disk. A prune still under way
+     * in {@code m} may have left only checkpoint deletions (libvirt was out of reach): they are
+     * appended to this run's steps, so that a domain that stays unreachable never blocks a prune.
+     */
     public Outcome run(Manifest m, PrunePlan plan, Instant now) throws IOException {
+        List<PruneStep> steps = new ArrayList<>(plan.steps());
         if (m.journal() != null) {
-            throw new IllegalStateException("a prune is under way already; resume it first");
+            PruneJournal j = m.journal();
+            for (PruneStep s : j.steps().subList(j.done(), j.steps().size())) {
+                if (!(s instanceof PruneStep.DeleteCheckpoint)) {
+                    throw new IllegalStateException("a prune is under way already; resume it first");
+                }
+                if (!steps.contains(s)) {
+                    steps.add(s);
+                }
+            }
+            m = m.withJournal(null);
         }
-        if (plan.isEmpty()) {
+        if (steps.isEmpty()) {
             return new Outcome(m, List.of(), null);
         }
-        Manifest journaled = m.withJournal(PruneJournal.of(now, plan.steps()));
+        Manifest journaled = m.withJournal(PruneJournal.of(now, steps));
         ManifestFile.write(dir, journaled);
         return resume(journaled);
     }

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The next command finishes an interrupted prune: the fixture's set pruned under keep-last 2 is
  * stopped, as a crash would stop it, right after the commit's intent is journaled (the replay
- * test's technique); list, verify and restore each then finish it first, with one line.
+ * test's technique); list, verify, restore and prune each then finish it first, with one line.
  */
 class InterruptedPruneTest {
     private static final CliDriver CLI = CliDriver.forThisRun();
@@ -113,6 +113,13 @@ class InterruptedPruneTest {
         String cmp = Qemu.img(root, "compare", out.resolve("vda.qcow2").toString(),
                 root.resolve(BackupSetFixture.FILES.get(2) + ".raw").toString());
         assertTrue(cmp.contains("Images are identical."), cmp);
+    }
+
+    @Test
+    void pruneFinishesItFirst() throws Exception {
+        CliDriver.Result r = CLI.ok("prune", bk.toString(), "--keep-last", "2", "-c", "test:///default");
+        assertFinishedWithOneLine(r);
+        assertTrue(r.stdout().contains("nothing to prune"), r.stdout());
     }
 
     @Test

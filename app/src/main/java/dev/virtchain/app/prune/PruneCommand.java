@@ -1,0 +1,283 @@
+package dev.virtchain.app.prune;
+
+import dev.virtchain.app.cli.BackupDirectory;
+import dev.virtchain.app.cli.ConnectOption;
+import dev.virtchain.app.cli.Json;
+import dev.virtchain.app.cli.JsonOption;
+import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.libvirt.HypervisorException;
+import dev.virtchain.chain.Backup;
+import dev.virtchain.chain.DirectoryLock;
+import dev.virtchain.chain.DiskBackup;
+import dev.virtchain.chain.Manifest;
+import dev.virtchain.chain.prune.KeepReason;
+import dev.virtchain.chain.prune.PointDecision;
+import dev.virtchain.chain.prune.PrunePlan;
+import dev.virtchain.chain.prune.PruneStep;
+import dev.virtchain.chain.prune.RetentionPolicy;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+@Command(name = "prune",
+        mixinStandardHelpOptions = true,
+        description = {"Drop old backups of DIR by keep rules, without a new full: a dropped backup's data is merged",
+                "into the one backup that reads it, a dropped backup that several kept ones read stays on disk as",
+                "their base, files no kept backup reads are deleted, and the domain's checkpoints of dropped",
+                "backups are deleted through -c's URI. Every kept backup reads exactly as before at every moment;",
+                "the manifest journals each step, and the next virtchain command on DIR finishes a prune that was",
+                "interrupted. --dry-run prints the plan and changes nothing.",
+                "",
+                RetentionPolicy.HOW_RULES_COUNT,
+                ""},
+        footer = {"",
+                "When the domain or libvirt cannot be reached, the files are pruned and the checkpoint deletions",
+                "are left for the next backup or prune, which says so.",
+                "",
+                "Examples:",
+                "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run",
+                "  virtchain prune /backup/web01 --keep-last 10",
+                "  virtchain prune /backup/web01 --keep-within 14d --keep-monthly 6 --json"})
+public final class PruneCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    BackupDirectory dir;
+
+    @Option(names = "--keep-last", paramLabel = "N", description = "Keep the N newest backups.")
+    int keepLast;
+
+    @Option(names = "--keep-hourly", paramLabel = "N", description = "Keep the newest backup of each of N hours.")
+    int keepHourly;
+
+    @Option(names = "--keep-daily", paramLabel = "N", description = "Keep the newest backup of each of N days.")
+    int keepDaily;
+
+    @Option(names = "--keep-weekly", paramLabel = "N", description = "Keep the newest backup of each of N ISO weeks.")
+    int keepWeekly;
+
+    @Option(names = "--keep-monthly", paramLabel = "N", description = "Keep the newest backup of each of N months.")
+    int keepMonthly;
+
+    @Option(names = "--keep-yearly", paramLabel = "N", description = "Keep the newest backup of each of N years.")
+    int keepYearly;
+
+    @Option(names = "--keep-within", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Keep every backup taken less than DURATION before the newest: a number and a unit, "
+                    + "d, h, m or s, or several (1d12h).")
+    Duration keepWithin;
+
+    @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+    boolean dryRun;
+
+    @Mixin
+    ConnectOption connect;
+
+    @Mixin
+    JsonOption json;
+
+    @Override
+    public Integer call() throws Exception {
+        RetentionPolicy policy = RetentionPolicy.of(keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly,
+                keepYearly, keepWithin);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Clock clock = Clock.systemDefaultZone();
+        try (DirectoryLock lock = DirectoryLock.acquire(dir.dir())) {
+            if (dryRun) {
+                // Finishing an interrupted prune is what every command does first; a dry run needs no libvirt.
+                Manifest m = InterruptedPrune.finishLocked(dir.dir(), null, err).orElseThrow(this::noManifest);
+                PrunePlan plan = PrunePlan.of(m, policy, clock, sizes(m));
+                print(out, m, policy, plan, null);
+                return 0;
+            }
+            Hypervisor hv = null;
+            String unreachable = null;
+            try {
+                hv = Hypervisor.connect(connect.uri());
+            } catch (HypervisorException e) {
+                unreachable = e.getMessage();
+            }
+            try {
+                Manifest m = InterruptedPrune.finishLocked(dir.dir(), hv, err).orElseThrow(this::noManifest);
+                PrunePlan plan = PrunePlan.of(m, policy, clock, sizes(m));
+                CheckpointCleaner cleaner = hv == null ? null : new LibvirtCheckpointCleaner(hv, m.domain().name(),
+                        dir.dir());
+                PruneRun.Outcome o = new PruneRun(dir.dir(), cleaner).run(m, plan, clock.instant());
+                print(out, m, policy, plan, o);
+                if (!o.checkpointsLeft().isEmpty()) {
+                    err.println("virtchain: files pruned; the deletion of " + o.checkpointsLeft().size()
+                            + " checkpoint(s) of " + m.domain().name() + " is left for the next backup: "
+                            + (unreachable != null ? unreachable : o.whyLeft()));
+                    err.flush();
+                }
+                return 0;
+            } finally {
+                if (hv != null) {
+                    hv.close();
+                }
+            }
+        }
+    }
+
+    private IOException noManifest() {
+        return new java.nio.file.NoSuchFileException(dir.dir().resolve(dev.virtchain.chain.Naming.MANIFEST).toString());
+    }
+
+    /** The size of every file the manifest names, for the plan's estimates. */
+    private Map<String, Long> sizes(Manifest m) throws IOException {
+        Map<String, Long> sizes = new HashMap<>();
+        for (Backup b : m.backups()) {
+            for (DiskBackup d : b.disks()) {
+                sizes.put(d.file(), Files.size(dir.dir().resolve(d.file())));
+            }
+        }
+        return sizes;
+    }
+
+    /** The plan (and, after a run, what it left), as text or JSON: the same plan object the run executed. */
+    private void print(PrintWriter out, Manifest m, RetentionPolicy policy, PrunePlan plan, PruneRun.Outcome o) {
+        if (json.json()) {
+            out.println(Json.pretty(json(policy, plan, o)));
+            out.flush();
+            return;
+        }
+        out.printf("%s %s of %s: %s%n", dryRun ? "plan to prune" : "pruned", dir.dir(), m.domain().name(),
+                policy.describe());
+        for (PointDecision p : plan.points()) {
+            Backup b = p.backup();
+            out.printf("  %-5d %-5s %-20s %s%n", b.seq(), b.level().word(),
+                    b.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), fate(p));
+        }
+        if (plan.isEmpty()) {
+            out.println("nothing to prune");
+        } else {
+            out.println(dryRun ? "steps:" : "steps done:");
+            for (PruneStep s : plan.steps()) {
+                out.println("  " + step(s));
+            }
+            out.printf("estimates: %s to copy, %s to %s freed%n", mib(plan.bytesToCopy()),
+                    mib(plan.bytesFreedAtLeast()), mib(plan.bytesFreedAtMost()));
+        }
+        out.flush();
+    }
+
+    private static String fate(PointDecision p) {
+        String deps = String.join(", ", p.dependents().stream().map(String::valueOf).toList());
+        return switch (p.fate()) {
+            case KEEP -> "keep (" + String.join(", ", p.reasons().stream().map(KeepReason::text).toList()) + ")";
+            case MERGE -> "drop: merge into " + deps;
+            case BASE -> (p.listed() ? "drop: " : "") + "stays as base of " + deps;
+            case DELETE -> "drop: delete";
+        };
+    }
+
+    private static String step(PruneStep s) {
+        if (s instanceof PruneStep.Commit c) {
+            return "merge " + c.target() + ": commit " + c.top()
+                    + (c.through().isEmpty() ? "" : " (through " + String.join(", ", c.through()) + ")")
+                    + " into " + c.into() + ", " + mib(c.bytesToCopy()) + " to copy (estimate)";
+        } else if (s instanceof PruneStep.Rename r) {
+            return "rename " + r.from() + " over " + r.to();
+        } else if (s instanceof PruneStep.DeleteFile f) {
+            return "delete " + f.file() + " (" + mib(f.bytes()) + ")";
+        } else if (s instanceof PruneStep.DeleteSavedFiles d) {
+            return "delete the domain XML and boot files saved with backup " + d.seq();
+        } else if (s instanceof PruneStep.DeleteCheckpoint c) {
+            return "delete checkpoint " + c.checkpoint();
+        } else if (s instanceof PruneStep.ManifestUpdate u) {
+            return "update the manifest (" + u.changes().size() + " change" + (u.changes().size() == 1 ? "" : "s") + ")";
+        }
+        throw new IllegalArgumentException("unknown step " + s);
+    }
+
+    private Map<String, Object> json(RetentionPolicy policy, PrunePlan plan, PruneRun.Outcome o) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("dir", dir.dir().toAbsolutePath().toString());
+        root.put("policy", policy.describe());
+        root.put("dry-run", dryRun);
+        List<Object> points = new ArrayList<>();
+        for (PointDecision p : plan.points()) {
+            Map<String, Object> pm = new LinkedHashMap<>();
+            pm.put("seq", p.seq());
+            pm.put("level", p.backup().level().word());
+            pm.put("time", p.backup().time().toString());
+            pm.put("listed", p.listed());
+            pm.put("fate", p.fate().word());
+            pm.put("reasons", p.reasons().stream().map(KeepReason::text).toList());
+            pm.put("dependents", p.dependents());
+            points.add(pm);
+        }
+        root.put("points", points);
+        List<Object> steps = new ArrayList<>();
+        for (PruneStep s : plan.steps()) {
+            Map<String, Object> sm = new LinkedHashMap<>();
+            sm.put("step", s.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase());
+            sm.put("text", step(s));
+            steps.add(sm);
+        }
+        root.put("steps", steps);
+        Map<String, Object> est = new LinkedHashMap<>();
+        est.put("bytes-to-copy", plan.bytesToCopy());
+        est.put("bytes-freed-at-least", plan.bytesFreedAtLeast());
+        est.put("bytes-freed-at-most", plan.bytesFreedAtMost());
+        root.put("estimates", est);
+        if (o != null) {
+            root.put("checkpoints-left", o.checkpointsLeft());
+            root.put("why-left", o.whyLeft());
+        }
+        return root;
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / 1048576.0);
+    }
+
+    /** {@code 7d}, {@code 36h}, {@code 1d12h}, {@code 90m}, {@code 45s}. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        private static final Pattern WHOLE = Pattern.compile("(\\d+[dhms])+");
+        private static final Pattern PART = Pattern.compile("(\\d+)([dhms])");
+
+        @Override
+        public Duration convert(String value) {
+            if (!WHOLE.matcher(value).matches()) {
+                throw new TypeConversionException("expected a duration such as 7d, 36h, 1d12h, 90m or 45s");
+            }
+            Duration d = Duration.ZERO;
+            Matcher m = PART.matcher(value);
+            try {
+                while (m.find()) {
+                    long n = Long.parseLong(m.group(1));
+                    d = d.plus(switch (m.group(2)) {
+                        case "d" -> Duration.ofDays(n);
+                        case "h" -> Duration.ofHours(n);
+                        case "m" -> Duration.ofMinutes(n);
+                        default -> Duration.ofSeconds(n);
+                    });
+                }
+            } catch (ArithmeticException | NumberFormatException e) {
+                throw new TypeConversionException("too long a duration");
+            }
+            return d;
+        }
+    }
+}
