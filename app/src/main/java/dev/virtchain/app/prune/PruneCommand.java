@@ -161,7 +161,7 @@ public final class PruneCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.printf("%s %s of %s: %s%n", dryRun ? "plan to prune" : "pruned", dir.dir(), m.domain().name(),
+        out.printf("%s %s (domain %s): %s%n", dryRun ? "plan to prune" : "pruned", dir.dir(), m.domain().name(),
                 policy.describe());
         for (PointDecision p : plan.points()) {
             Backup b = p.backup();
