@@ -8,7 +8,6 @@ import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.prune.PruneJournal;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -24,24 +23,18 @@ public final class InterruptedPrune {
     }
 
     /**
-     * For a reader (list, verify, restore): takes the directory lock, finishes an interrupted
-     * prune's file steps, and lets the lock go. A busy lock (a backup or prune running) fails at
-     * once with the line that names it.
+     * For a reader (list, verify, restore): when an interrupted prune left steps that touch files
+     * or the manifest, takes the directory lock, finishes them and lets the lock go; a busy lock
+     * then fails at once with the line that names it. Otherwise it takes no lock, so readers run
+     * beside a backup (which only appends; the manifest is replaced atomically) and a directory
+     * this user cannot write stays readable.
      */
     public static void finishFiles(Path dir, PrintWriter err) throws IOException, ChainException {
-        DirectoryLock lock;
-        try {
-            lock = DirectoryLock.acquire(dir);
-        } catch (FileSystemException e) {
-            // A directory this user cannot write (a read-only mount, another owner's backups) is
-            // still readable; only a prune to finish needs the lock.
-            Optional<Manifest> m = ManifestFile.read(dir);
-            if (m.isEmpty() || m.get().journal() == null) {
-                return;
-            }
-            throw e;
+        Optional<Manifest> m = ManifestFile.read(dir);
+        if (m.isEmpty() || m.get().journal() == null || !m.get().journal().filesPending()) {
+            return;
         }
-        try (lock) {
+        try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
             finishLocked(dir, null, err);
         }
     }

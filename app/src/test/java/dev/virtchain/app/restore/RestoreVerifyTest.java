@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.chain.Checksum;
+import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.Naming;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.RandomAccessFile;
@@ -110,6 +111,18 @@ class RestoreVerifyTest {
         CliDriver.Result into = CLI.run("restore", bk.toString(), "-o", bk.toString());
         assertEquals(2, into.exitCode());
         assertTrue(into.stderr().contains("is a backup directory"), into.stderr());
+    }
+
+    /** A backup only appends and replaces the manifest atomically: readers need no lock beside it. */
+    @Test
+    void listRestoreAndVerifyRunWhileABackupHoldsTheDirectoryLock() throws Exception {
+        try (DirectoryLock backupRunning = DirectoryLock.acquire(bk)) {
+            assertEquals(0, CLI.run("list", bk.toString()).exitCode());
+            assertEquals(0, CLI.run("verify", bk.toString(), "--at", "2").exitCode());
+            CliDriver.Result r = CLI.run("restore", bk.toString(), "-o", out.toString(), "--at", "2");
+            assertEquals(0, r.exitCode(), r.stderr());
+            Qemu.assertClean(out.resolve("vda.qcow2"));
+        }
     }
 
     @Test

@@ -43,6 +43,15 @@ public record PruneJournal(Instant began, List<PruneStep> steps, int done, boole
         return done == steps.size();
     }
 
+    /**
+     * Whether a step that touches files or the manifest is still to run: only then do readers
+     * have to wait for it. Checkpoint deletions left over (the domain was not reachable) change
+     * nothing a reader reads; the next backup or prune does them.
+     */
+    public boolean filesPending() {
+        return steps.subList(done, steps.size()).stream().anyMatch(s -> !(s instanceof PruneStep.DeleteCheckpoint));
+    }
+
     /** The step to run (or being run) next. */
     public PruneStep next() {
         if (complete()) {
