@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.provider.Arguments;
@@ -165,11 +166,17 @@ final class FuzzWorld {
         return made;
     }
 
-    /** A digest of this class's bytecode, which holds every recipe (lambdas compile into it). */
+    /** A digest of the bytecode that holds the recipes (their lambdas compile into the maker's class). */
     private static String stamp() throws IOException {
-        try (InputStream in = FuzzWorld.class.getResourceAsStream("FuzzWorld.class")) {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(in.readAllBytes());
-            return HexFormat.of().formatHex(digest, 0, 8);
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (Class<?> c : List.of(FuzzWorld.class, Maker.class)) {
+                String file = c.getName().substring(c.getPackageName().length() + 1) + ".class"; // FuzzWorld$Maker.class
+                try (InputStream in = c.getResourceAsStream(file)) {
+                    md.update(in.readAllBytes());
+                }
+            }
+            return HexFormat.of().formatHex(md.digest(), 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -302,6 +309,18 @@ final class FuzzWorld {
                     .qcow2("img.qcow2", MIB, "cluster_size=4k")
                     .io("qcow2", "img.qcow2", small)
                     .setIncompatible("img.qcow2", 2));
+            image("large-sparse", b -> b // a 1 GiB guest: a larger L1 table, and outputs of that size
+                    .qcow2("img.qcow2", 1024 * MIB, "")
+                    .io("qcow2", "img.qcow2", small, "write -P 0x12 512m 512")); // first entry of an L2 table
+            image("random-data", "img.qcow2", List.of(), List.of(), b -> { // data that does not compress
+                byte[] noise = new byte[8192];
+                new Random(1).nextBytes(noise);
+                Files.write(b.dir().resolve("noise.bin"), noise);
+                b.qcow2("img.qcow2", MIB, "cluster_size=4k").io("qcow2", "img.qcow2", "write -s noise.bin 0 8k");
+            });
+            image("zero-data", b -> b // clusters allocated as data that read as zeros
+                    .qcow2("img.qcow2", 4 * MIB, "")
+                    .io("qcow2", "img.qcow2", "write -P 0 0 64k", "write -P 0x12 64k 512", "write -P 0 1m 128k"));
             image("virtual-size-odd", b -> b
                     .qcow2("img.qcow2", 1_000_001, "cluster_size=4k")
                     .io("qcow2", "img.qcow2", "write -P 0x11 995840 4608")); // to the size rounded up to 512
