@@ -29,8 +29,24 @@ final class FuzzHarness {
         return file;
     }
 
+    /** Work on an opened image. */
+    @FunctionalInterface
+    interface ImageWork {
+        void run(Image img) throws IOException;
+    }
+
+    /** Writes the input, opens it with its chain (as the img commands do) and does {@code work}, which may fail only naming a file. */
+    static void withImage(byte[] input, ImageWork work) throws IOException {
+        Path file = write(input);
+        failsOnlyNamingAFile(() -> {
+            try (Image img = Images.open(file.toString())) {
+                work.run(img);
+            }
+        });
+    }
+
     /** What {@code img info} looks at, for each layer. */
-    static void describe(Image top) {
+    static void describe(Image top) throws IOException {
         for (Image l = top; l != null; l = l.backing()) {
             l.filename();
             l.format();
