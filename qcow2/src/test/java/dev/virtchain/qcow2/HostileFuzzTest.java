@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and qemu-io, bytes changed at random positions (mostly the header and the metadata tables),
  * then opened, read to the last guest byte and mapped. Only an {@link ImageException} may come
  * out, and nothing may hang. Reproduce a failure with {@code -Dfuzz.seed=S}; the image that broke
- * us is left under {@code target/fuzz-failures}.
+ * us is left under {@code target/fuzz-failures}. A cheap, repeatable sweep: the coverage-guided
+ * targets ({@code *FuzzTest} with a {@link FuzzTarget}, see qcow2/FUZZING.md) go deeper.
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class HostileFuzzTest {
