@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -37,21 +36,7 @@ class FlattenFuzzTest {
 
     static Stream<Arguments> seeds() {
         FuzzWorld w = FuzzWorld.get();
-        return Stream.concat(w.imageSeeds(OUTPUTS[0]), w.imageSeeds(Arrays.copyOfRange(OUTPUTS, 1, OUTPUTS.length)))
-                .filter(a -> !awaitingFix(FuzzInput.decode((byte[]) ((Named<?>) a.get()[0]).getPayload()),
-                        ((Named<?>) a.get()[0]).getName()));
-    }
-
-    /**
-     * Seeds that show bugs being fixed right now, left out of the replayed seeds until then (their
-     * inputs are in findings/, see its README): a 1 GiB guest flattened to 512 B clusters throws
-     * ArrayIndexOutOfBoundsException in Refcounts.write; zstd throws ZstdException on a cluster
-     * that does not compress. The fuzzer still starts from these images with the other outputs.
-     */
-    private static boolean awaitingFix(FuzzInput in, String seed) {
-        Flattener.Options o = options(in);
-        boolean zstd = o.compress() && o.compressionType() == Qcow2Header.COMPRESSION_ZSTD;
-        return seed.equals("large-sparse") && o.clusterBits() == 9 || seed.equals("random-data") && zstd;
+        return Stream.concat(w.imageSeeds(OUTPUTS[0]), w.imageSeeds(Arrays.copyOfRange(OUTPUTS, 1, OUTPUTS.length)));
     }
 
     /**
