@@ -37,11 +37,11 @@ public final class BackingLink {
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long fileSize = ch.size();
             ByteBuffer probe = ByteBuffer.allocate((int) Math.min(Qcow2Header.PROBE_LENGTH, fileSize));
-            ch.read(probe, 0);
+            Positional.readFully(ch, probe, 0);
             probe.flip();
             Qcow2Header h = Qcow2Header.parse(name, probe, (off, len) -> {
                 ByteBuffer b = ByteBuffer.allocate(len);
-                ch.read(b, off);
+                Positional.readFully(ch, b, off);
                 return b.flip();
             }, fileSize);
             if (h.corrupt()) {
@@ -49,7 +49,7 @@ public final class BackingLink {
             }
             int cs = (int) h.clusterSize();
             ByteBuffer c0 = ByteBuffer.allocate((int) Math.min(cs, fileSize));
-            ch.read(c0, 0);
+            Positional.readFully(ch, c0, 0);
             c0.flip();
             List<Extension> kept = h.version() >= 3 ? extensions(c0, h) : List.of();
             byte[] backingName = backing == null ? new byte[0] : backing.getBytes(StandardCharsets.UTF_8);
@@ -75,11 +75,11 @@ public final class BackingLink {
             area.put(pos, backingName);
             // One write of everything after the fixed header, then the two fields that point into it.
             int end = Math.max(pos + backingName.length, c0.limit());
-            ch.write(area.slice(h.headerLength(), end - h.headerLength()), h.headerLength());
+            Positional.writeFully(ch, area.slice(h.headerLength(), end - h.headerLength()), h.headerLength());
             ch.force(false);
             ByteBuffer fields = ByteBuffer.allocate(12).putLong(0, backing == null ? 0 : pos)
                     .putInt(8, backingName.length);
-            ch.write(fields, HeaderEncoder.OFF_BACKING_FILE_OFFSET);
+            Positional.writeFully(ch, fields, HeaderEncoder.OFF_BACKING_FILE_OFFSET);
             ch.force(false);
         }
     }

@@ -107,9 +107,9 @@ public final class Qcow2Writer implements Closeable {
             for (int c = 0; c < HeaderEncoder.EMPTY_IMAGE_CLUSTERS; c++) {
                 Refcounts.write(block, c, o.refcountOrder(), 1);
             }
-            writeAt(ch, header, 0);
-            writeAt(ch, reftable, HeaderEncoder.REFCOUNT_TABLE_CLUSTER * cs);
-            writeAt(ch, ByteBuffer.wrap(block), HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
+            Positional.writeFully(ch, header, 0);
+            Positional.writeFully(ch, reftable, HeaderEncoder.REFCOUNT_TABLE_CLUSTER * cs);
+            Positional.writeFully(ch, ByteBuffer.wrap(block), HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
             ch.force(true);
             Qcow2Writer w = open(name, ch);
             w.grow(o.size());
@@ -271,7 +271,7 @@ public final class Qcow2Writer implements Closeable {
                 }
             }
         }
-        writeAt(ch, ByteBuffer.wrap(compressed, 0, length), start);
+        Positional.writeFully(ch, ByteBuffer.wrap(compressed, 0, length), start);
         long sectors = ((end - 1) >>> 9) - (start >>> 9); // the count of sectors spanned, minus one
         t[idx] = COMPRESSED | start | (sectors << (62 - (clusterBits - 8)));
         if (extendedL2) {
@@ -449,7 +449,7 @@ public final class Qcow2Writer implements Closeable {
             ByteBuffer cluster = ByteBuffer.wrap(decompress(entry, clusterStart));
             cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
             long fresh = refs.allocate(1);
-            writeAt(ch, cluster.clear(), fresh);
+            Positional.writeFully(ch, cluster.clear(), fresh);
             CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
             refs.freeLater(cc.offset(), cc.size());
             t[idx] = fresh | COPIED;
@@ -484,7 +484,7 @@ public final class Qcow2Writer implements Closeable {
         } else {
             requireCopied(entry, clusterStart);
         }
-        writeAt(ch, cluster.clear(), host);
+        Positional.writeFully(ch, cluster.clear(), host);
         t[idx] = host | COPIED;
     }
 
@@ -508,7 +508,7 @@ public final class Qcow2Writer implements Closeable {
             ByteBuffer piece = data.slice((int) (p - pos), n);
             boolean allocated = (bitmap & (1L << sc)) != 0;
             if (allocated || n == sub) {
-                writeAt(ch, piece, host + (p - clusterStart));
+                Positional.writeFully(ch, piece, host + (p - clusterStart));
             } else {
                 ByteBuffer whole = ByteBuffer.allocate((int) sub);
                 if ((bitmap & (1L << (32 + sc))) == 0) {
@@ -516,7 +516,7 @@ public final class Qcow2Writer implements Closeable {
                     whole.clear();
                 }
                 whole.put((int) (p - subStart), piece, piece.position(), piece.remaining());
-                writeAt(ch, whole.clear(), host + (subStart - clusterStart));
+                Positional.writeFully(ch, whole.clear(), host + (subStart - clusterStart));
             }
             bitmap = (bitmap | (1L << sc)) & ~(1L << (32 + sc));
             p += n;
@@ -684,7 +684,7 @@ public final class Qcow2Writer implements Closeable {
         // (2) A moved refcount table becomes the image's only once it is complete on disk.
         if (refs.tableMoved()) {
             ByteBuffer f = ByteBuffer.allocate(12).putLong(0, refs.tableOffset()).putInt(8, refs.tableClusters());
-            writeAt(ch, f, HeaderEncoder.OFF_REFCOUNT_TABLE_OFFSET);
+            Positional.writeFully(ch, f, HeaderEncoder.OFF_REFCOUNT_TABLE_OFFSET);
             ch.force(false);
             refs.tableCommitted();
         }
@@ -693,25 +693,25 @@ public final class Qcow2Writer implements Closeable {
             long[] t = l2Tables.get(off);
             ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
             b.asLongBuffer().put(t);
-            writeAt(ch, b, off);
+            Positional.writeFully(ch, b, off);
         }
         dirtyL2.clear();
         if (l1Moved) {
             ByteBuffer b = ByteBuffer.allocate(l1.length * 8);
             b.asLongBuffer().put(l1);
-            writeAt(ch, b, l1Offset);
+            Positional.writeFully(ch, b, l1Offset);
         }
         ch.force(false);
         // (4) The L1 table and header switch to the new state.
         if (!l1Moved) {
             for (int i : dirtyL1) {
-                writeAt(ch, ByteBuffer.allocate(8).putLong(0, l1[i]), l1Offset + i * 8L);
+                Positional.writeFully(ch, ByteBuffer.allocate(8).putLong(0, l1[i]), l1Offset + i * 8L);
             }
         }
         if (l1Moved || headerDirty) {
-            writeAt(ch, ByteBuffer.allocate(8).putLong(0, size), HeaderEncoder.OFF_SIZE);
+            Positional.writeFully(ch, ByteBuffer.allocate(8).putLong(0, size), HeaderEncoder.OFF_SIZE);
             ByteBuffer f = ByteBuffer.allocate(12).putInt(0, l1.length).putLong(4, l1Offset);
-            writeAt(ch, f, HeaderEncoder.OFF_L1_SIZE);
+            Positional.writeFully(ch, f, HeaderEncoder.OFF_L1_SIZE);
         }
         dirtyL1.clear();
         l1Moved = false;
@@ -732,22 +732,9 @@ public final class Qcow2Writer implements Closeable {
         }
     }
 
-    private static void writeAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        long p = pos;
-        while (b.hasRemaining()) {
-            p += ch.write(b, p);
-        }
-    }
-
     private static void readAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        long p = pos;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, p);
-            if (n < 0) {
-                Zeros.fill(b); // past the end of the file reads as zeros, as in qemu
-                return;
-            }
-            p += n;
+        if (!Positional.readFully(ch, b, pos)) {
+            Zeros.fill(b); // past the end of the file reads as zeros, as in qemu
         }
     }
 }

@@ -242,17 +242,12 @@ final class Refcounts {
     }
 
     private void readFully(ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos + b.position());
-            if (n < 0) {
-                throw new ImageException(name, "unexpected end of file at " + hex(pos + b.position()));
-            }
+        if (!Positional.readFully(ch, b, pos)) {
+            throw new ImageException(name, "unexpected end of file at " + hex(pos + b.position()));
         }
     }
 
     private void writeFully(ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b, pos + b.position());
-        }
+        Positional.writeFully(ch, b, pos);
     }
 }
