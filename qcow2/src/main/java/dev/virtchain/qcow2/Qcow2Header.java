@@ -117,12 +117,16 @@ public record Qcow2Header(
 
     /** Bytes per L2 entry: 8, or 16 with extended L2 (entry plus subcluster bitmap). */
     public int l2EntrySize() {
-        return extendedL2() ? 16 : 8;
+        return 1 << L2Entry.sizeBits(extendedL2());
     }
 
     /** log2 of the number of entries in one L2 table. */
     public int l2Bits() {
-        return clusterBits - (extendedL2() ? 4 : 3);
+        return l2Bits(clusterBits, extendedL2());
+    }
+
+    static int l2Bits(int clusterBits, boolean extendedL2) {
+        return clusterBits - L2Entry.sizeBits(extendedL2);
     }
 
     /** Guest bytes mapped by one L1 entry. */
@@ -144,7 +148,7 @@ public record Qcow2Header(
 
     /** log2 of the guest bytes one L1 entry maps: a cluster's, times the entries of an L2 table. */
     private static int l1EntryShift(int clusterBits, boolean extendedL2) {
-        return clusterBits + clusterBits - (extendedL2 ? 4 : 3);
+        return clusterBits + l2Bits(clusterBits, extendedL2);
     }
 
     /** True when the bitmaps extension is to be trusted (qemu ignores it without the autoclear bit). */

@@ -26,13 +26,6 @@ import java.util.TreeSet;
  * nothing refers to any more, force.
  */
 public final class Qcow2Writer implements Closeable {
-    private static final long L1E_OFFSET_MASK = Qcow2Image.L1E_OFFSET_MASK;
-    private static final long L2E_OFFSET_MASK = Qcow2Image.L2E_OFFSET_MASK;
-    private static final long COPIED = Qcow2Image.OFLAG_COPIED;
-    private static final long COMPRESSED = Qcow2Image.OFLAG_COMPRESSED;
-    private static final long ZERO = Qcow2Image.OFLAG_ZERO;
-    private static final long ALL_ALLOC = 0xffffffffL;
-    private static final long ALL_ZERO = 0xffffffffL << 32;
     /** Dirty L2 tables kept before an intermediate flush, whatever the cluster size. */
     private static final long DIRTY_L2_BYTES = 64L << 20;
 
@@ -247,7 +240,7 @@ public final class Qcow2Writer implements Closeable {
         }
         long[] t = l2For(guest, true);
         int idx = entryIndex(guest);
-        if ((t[idx] & COMPRESSED) != 0 || (t[idx] & L2E_OFFSET_MASK) != 0) {
+        if (L2Entry.type(t[idx], extendedL2, false).refersToHost()) {
             throw new IllegalStateException("compressed write to guest cluster " + hex(guest) + ", already allocated");
         }
         long start = compressedCursor;
@@ -272,8 +265,7 @@ public final class Qcow2Writer implements Closeable {
             }
         }
         Positional.writeFully(ch, ByteBuffer.wrap(compressed, 0, length), start);
-        long sectors = ((end - 1) >>> 9) - (start >>> 9); // the count of sectors spanned, minus one
-        t[idx] = COMPRESSED | start | (sectors << (62 - (clusterBits - 8)));
+        t[idx] = CompressedCluster.entry(start, length, clusterBits);
         if (extendedL2) {
             t[idx + 1] = 0;
         }
@@ -321,8 +313,7 @@ public final class Qcow2Writer implements Closeable {
             long c = pos + n * clusterSize;
             long[] t = l2For(c, false);
             if (t != null) {
-                long e = t[entryIndex(c)];
-                if ((e & COMPRESSED) != 0 || (e & L2E_OFFSET_MASK) != 0) {
+                if (L2Entry.type(t[entryIndex(c)], extendedL2, false).refersToHost()) {
                     break;
                 }
             }
@@ -367,9 +358,9 @@ public final class Qcow2Writer implements Closeable {
             long c = pos + i * clusterSize;
             long[] t = l2For(c, true);
             int idx = entryIndex(c);
-            t[idx] = (host + i * clusterSize) | COPIED;
+            t[idx] = L2Entry.owned(host + i * clusterSize);
             if (extendedL2) {
-                t[idx + 1] = ALL_ALLOC;
+                t[idx + 1] = L2Entry.L2_BITMAP_ALL_ALLOC;
             }
             dirtyL2.add(l2Offset(c));
         }
@@ -444,17 +435,17 @@ public final class Qcow2Writer implements Closeable {
         long[] t = l2For(clusterStart, true);
         int idx = entryIndex(clusterStart);
         long entry = t[idx];
-        long host = entry & L2E_OFFSET_MASK;
-        if ((entry & COMPRESSED) != 0) {
+        long host = L2Entry.offset(entry);
+        if (L2Entry.type(entry, extendedL2, false) == L2Entry.Type.COMPRESSED) {
             ByteBuffer cluster = ByteBuffer.wrap(decompress(entry, clusterStart));
             cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
             long fresh = refs.allocate(1);
             Positional.writeFully(ch, cluster.clear(), fresh);
             CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
             refs.freeLater(cc.offset(), cc.size());
-            t[idx] = fresh | COPIED;
+            t[idx] = L2Entry.owned(fresh);
             if (extendedL2) {
-                t[idx + 1] = ALL_ALLOC;
+                t[idx + 1] = L2Entry.L2_BITMAP_ALL_ALLOC;
             }
         } else if (!extendedL2) {
             writeStandard(pos, data, clusterStart, t, idx, entry, host);
@@ -466,7 +457,7 @@ public final class Qcow2Writer implements Closeable {
 
     private void writeStandard(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
             throws IOException {
-        boolean zero = (entry & ZERO) != 0;
+        boolean zero = L2Entry.type(entry, false, false).zero();
         if (host != 0 && !zero) {
             requireCopied(entry, clusterStart);
             DirectData.write(direct, ch, data, host + (pos - clusterStart));
@@ -485,7 +476,7 @@ public final class Qcow2Writer implements Closeable {
             requireCopied(entry, clusterStart);
         }
         Positional.writeFully(ch, cluster.clear(), host);
-        t[idx] = host | COPIED;
+        t[idx] = L2Entry.owned(host);
     }
 
     private void writeExtended(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
@@ -493,12 +484,12 @@ public final class Qcow2Writer implements Closeable {
         long bitmap = t[idx + 1];
         if (host == 0) {
             host = refs.allocate(1);
-            entry = host | COPIED;
-            bitmap &= ALL_ZERO; // zero subclusters stay zero in the new cluster
+            entry = L2Entry.owned(host);
+            bitmap &= L2Entry.L2_BITMAP_ALL_ZERO; // zero subclusters stay zero in the new cluster
         } else {
             requireCopied(entry, clusterStart);
         }
-        long sub = clusterSize / 32;
+        long sub = clusterSize >>> L2Entry.SUBCLUSTER_BITS;
         long end = pos + data.remaining();
         long p = pos;
         while (p < end) {
@@ -506,19 +497,19 @@ public final class Qcow2Writer implements Closeable {
             long subStart = clusterStart + sc * sub;
             int n = (int) Math.min(subStart + sub - p, end - p);
             ByteBuffer piece = data.slice((int) (p - pos), n);
-            boolean allocated = (bitmap & (1L << sc)) != 0;
+            boolean allocated = L2Entry.subclusterAllocated(bitmap, sc);
             if (allocated || n == sub) {
                 Positional.writeFully(ch, piece, host + (p - clusterStart));
             } else {
                 ByteBuffer whole = ByteBuffer.allocate((int) sub);
-                if ((bitmap & (1L << (32 + sc))) == 0) {
+                if (!L2Entry.subclusterZero(bitmap, sc)) {
                     readBelow(subStart, whole);
                     whole.clear();
                 }
                 whole.put((int) (p - subStart), piece, piece.position(), piece.remaining());
                 Positional.writeFully(ch, whole.clear(), host + (subStart - clusterStart));
             }
-            bitmap = (bitmap | (1L << sc)) & ~(1L << (32 + sc));
+            bitmap = L2Entry.allocateSubcluster(bitmap, sc);
             p += n;
         }
         t[idx] = entry;
@@ -531,31 +522,30 @@ public final class Qcow2Writer implements Closeable {
         long[] t = l2For(clusterStart, true);
         int idx = entryIndex(clusterStart);
         long entry = t[idx];
-        if ((entry & COMPRESSED) != 0) {
+        long sub = clusterSize >>> L2Entry.SUBCLUSTER_BITS;
+        int sc = (int) ((pos - clusterStart) / sub);
+        if (L2Entry.type(entry, extendedL2, false) == L2Entry.Type.COMPRESSED) {
             CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
             if (extendedL2) {
                 // Only part of a compressed cluster turns zero: decompress the rest into a normal cluster.
-                writeInCluster(pos, ByteBuffer.allocate((int) (clusterSize / 32)));
+                writeInCluster(pos, ByteBuffer.allocate((int) sub));
                 long[] t2 = l2For(clusterStart, true);
-                int sc = (int) ((pos - clusterStart) / (clusterSize / 32));
-                t2[idx + 1] = (t2[idx + 1] & ~(1L << sc)) | (1L << (32 + sc));
+                t2[idx + 1] = L2Entry.zeroSubcluster(t2[idx + 1], sc);
                 return;
             }
             refs.freeLater(cc.offset(), cc.size());
-            t[idx] = ZERO;
+            t[idx] = L2Entry.zero(0); // the compressed bytes go, no cluster stays
         } else if (!extendedL2) {
-            long host = entry & L2E_OFFSET_MASK;
             // Keep an allocated cluster allocated (preallocated zero), as qemu's write -z does.
-            t[idx] = host != 0 ? (host | COPIED | ZERO) : ZERO;
+            t[idx] = L2Entry.zero(L2Entry.offset(entry));
         } else {
-            int sc = (int) ((pos - clusterStart) / (clusterSize / 32));
-            t[idx + 1] = (t[idx + 1] & ~(1L << sc)) | (1L << (32 + sc));
+            t[idx + 1] = L2Entry.zeroSubcluster(t[idx + 1], sc);
         }
         dirtyL2.add(l2Offset(clusterStart));
     }
 
     private void requireCopied(long entry, long guest) throws ImageException {
-        if ((entry & COPIED) == 0) {
+        if (!L2Entry.copied(entry)) {
             throw new ImageException(name, "cluster for guest offset " + hex(guest)
                     + " is shared (COPIED flag clear); virtchain does not write to shared clusters");
         }
@@ -592,30 +582,29 @@ public final class Qcow2Writer implements Closeable {
     }
 
     private int l2Bits() {
-        return clusterBits - (extendedL2 ? 4 : 3);
+        return Qcow2Header.l2Bits(clusterBits, extendedL2);
     }
 
     /** Index of a guest cluster's entry in its L2 table's long[] (entry, then bitmap with extended L2). */
     private int entryIndex(long guest) {
-        int i = (int) ((guest >>> clusterBits) & ((1L << l2Bits()) - 1));
-        return extendedL2 ? 2 * i : i;
+        return L2Entry.slot((int) ((guest >>> clusterBits) & ((1L << l2Bits()) - 1)), extendedL2);
     }
 
     private long l2Offset(long guest) {
-        return l1[(int) (guest >>> (clusterBits + l2Bits()))] & L1E_OFFSET_MASK;
+        return L2Entry.l2Table(l1[(int) (guest >>> (clusterBits + l2Bits()))]);
     }
 
     /** The L2 table covering {@code guest}; allocated when {@code create}, else null when there is none. */
     private long[] l2For(long guest, boolean create) throws IOException {
         int l1Index = (int) (guest >>> (clusterBits + l2Bits()));
         long l1e = l1[l1Index];
-        long off = l1e & L1E_OFFSET_MASK;
+        long off = L2Entry.l2Table(l1e);
         if (off == 0) {
             if (!create) {
                 return null;
             }
             off = refs.allocate(1);
-            l1[l1Index] = off | COPIED;
+            l1[l1Index] = L2Entry.owned(off);
             dirtyL1.add(l1Index);
             long[] t = new long[(int) (clusterSize / 8)];
             l2Tables.put(off, t);
@@ -628,7 +617,7 @@ public final class Qcow2Writer implements Closeable {
         }
         long[] t = l2Tables.get(off);
         if (t == null) {
-            if ((l1e & COPIED) == 0 && create) {
+            if (!L2Entry.copied(l1e) && create) {
                 throw new ImageException(name, "l2 table at " + hex(off) + " is shared (COPIED flag clear)");
             }
             if (off + clusterSize > ch.size()) {

@@ -60,7 +60,7 @@ final class ImagePoker implements AutoCloseable {
 
     /** The file offset of L2 entry {@code index} of the table L1 entry {@code l1Index} points to. */
     long l2EntryAt(int l1Index, int index) throws IOException {
-        long l2 = l1Entry(l1Index) & Qcow2Image.L1E_OFFSET_MASK;
+        long l2 = l1Entry(l1Index) & L2Entry.L1E_OFFSET_MASK;
         return l2 + (long) index * (extendedL2 ? 16 : 8);
     }
 
