@@ -302,9 +302,9 @@ public final class Qcow2Check {
     private void checkRefcountBlocks() throws ImageException {
         long[] table = onDisk.table();
         for (int i = 0; i < table.length; i++) {
-            long offset = table[i] & OnDiskRefcounts.REFT_OFFSET_MASK;
+            long offset = table[i] & RefcountBlock.REFT_OFFSET_MASK;
             long cluster = offset >>> cb;
-            if ((table[i] & OnDiskRefcounts.REFT_RESERVED_MASK) != 0) {
+            if ((table[i] & RefcountBlock.REFT_RESERVED_MASK) != 0) {
                 corruption("ERROR refcount table entry " + i + " has reserved bits set");
                 continue;
             }

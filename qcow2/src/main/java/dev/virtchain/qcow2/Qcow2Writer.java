@@ -98,7 +98,7 @@ public final class Qcow2Writer implements Closeable {
             ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
             byte[] block = new byte[(int) cs];
             for (int c = 0; c < HeaderEncoder.EMPTY_IMAGE_CLUSTERS; c++) {
-                Refcounts.write(block, c, o.refcountOrder(), 1);
+                RefcountBlock.set(block, c, o.refcountOrder(), 1);
             }
             Positional.writeFully(ch, header, 0);
             Positional.writeFully(ch, reftable, HeaderEncoder.REFCOUNT_TABLE_CLUSTER * cs);

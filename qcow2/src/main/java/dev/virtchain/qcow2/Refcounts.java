@@ -44,8 +44,9 @@ final class Refcounts {
         this.clusterBits = clusterBits;
         this.clusterSize = 1L << clusterBits;
         this.refcountOrder = refcountOrder;
-        this.entriesPerBlock = (clusterSize * 8) >>> refcountOrder;
-        this.maxRefcount = refcountOrder == 6 ? Long.MAX_VALUE : (1L << (1 << refcountOrder)) - 1;
+        this.entriesPerBlock = 1L << RefcountBlock.entryBits(clusterBits, refcountOrder);
+        long max = RefcountBlock.max(refcountOrder);
+        this.maxRefcount = max < 0 ? Long.MAX_VALUE : max; // counted in signed longs here
         this.tableOffset = tableOffset;
         this.table = table;
         this.nextFree = (fileSize + clusterSize - 1) >>> clusterBits;
@@ -94,7 +95,7 @@ final class Refcounts {
         if (blockIndex >= table.length || table[(int) blockIndex] == 0) {
             return 0;
         }
-        return read(block(blockIndex), (int) (cluster % entriesPerBlock), refcountOrder);
+        return RefcountBlock.get(block(blockIndex), (int) (cluster % entriesPerBlock), refcountOrder);
     }
 
     /** Queues a decrement of the clusters {@code offset..offset+length}, applied by {@link #applyFrees}. */
@@ -127,12 +128,12 @@ final class Refcounts {
         }
         byte[] b = block(blockIndex);
         int i = (int) (cluster % entriesPerBlock);
-        long v = read(b, i, refcountOrder) + delta;
+        long v = RefcountBlock.get(b, i, refcountOrder) + delta;
         if (v < 0 || v > maxRefcount) {
             throw new ImageException(name, "refcount of cluster " + hex(cluster << clusterBits) + " would become " + v
                     + " (" + (1 << refcountOrder) + "-bit refcounts)");
         }
-        write(b, i, refcountOrder, v);
+        RefcountBlock.set(b, i, refcountOrder, v);
         dirtyBlocks.add(blockIndex);
     }
 
@@ -170,7 +171,7 @@ final class Refcounts {
     private byte[] block(long blockIndex) throws IOException {
         byte[] b = blocks.get(blockIndex);
         if (b == null) {
-            long off = table[(int) blockIndex] & 0xfffffffffffffe00L;
+            long off = table[(int) blockIndex] & RefcountBlock.REFT_OFFSET_MASK;
             if ((off & (clusterSize - 1)) != 0) {
                 throw new ImageException(name, "refcount table entry " + blockIndex + " points to " + hex(off)
                         + ", which is not cluster aligned");
@@ -184,37 +185,6 @@ final class Refcounts {
             blocks.put(blockIndex, b);
         }
         return b;
-    }
-
-    /** Refcount {@code i} of a block with {@code 2^order}-bit entries (sub-byte ones packed from the low bit). */
-    static long read(byte[] b, int i, int order) {
-        int bits = 1 << order;
-        if (bits >= 8) {
-            int bytes = bits / 8;
-            long v = 0;
-            for (int k = 0; k < bytes; k++) {
-                v = (v << 8) | (b[i * bytes + k] & 0xff);
-            }
-            return v;
-        }
-        int perByte = 8 / bits;
-        return (b[i / perByte] >>> ((i % perByte) * bits)) & ((1 << bits) - 1);
-    }
-
-    static void write(byte[] b, int i, int order, long v) {
-        int bits = 1 << order;
-        if (bits >= 8) {
-            int bytes = bits / 8;
-            for (int k = bytes - 1; k >= 0; k--) {
-                b[i * bytes + k] = (byte) v;
-                v >>>= 8;
-            }
-            return;
-        }
-        int perByte = 8 / bits;
-        int shift = (i % perByte) * bits;
-        int mask = ((1 << bits) - 1) << shift;
-        b[i / perByte] = (byte) ((b[i / perByte] & ~mask) | (((int) v << shift) & mask));
     }
 
     /** Writes dirty refcount blocks and the table (all of it when it moved, else the changed entries). */

@@ -129,7 +129,7 @@ final class ImagePoker implements AutoCloseable {
     /** {byte offset, bit shift} of a cluster's refcount entry. */
     private long[] refcountAt(long cluster) throws IOException {
         int blockBits = clusterBits + 3 - refcountOrder;
-        long block = refcountTableEntry((int) (cluster >>> blockBits)) & OnDiskRefcounts.REFT_OFFSET_MASK;
+        long block = refcountTableEntry((int) (cluster >>> blockBits)) & RefcountBlock.REFT_OFFSET_MASK;
         if (block == 0) {
             throw new IllegalStateException("cluster " + cluster + " has no refcount block");
         }
