@@ -113,6 +113,11 @@ final class ImageFile implements AutoCloseable {
         return size;
     }
 
+    /** Bytes the file takes on disk; see {@link Image#allocatedBytes}. */
+    long allocatedBytes() {
+        return NativeFiles.allocatedBytes(path);
+    }
+
     FileChannel channel() {
         return channel;
     }

@@ -149,6 +149,11 @@ public final class Qcow2Image implements Image {
         return backing;
     }
 
+    @Override
+    public long allocatedBytes() {
+        return file.allocatedBytes();
+    }
+
     /**
      * The mapping of the guest bytes from {@code offset}, at most {@code max} of them and never past one L2 table.
      * Synchronized for the L2 cache: concurrent reads share the lookups, not the data reads.
