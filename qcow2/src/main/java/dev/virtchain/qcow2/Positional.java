@@ -30,6 +30,13 @@ final class Positional {
         return true;
     }
 
+    /** Fills {@code dst} from {@code pos}; what lies past the end of the file reads as zeros, as in qemu. */
+    static void readZeroPadded(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
+        if (!readFully(ch, dst, pos)) {
+            Zeros.fill(dst);
+        }
+    }
+
     /** Writes all of {@code src}'s remaining bytes at {@code pos}. */
     static void writeFully(FileChannel ch, ByteBuffer src, long pos) throws IOException {
         long p = pos;

@@ -40,8 +40,12 @@ public record Qcow2Header(
         List<Integer> unknownExtensions) {
 
     public static final int MAGIC = 0x514649fb; // "QFI\xfb"
-    public static final int V2_HEADER_LENGTH = 72;
-    public static final int V3_MIN_HEADER_LENGTH = 104;
+    /** The version 2 header: the fields up to snapshots_offset. */
+    public static final int V2_HEADER_LENGTH = HeaderField.SNAPSHOTS_OFFSET.end();
+    /** The version 3 header without the optional fields: up to header_length. */
+    public static final int V3_MIN_HEADER_LENGTH = HeaderField.HEADER_LENGTH.end();
+    /** The version 3 header qemu writes: with the compression type byte, padded to 8 bytes. */
+    static final int V3_HEADER_LENGTH = (HeaderField.COMPRESSION_TYPE.end() + 7) & ~7;
 
     public static final int MIN_CLUSTER_BITS = 9;    // 512 B: one sector
     public static final int MAX_CLUSTER_BITS = 21;   // 2 MiB: qemu's limit
@@ -81,7 +85,7 @@ public record Qcow2Header(
     static final int EXT_DATA_FILE = 0x44415441;
 
     /** Bytes to read before the cluster size is known: the v3 header with compression type. */
-    public static final int PROBE_LENGTH = 112;
+    public static final int PROBE_LENGTH = V3_HEADER_LENGTH;
 
     public long clusterSize() {
         return 1L << clusterBits;
@@ -158,7 +162,8 @@ public record Qcow2Header(
 
     /** Reads the magic and version only; used to tell qcow2 from raw. */
     public static boolean hasMagic(ByteBuffer start) {
-        return start.remaining() >= 4 && start.order(ByteOrder.BIG_ENDIAN).getInt(start.position()) == MAGIC;
+        return start.remaining() >= HeaderField.MAGIC.width
+                && start.order(ByteOrder.BIG_ENDIAN).getInt(start.position() + HeaderField.MAGIC.offset) == MAGIC;
     }
 
     /**

@@ -125,9 +125,8 @@ public final class Qcow2Writer implements Closeable {
                 > Qcow2Header.MAX_L1_BYTES) {
             throw tooLarge(name, o.size(), o.clusterBits(), o.extendedL2());
         }
-        if (o.backingFile() != null && o.backingFormat() != null
-                && !o.backingFormat().equals("qcow2") && !o.backingFormat().equals("raw")) {
-            throw new ImageException(name, "backing format '" + o.backingFormat() + "' is not supported (qcow2 or raw)");
+        if (o.backingFile() != null) {
+            HeaderEncoder.checkBackingFormat(name, o.backingFormat());
         }
     }
 
@@ -149,18 +148,7 @@ public final class Qcow2Writer implements Closeable {
     }
 
     private static Qcow2Writer open(String name, FileChannel ch) throws IOException {
-        long fileSize = ch.size();
-        ByteBuffer probe = ByteBuffer.allocate((int) Math.min(Qcow2Header.PROBE_LENGTH, fileSize));
-        readAt(ch, probe, 0);
-        probe.flip();
-        Qcow2Header h = Qcow2Header.parse(name, probe, (off, len) -> {
-            ByteBuffer b = ByteBuffer.allocate(len);
-            readAt(ch, b, off);
-            return b.flip();
-        }, fileSize);
-        if (h.corrupt()) {
-            throw new ImageException(name, "image is marked corrupt; virtchain does not write to it");
-        }
+        Qcow2Header h = HeaderEncoder.readForWriting(name, ch);
         if (h.dirty()) {
             throw new ImageException(name, "image is dirty (its lazy refcounts were never written back); "
                     + "repair it with 'qemu-img check -r all' before writing to it");
@@ -181,11 +169,11 @@ public final class Qcow2Writer implements Closeable {
         }
         long[] l1 = new long[h.l1Size()];
         ByteBuffer b = ByteBuffer.allocate(h.l1Size() * 8);
-        readAt(ch, b, h.l1TableOffset());
+        Positional.readZeroPadded(ch, b, h.l1TableOffset());
         b.flip().asLongBuffer().get(l1);
         long[] reftable = new long[(int) ((long) h.refcountTableClusters() * h.clusterSize() / 8)];
         ByteBuffer r = ByteBuffer.allocate(reftable.length * 8);
-        readAt(ch, r, h.refcountTableOffset());
+        Positional.readZeroPadded(ch, r, h.refcountTableOffset());
         r.flip().asLongBuffer().get(reftable);
         return new Qcow2Writer(name, ch, h, l1, reftable);
     }
@@ -554,7 +542,7 @@ public final class Qcow2Writer implements Closeable {
     private byte[] decompress(long entry, long guest) throws IOException {
         CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
         ByteBuffer src = ByteBuffer.allocate(cc.size());
-        readAt(ch, src, cc.offset());
+        Positional.readZeroPadded(ch, src, cc.offset());
         byte[] out = new byte[(int) clusterSize];
         try (Decompressor d = new Decompressor(compressionType)) {
             String problem = d.decompress(src.array(), src.position(), out);
@@ -624,7 +612,7 @@ public final class Qcow2Writer implements Closeable {
                 throw new ImageException(name, "l2 table at " + hex(off) + " lies past end of file");
             }
             ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
-            readAt(ch, b, off);
+            Positional.readZeroPadded(ch, b, off);
             t = new long[(int) (clusterSize / 8)];
             b.flip().asLongBuffer().get(t);
             l2Tables.put(off, t);
@@ -672,8 +660,7 @@ public final class Qcow2Writer implements Closeable {
         ch.force(false);
         // (2) A moved refcount table becomes the image's only once it is complete on disk.
         if (refs.tableMoved()) {
-            ByteBuffer f = ByteBuffer.allocate(12).putLong(0, refs.tableOffset()).putInt(8, refs.tableClusters());
-            Positional.writeFully(ch, f, HeaderEncoder.OFF_REFCOUNT_TABLE_OFFSET);
+            HeaderEncoder.update(ch, HeaderField.REFCOUNT_TABLE_OFFSET, refs.tableOffset(), refs.tableClusters());
             ch.force(false);
             refs.tableCommitted();
         }
@@ -698,9 +685,8 @@ public final class Qcow2Writer implements Closeable {
             }
         }
         if (l1Moved || headerDirty) {
-            Positional.writeFully(ch, ByteBuffer.allocate(8).putLong(0, size), HeaderEncoder.OFF_SIZE);
-            ByteBuffer f = ByteBuffer.allocate(12).putInt(0, l1.length).putLong(4, l1Offset);
-            Positional.writeFully(ch, f, HeaderEncoder.OFF_L1_SIZE);
+            HeaderEncoder.update(ch, HeaderField.SIZE, size);
+            HeaderEncoder.update(ch, HeaderField.L1_SIZE, l1.length, l1Offset);
         }
         dirtyL1.clear();
         l1Moved = false;
@@ -721,9 +707,4 @@ public final class Qcow2Writer implements Closeable {
         }
     }
 
-    private static void readAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        if (!Positional.readFully(ch, b, pos)) {
-            Zeros.fill(b); // past the end of the file reads as zeros, as in qemu
-        }
-    }
 }
