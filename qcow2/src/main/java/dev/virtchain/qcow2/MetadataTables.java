@@ -94,7 +94,7 @@ final class MetadataTables {
                     + Qcow2Header.MAX_L1_BYTES / 8 + ")");
         }
         if (entries > 0) {
-            Qcow2Header.checkTable(f.name(), "l1 table", what + " l1_table_offset", l1Offset, entries * 8,
+            HeaderParser.checkTable(f.name(), "l1 table", what + " l1_table_offset", l1Offset, entries * 8,
                     h.clusterSize(), f.size());
         }
     }
@@ -175,7 +175,7 @@ final class MetadataTables {
         if (tableOffset == 0) {
             throw new ImageException(f.name(), what + " has bitmap_table_offset 0");
         }
-        Qcow2Header.checkTable(f.name(), "bitmap table", what + " bitmap_table_offset", tableOffset,
+        HeaderParser.checkTable(f.name(), "bitmap table", what + " bitmap_table_offset", tableOffset,
                 entries * 8, h.clusterSize(), f.size());
         long bitsNeeded = (h.size() >>> granularityBits)
                 + ((h.size() & ((1L << granularityBits) - 1)) != 0 ? 1 : 0);
