@@ -115,7 +115,7 @@ public final class Qcow2Check {
             }
             checkL1(sn.l1TableOffset(), (int) l1Entries, false);
         }
-        reference(h.snapshotsOffset(), snapshotTableSize());
+        reference(h.snapshotsOffset(), image.snapshotTableBytes());
         reference(h.refcountTableOffset(), (long) onDisk.table().length * 8);
         checkBitmaps();
         checkRefcountBlocks();
@@ -435,21 +435,6 @@ public final class Qcow2Check {
         file.readZeroPadded(offset, b);
         b.flip().asLongBuffer().get(out, 0, inFile);
         return out;
-    }
-
-    /** The snapshot table's length as qemu computes it: entries 8-byte aligned, the last one unpadded. */
-    private long snapshotTableSize() throws IOException {
-        long start = h.snapshotsOffset();
-        long pos = start;
-        for (int i = 0; i < h.nbSnapshots(); i++) {
-            pos = (pos + 7) & ~7L;
-            ByteBuffer e = file.read("snapshot table entry " + i, pos, 40);
-            int idLen = e.getShort(12) & 0xffff;
-            int nameLen = e.getShort(14) & 0xffff;
-            long extraLen = Integer.toUnsignedLong(e.getInt(36));
-            pos += 40 + extraLen + idLen + nameLen;
-        }
-        return pos - start;
     }
 
     private void corruption(String line) {

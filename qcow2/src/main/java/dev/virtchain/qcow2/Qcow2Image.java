@@ -57,6 +57,7 @@ public final class Qcow2Image implements Image {
     private final Qcow2Header header;
     private final long[] l1;
     private final List<Snapshot> snapshots;
+    private final long snapshotTableBytes;
     private final List<Bitmap> bitmaps;
     private final Image backing;
     private final PastEnd pastEnd;
@@ -79,7 +80,9 @@ public final class Qcow2Image implements Image {
         // qemu counts the size in whole sectors and drops a partial last one.
         this.virtualSize = header.size() & ~511L;
         this.l1 = readL1(file, header);
-        this.snapshots = MetadataTables.snapshots(file, header);
+        MetadataTables.SnapshotTable table = MetadataTables.snapshots(file, header);
+        this.snapshots = table.entries();
+        this.snapshotTableBytes = table.bytes();
         this.bitmaps = MetadataTables.bitmaps(file, header);
         this.l2Cache = new L2Cache((int) Math.max(4, L2_CACHE_BYTES / header.clusterSize()));
     }
@@ -99,6 +102,11 @@ public final class Qcow2Image implements Image {
 
     public List<Snapshot> snapshots() {
         return snapshots;
+    }
+
+    /** The snapshot table's length in bytes, as qemu counts it (for the checker). */
+    long snapshotTableBytes() {
+        return snapshotTableBytes;
     }
 
     public List<Bitmap> bitmaps() {
