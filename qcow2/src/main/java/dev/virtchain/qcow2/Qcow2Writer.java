@@ -9,10 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * A qcow2 image opened for writing guest data. Data clusters and new metadata are appended at
@@ -26,9 +22,6 @@ import java.util.TreeSet;
  * nothing refers to any more, force.
  */
 public final class Qcow2Writer implements Closeable {
-    /** Dirty L2 tables kept before an intermediate flush, whatever the cluster size. */
-    private static final long DIRTY_L2_BYTES = 64L << 20;
-
     private final String name;
     private final FileChannel ch;
     private final int clusterBits;
@@ -39,14 +32,9 @@ public final class Qcow2Writer implements Closeable {
     private final Refcounts refs;
     private final String backingName;
     private final String backingFormat;
+    private final TableCache tables;
     private long size;
-    private long[] l1;
-    private long l1Offset;
-    private boolean l1Moved;
     private boolean headerDirty;
-    private final TreeSet<Integer> dirtyL1 = new TreeSet<>();
-    private final Map<Long, long[]> l2Tables = new HashMap<>();
-    private final TreeSet<Long> dirtyL2 = new TreeSet<>();
     private Image below;
     private boolean belowOpened;
     private long compressedCursor;
@@ -62,8 +50,6 @@ public final class Qcow2Writer implements Closeable {
         this.zeroFlag = h.version() >= 3;
         this.compressionType = h.compressionType();
         this.size = h.size();
-        this.l1 = l1;
-        this.l1Offset = h.l1TableOffset();
         this.backingName = h.backingFile();
         this.backingFormat = h.backingFormat();
         long fileSize;
@@ -73,6 +59,7 @@ public final class Qcow2Writer implements Closeable {
             throw new java.io.UncheckedIOException(e);
         }
         this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), h.refcountTableOffset(), reftable, fileSize);
+        this.tables = new TableCache(name, ch, refs, h, l1);
     }
 
     /**
@@ -226,8 +213,8 @@ public final class Qcow2Writer implements Closeable {
             throw new IllegalArgumentException("compressed write of " + length + " bytes (of " + compressed.length
                     + ") for a " + clusterSize + "-byte cluster");
         }
-        long[] t = l2For(guest, true);
-        int idx = entryIndex(guest);
+        long[] t = tables.l2For(guest, true);
+        int idx = tables.entryIndex(guest);
         if (L2Entry.type(t[idx], extendedL2, false).refersToHost()) {
             throw new IllegalStateException("compressed write to guest cluster " + hex(guest) + ", already allocated");
         }
@@ -257,7 +244,7 @@ public final class Qcow2Writer implements Closeable {
         if (extendedL2) {
             t[idx + 1] = 0;
         }
-        dirtyL2.add(l2Offset(guest));
+        tables.changed(guest);
         // The next compressed cluster starts right after this one, as qemu packs them.
         compressedCursor = end;
         if ((compressedCursor & (clusterSize - 1)) == 0) {
@@ -299,9 +286,9 @@ public final class Qcow2Writer implements Closeable {
         long limit = Math.min(max, 4096);
         while (n < limit) {
             long c = pos + n * clusterSize;
-            long[] t = l2For(c, false);
+            long[] t = tables.l2For(c, false);
             if (t != null) {
-                if (L2Entry.type(t[entryIndex(c)], extendedL2, false).refersToHost()) {
+                if (L2Entry.type(t[tables.entryIndex(c)], extendedL2, false).refersToHost()) {
                     break;
                 }
             }
@@ -344,13 +331,13 @@ public final class Qcow2Writer implements Closeable {
     private void mapFresh(long pos, long host, int clusters) throws IOException {
         for (int i = 0; i < clusters; i++) {
             long c = pos + i * clusterSize;
-            long[] t = l2For(c, true);
-            int idx = entryIndex(c);
+            long[] t = tables.l2For(c, true);
+            int idx = tables.entryIndex(c);
             t[idx] = L2Entry.owned(host + i * clusterSize);
             if (extendedL2) {
                 t[idx + 1] = L2Entry.L2_BITMAP_ALL_ALLOC;
             }
-            dirtyL2.add(l2Offset(c));
+            tables.changed(c);
         }
     }
 
@@ -420,8 +407,8 @@ public final class Qcow2Writer implements Closeable {
     /** A write within one cluster (any part of it). */
     private void writeInCluster(long pos, ByteBuffer data) throws IOException {
         long clusterStart = pos & ~(clusterSize - 1);
-        long[] t = l2For(clusterStart, true);
-        int idx = entryIndex(clusterStart);
+        long[] t = tables.l2For(clusterStart, true);
+        int idx = tables.entryIndex(clusterStart);
         long entry = t[idx];
         long host = L2Entry.offset(entry);
         if (L2Entry.type(entry, extendedL2, false) == L2Entry.Type.COMPRESSED) {
@@ -440,7 +427,7 @@ public final class Qcow2Writer implements Closeable {
         } else {
             writeExtended(pos, data, clusterStart, t, idx, entry, host);
         }
-        dirtyL2.add(l2Offset(clusterStart));
+        tables.changed(clusterStart);
     }
 
     private void writeStandard(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
@@ -507,8 +494,8 @@ public final class Qcow2Writer implements Closeable {
     /** Sets the zero flag on one whole cluster (or subcluster with extended L2). */
     private void zeroUnit(long pos) throws IOException {
         long clusterStart = pos & ~(clusterSize - 1);
-        long[] t = l2For(clusterStart, true);
-        int idx = entryIndex(clusterStart);
+        long[] t = tables.l2For(clusterStart, true);
+        int idx = tables.entryIndex(clusterStart);
         long entry = t[idx];
         long sub = clusterSize >>> L2Entry.SUBCLUSTER_BITS;
         int sc = (int) ((pos - clusterStart) / sub);
@@ -517,7 +504,7 @@ public final class Qcow2Writer implements Closeable {
             if (extendedL2) {
                 // Only part of a compressed cluster turns zero: decompress the rest into a normal cluster.
                 writeInCluster(pos, ByteBuffer.allocate((int) sub));
-                long[] t2 = l2For(clusterStart, true);
+                long[] t2 = tables.l2For(clusterStart, true);
                 t2[idx + 1] = L2Entry.zeroSubcluster(t2[idx + 1], sc);
                 return;
             }
@@ -529,7 +516,7 @@ public final class Qcow2Writer implements Closeable {
         } else {
             t[idx + 1] = L2Entry.zeroSubcluster(t[idx + 1], sc);
         }
-        dirtyL2.add(l2Offset(clusterStart));
+        tables.changed(clusterStart);
     }
 
     private void requireCopied(long entry, long guest) throws ImageException {
@@ -569,57 +556,6 @@ public final class Qcow2Writer implements Closeable {
         Zeros.fill(dst);
     }
 
-    private int l2Bits() {
-        return Qcow2Header.l2Bits(clusterBits, extendedL2);
-    }
-
-    /** Index of a guest cluster's entry in its L2 table's long[] (entry, then bitmap with extended L2). */
-    private int entryIndex(long guest) {
-        return L2Entry.slot((int) ((guest >>> clusterBits) & ((1L << l2Bits()) - 1)), extendedL2);
-    }
-
-    private long l2Offset(long guest) {
-        return L2Entry.l2Table(l1[(int) (guest >>> (clusterBits + l2Bits()))]);
-    }
-
-    /** The L2 table covering {@code guest}; allocated when {@code create}, else null when there is none. */
-    private long[] l2For(long guest, boolean create) throws IOException {
-        int l1Index = (int) (guest >>> (clusterBits + l2Bits()));
-        long l1e = l1[l1Index];
-        long off = L2Entry.l2Table(l1e);
-        if (off == 0) {
-            if (!create) {
-                return null;
-            }
-            off = refs.allocate(1);
-            l1[l1Index] = L2Entry.owned(off);
-            dirtyL1.add(l1Index);
-            long[] t = new long[(int) (clusterSize / 8)];
-            l2Tables.put(off, t);
-            dirtyL2.add(off);
-            return t;
-        }
-        if ((off & (clusterSize - 1)) != 0) {
-            throw new ImageException(name, "l1 entry " + l1Index + " points to l2 table at " + hex(off)
-                    + ", which is not cluster aligned");
-        }
-        long[] t = l2Tables.get(off);
-        if (t == null) {
-            if (!L2Entry.copied(l1e) && create) {
-                throw new ImageException(name, "l2 table at " + hex(off) + " is shared (COPIED flag clear)");
-            }
-            if (off + clusterSize > ch.size()) {
-                throw new ImageException(name, "l2 table at " + hex(off) + " lies past end of file");
-            }
-            ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
-            Positional.readZeroPadded(ch, b, off);
-            t = new long[(int) (clusterSize / 8)];
-            b.flip().asLongBuffer().get(t);
-            l2Tables.put(off, t);
-        }
-        return t;
-    }
-
     /** Grows the virtual size to {@code newSize} (never shrinks); the new range reads as zeros. */
     public void grow(long newSize) throws IOException {
         if (newSize <= size) {
@@ -629,28 +565,18 @@ public final class Qcow2Writer implements Closeable {
         if (needed * 8 > Qcow2Header.MAX_L1_BYTES) {
             throw tooLarge(name, newSize, clusterBits, extendedL2);
         }
-        if (needed > l1.length) {
-            int clusters = (int) ((needed * 8 + clusterSize - 1) / clusterSize);
-            long oldOffset = l1Offset;
-            long oldBytes = l1.length * 8L;
-            l1 = Arrays.copyOf(l1, (int) needed);
-            l1Offset = refs.allocate(clusters);
-            l1Moved = true;
-            if (oldBytes > 0) {
-                refs.freeLater(oldOffset, oldBytes);
-            }
+        if (needed > tables.l1Entries()) {
+            tables.growL1((int) needed);
         }
         size = newSize;
         headerDirty = true;
     }
 
     private void maybeFlush() throws IOException {
-        if (dirtyL2.size() * clusterSize > DIRTY_L2_BYTES) {
+        if (tables.fullOfChanges()) {
             flush();
         }
-        if (l2Tables.size() * clusterSize > 2 * DIRTY_L2_BYTES) {
-            l2Tables.keySet().removeIf(off -> !dirtyL2.contains(off));
-        }
+        tables.trim();
     }
 
     /** Makes everything written so far durable, in the crash-safe order described above. */
@@ -665,31 +591,14 @@ public final class Qcow2Writer implements Closeable {
             refs.tableCommitted();
         }
         // (3) L2 tables may now point at clusters whose refcounts are durable.
-        for (long off : dirtyL2) {
-            long[] t = l2Tables.get(off);
-            ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
-            b.asLongBuffer().put(t);
-            Positional.writeFully(ch, b, off);
-        }
-        dirtyL2.clear();
-        if (l1Moved) {
-            ByteBuffer b = ByteBuffer.allocate(l1.length * 8);
-            b.asLongBuffer().put(l1);
-            Positional.writeFully(ch, b, l1Offset);
-        }
+        tables.writeL2Tables();
         ch.force(false);
         // (4) The L1 table and header switch to the new state.
-        if (!l1Moved) {
-            for (int i : dirtyL1) {
-                Positional.writeFully(ch, ByteBuffer.allocate(8).putLong(0, l1[i]), l1Offset + i * 8L);
-            }
-        }
+        boolean l1Moved = tables.writeL1Entries();
         if (l1Moved || headerDirty) {
             HeaderEncoder.update(ch, HeaderField.SIZE, size);
-            HeaderEncoder.update(ch, HeaderField.L1_SIZE, l1.length, l1Offset);
+            HeaderEncoder.update(ch, HeaderField.L1_SIZE, tables.l1Entries(), tables.l1Offset());
         }
-        dirtyL1.clear();
-        l1Moved = false;
         headerDirty = false;
         ch.force(false);
         // (5) Only now may clusters nothing refers to any more lose their refcount.
