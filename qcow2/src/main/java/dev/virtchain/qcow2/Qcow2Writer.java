@@ -37,7 +37,6 @@ public final class Qcow2Writer implements Closeable {
     private boolean headerDirty;
     private Image below;
     private boolean belowOpened;
-    private long compressedCursor;
     /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
 
@@ -218,38 +217,13 @@ public final class Qcow2Writer implements Closeable {
         if (L2Entry.type(t[idx], extendedL2, false).refersToHost()) {
             throw new IllegalStateException("compressed write to guest cluster " + hex(guest) + ", already allocated");
         }
-        long start = compressedCursor;
-        long end = start + length;
-        // As qemu's qcow2_alloc_bytes: a host cluster whose refcount is at its maximum (1 with
-        // 1-bit refcounts) cannot count one more compressed cluster; start a new one instead.
-        boolean shareable = start != 0 && refs.get(start >>> clusterBits) < refs.maxRefcount();
-        boolean fits = shareable && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
-        boolean extendsContiguously = shareable
-                && refs.endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
-        if (!fits && !extendsContiguously) {
-            start = refs.allocate((int) ((length + clusterSize - 1) >>> clusterBits));
-            end = start + length;
-        } else {
-            refs.addRef(start >>> clusterBits); // the partly used cluster counts one more compressed cluster
-            long have = ((start >>> clusterBits) + 1) << clusterBits;
-            if (end > have) {
-                long more = (end - have + clusterSize - 1) >>> clusterBits;
-                if (refs.allocate((int) more) != have) {
-                    throw new IllegalStateException("compressed cluster allocation is not contiguous");
-                }
-            }
-        }
+        long start = refs.allocateBytes(length);
         Positional.writeFully(ch, ByteBuffer.wrap(compressed, 0, length), start);
         t[idx] = CompressedCluster.entry(start, length, clusterBits);
         if (extendedL2) {
             t[idx + 1] = 0;
         }
         tables.changed(guest);
-        // The next compressed cluster starts right after this one, as qemu packs them.
-        compressedCursor = end;
-        if ((compressedCursor & (clusterSize - 1)) == 0) {
-            compressedCursor = 0;
-        }
         maybeFlush();
     }
 
@@ -258,7 +232,7 @@ public final class Qcow2Writer implements Closeable {
         checkRange(offset, length);
         long pos = offset;
         long end = offset + length;
-        long unit = extendedL2 ? clusterSize / 32 : clusterSize;
+        long unit = extendedL2 ? clusterSize >>> L2Entry.SUBCLUSTER_BITS : clusterSize;
         while (pos < end) {
             long inUnit = pos & (unit - 1);
             long n = Math.min(unit - inUnit, end - pos);

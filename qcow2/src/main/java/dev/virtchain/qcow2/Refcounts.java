@@ -36,6 +36,8 @@ final class Refcounts {
     private final TreeSet<Long> dirtyBlocks = new TreeSet<>();
     private final List<long[]> pendingFrees = new ArrayList<>();
     private long nextFree;
+    /** Where the next compressed cluster goes: right after the last one, or 0 for a new host cluster. */
+    private long byteCursor;
 
     Refcounts(String name, FileChannel ch, int clusterBits, int refcountOrder, long tableOffset, long[] table,
             long fileSize) {
@@ -80,14 +82,34 @@ final class Refcounts {
         return first << clusterBits;
     }
 
-    /** One more reference to an already counted cluster (a host cluster shared by compressed clusters). */
-    void addRef(long cluster) throws IOException {
-        add(cluster, 1);
-    }
-
-    /** The largest refcount an entry of this width holds. */
-    long maxRefcount() {
-        return maxRefcount;
+    /**
+     * Allocates {@code length} bytes for a compressed cluster and returns their offset; qemu's
+     * qcow2_alloc_bytes. Compressed clusters are packed one after another, and every host cluster
+     * a compressed cluster touches counts it once. A host cluster whose refcount is at its
+     * maximum (1 with 1-bit refcounts) cannot count one more; the bytes then start a new one.
+     */
+    long allocateBytes(int length) throws IOException {
+        long start = byteCursor;
+        long end = start + length;
+        boolean shareable = start != 0 && get(start >>> clusterBits) < maxRefcount;
+        boolean fits = shareable && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
+        boolean extendsContiguously = shareable && endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
+        if (!fits && !extendsContiguously) {
+            start = allocate((int) ((length + clusterSize - 1) >>> clusterBits));
+            end = start + length;
+        } else {
+            add(start >>> clusterBits, 1); // the partly used cluster counts one more compressed cluster
+            long have = ((start >>> clusterBits) + 1) << clusterBits;
+            if (end > have) {
+                long more = (end - have + clusterSize - 1) >>> clusterBits;
+                if (allocate((int) more) != have) {
+                    throw new IllegalStateException("compressed cluster allocation is not contiguous");
+                }
+            }
+        }
+        // The next compressed cluster starts right after this one, as qemu packs them.
+        byteCursor = (end & (clusterSize - 1)) == 0 ? 0 : end;
+        return start;
     }
 
     long get(long cluster) throws IOException {
