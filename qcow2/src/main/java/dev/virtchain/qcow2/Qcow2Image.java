@@ -282,7 +282,7 @@ public final class Qcow2Image implements Image {
             switch (run.kind()) {
                 case NORMAL -> readData(pos, run.host(), part);
                 case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(part);
-                case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(pos, part);
+                case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> Images.readBelow(backing, pos, part);
                 case COMPRESSED -> readCompressed(run.host(), pos, part);
             }
             dst.position(dst.position() + n);
@@ -316,15 +316,6 @@ public final class Qcow2Image implements Image {
             }
             pos += run.length();
         }
-    }
-
-    private void readBacking(long pos, ByteBuffer part) throws IOException {
-        if (backing != null && pos < backing.virtualSize()) {
-            int n = (int) Math.min(part.remaining(), backing.virtualSize() - pos);
-            backing.read(pos, part.slice(part.position(), n));
-            part.position(part.position() + n);
-        }
-        Zeros.fill(part);
     }
 
     private synchronized void readCompressed(long entry, long pos, ByteBuffer part) throws IOException {

@@ -28,15 +28,11 @@ public final class Qcow2Writer implements Closeable {
     private final long clusterSize;
     private final boolean extendedL2;
     private final boolean zeroFlag;
-    private final int compressionType;
     private final Refcounts refs;
-    private final String backingName;
-    private final String backingFormat;
+    private final PriorContent prior;
     private final TableCache tables;
     private long size;
     private boolean headerDirty;
-    private Image below;
-    private boolean belowOpened;
     /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
 
@@ -47,10 +43,8 @@ public final class Qcow2Writer implements Closeable {
         this.clusterSize = h.clusterSize();
         this.extendedL2 = h.extendedL2();
         this.zeroFlag = h.version() >= 3;
-        this.compressionType = h.compressionType();
         this.size = h.size();
-        this.backingName = h.backingFile();
-        this.backingFormat = h.backingFormat();
+        this.prior = new PriorContent(name, ch, h);
         long fileSize;
         try {
             fileSize = ch.size();
@@ -386,7 +380,7 @@ public final class Qcow2Writer implements Closeable {
         long entry = t[idx];
         long host = L2Entry.offset(entry);
         if (L2Entry.type(entry, extendedL2, false) == L2Entry.Type.COMPRESSED) {
-            ByteBuffer cluster = ByteBuffer.wrap(decompress(entry, clusterStart));
+            ByteBuffer cluster = ByteBuffer.wrap(prior.decompress(entry, clusterStart));
             cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
             long fresh = refs.allocate(1);
             Positional.writeFully(ch, cluster.clear(), fresh);
@@ -415,7 +409,7 @@ public final class Qcow2Writer implements Closeable {
         // A new cluster, or a preallocated zero one: the rest of it is zeros or the backing file's.
         ByteBuffer cluster = ByteBuffer.allocate((int) clusterSize);
         if (!zero) {
-            readBelow(clusterStart, cluster);
+            prior.readBelow(clusterStart, cluster);
             cluster.clear();
         }
         cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
@@ -452,7 +446,7 @@ public final class Qcow2Writer implements Closeable {
             } else {
                 ByteBuffer whole = ByteBuffer.allocate((int) sub);
                 if (!L2Entry.subclusterZero(bitmap, sc)) {
-                    readBelow(subStart, whole);
+                    prior.readBelow(subStart, whole);
                     whole.clear();
                 }
                 whole.put((int) (p - subStart), piece, piece.position(), piece.remaining());
@@ -498,36 +492,6 @@ public final class Qcow2Writer implements Closeable {
             throw new ImageException(name, "cluster for guest offset " + hex(guest)
                     + " is shared (COPIED flag clear); virtchain does not write to shared clusters");
         }
-    }
-
-    private byte[] decompress(long entry, long guest) throws IOException {
-        CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
-        ByteBuffer src = ByteBuffer.allocate(cc.size());
-        Positional.readZeroPadded(ch, src, cc.offset());
-        byte[] out = new byte[(int) clusterSize];
-        try (Decompressor d = new Decompressor(compressionType)) {
-            String problem = d.decompress(src.array(), src.position(), out);
-            if (problem != null) {
-                throw new ImageException(name, "compressed cluster for guest offset " + hex(guest) + ": " + problem);
-            }
-        }
-        return out;
-    }
-
-    /** Fills {@code dst} with what the backing chain shows at {@code guest} (zeros without one). */
-    private void readBelow(long guest, ByteBuffer dst) throws IOException {
-        if (!belowOpened) {
-            belowOpened = true;
-            if (backingName != null) {
-                below = Images.open(Images.resolve(name, backingName), backingFormat, true);
-            }
-        }
-        if (below != null && guest < below.virtualSize()) {
-            int n = (int) Math.min(dst.remaining(), below.virtualSize() - guest);
-            below.read(guest, dst.slice(dst.position(), n));
-            dst.position(dst.position() + n);
-        }
-        Zeros.fill(dst);
     }
 
     /** Grows the virtual size to {@code newSize} (never shrinks); the new range reads as zeros. */
@@ -585,7 +549,7 @@ public final class Qcow2Writer implements Closeable {
 
     @Override
     public void close() throws IOException {
-        try (FileChannel c = ch; Image b = below; DirectData d = direct) {
+        try (FileChannel c = ch; PriorContent p = prior; DirectData d = direct) {
             flush();
         }
     }
