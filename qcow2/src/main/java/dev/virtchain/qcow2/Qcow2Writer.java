@@ -174,7 +174,7 @@ public final class Qcow2Writer implements Closeable {
             long inCluster = pos & (clusterSize - 1);
             int n = (int) Math.min(clusterSize - inCluster, data.remaining());
             if (inCluster == 0 && n == clusterSize) {
-                int run = freshRun(pos, data.remaining() / clusterSize);
+                int run = tables.unmappedRun(pos, data.remaining() / clusterSize);
                 if (run > 0) {
                     writeFresh(pos, data.slice(data.position(), (int) (run * clusterSize)), run);
                     data.position(data.position() + (int) (run * clusterSize));
@@ -248,23 +248,6 @@ public final class Qcow2Writer implements Closeable {
         }
     }
 
-    /** The number of clusters from {@code pos} (at most {@code max}) that hold no host cluster yet. */
-    private int freshRun(long pos, long max) throws IOException {
-        int n = 0;
-        long limit = Math.min(max, 4096);
-        while (n < limit) {
-            long c = pos + n * clusterSize;
-            long[] t = tables.l2For(c, false);
-            if (t != null) {
-                if (L2Entry.type(t[tables.entryIndex(c)], extendedL2, false).refersToHost()) {
-                    break;
-                }
-            }
-            n++;
-        }
-        return n;
-    }
-
     /**
      * Writes guest data past the page cache where the file system allows it (see
      * {@link DirectData}): for a long run of writes, such as a flatten's or a commit's, that the
@@ -292,21 +275,7 @@ public final class Qcow2Writer implements Closeable {
     private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
         long host = refs.allocate(clusters);
         DirectData.write(direct, ch, data, host);
-        mapFresh(pos, host, clusters);
-    }
-
-    /** Points {@code clusters} guest clusters from {@code pos} at the host run from {@code host}. */
-    private void mapFresh(long pos, long host, int clusters) throws IOException {
-        for (int i = 0; i < clusters; i++) {
-            long c = pos + i * clusterSize;
-            long[] t = tables.l2For(c, true);
-            int idx = tables.entryIndex(c);
-            t[idx] = L2Entry.owned(host + i * clusterSize);
-            if (extendedL2) {
-                t[idx + 1] = L2Entry.L2_BITMAP_ALL_ALLOC;
-            }
-            tables.changed(c);
-        }
+        tables.mapRun(pos, host, clusters);
     }
 
     /** Fills a fresh host run in the image file; see {@link #writeFreshBy}. */
@@ -340,7 +309,7 @@ public final class Qcow2Writer implements Closeable {
             throw new IllegalArgumentException("write at " + hex(guest) + " is not cluster aligned");
         }
         for (int done = 0, n; done < clusters; done += n) {
-            n = freshRun(guest + done * clusterSize, clusters - done);
+            n = tables.unmappedRun(guest + done * clusterSize, clusters - done);
             if (n == 0) {
                 throw new IllegalStateException("fresh write to guest cluster " + hex(guest + done * clusterSize)
                         + ", already allocated");
@@ -367,7 +336,7 @@ public final class Qcow2Writer implements Closeable {
         if (refs.allocate(clusters) != host) {
             throw new IllegalStateException("fresh run allocated away from " + hex(host));
         }
-        mapFresh(guest, host, clusters);
+        tables.mapRun(guest, host, clusters);
         maybeFlush();
         return true;
     }

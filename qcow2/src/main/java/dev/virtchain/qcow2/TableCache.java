@@ -108,6 +108,35 @@ final class TableCache {
         return t;
     }
 
+    /** The number of clusters from {@code guest} (at most {@code max}) that hold no host cluster yet. */
+    int unmappedRun(long guest, long max) throws IOException {
+        int n = 0;
+        long limit = Math.min(max, 4096);
+        while (n < limit) {
+            long c = guest + n * clusterSize;
+            long[] t = l2For(c, false);
+            if (t != null && L2Entry.type(t[entryIndex(c)], extendedL2, false).refersToHost()) {
+                break;
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /** Points {@code clusters} guest clusters from {@code guest} at the host run from {@code host}. */
+    void mapRun(long guest, long host, int clusters) throws IOException {
+        for (int i = 0; i < clusters; i++) {
+            long c = guest + i * clusterSize;
+            long[] t = l2For(c, true);
+            int idx = entryIndex(c);
+            t[idx] = L2Entry.owned(host + i * clusterSize);
+            if (extendedL2) {
+                t[idx + 1] = L2Entry.L2_BITMAP_ALL_ALLOC;
+            }
+            changed(c);
+        }
+    }
+
     /** Grows the L1 table to {@code entries}: it moves to new clusters, and its old ones are freed later. */
     void growL1(int entries) throws IOException {
         int clusters = (int) ((entries * 8L + clusterSize - 1) / clusterSize);
