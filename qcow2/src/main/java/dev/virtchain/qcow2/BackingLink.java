@@ -27,7 +27,7 @@ public final class BackingLink {
             backing = null;
         }
         if (backing != null) {
-            HeaderEncoder.checkBackingFormat(name, format);
+            CreateOptions.checkBackingFormat(name, format);
         }
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             Qcow2Header h = HeaderEncoder.readForWriting(name, ch);

@@ -87,6 +87,22 @@ final class HeaderEncoder {
         return b;
     }
 
+    /**
+     * Writes an image of size 0 into the empty file {@code ch}: {@code header} (from {@link #encode}),
+     * the refcount table, and the refcount block that counts these three clusters.
+     */
+    static void writeEmptyImage(FileChannel ch, ByteBuffer header, CreateOptions o) throws IOException {
+        long cs = 1L << o.clusterBits();
+        ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, REFCOUNT_BLOCK_CLUSTER * cs);
+        byte[] block = new byte[(int) cs];
+        for (int c = 0; c < EMPTY_IMAGE_CLUSTERS; c++) {
+            RefcountBlock.set(block, c, o.refcountOrder(), 1);
+        }
+        Positional.writeFully(ch, header, 0);
+        Positional.writeFully(ch, reftable, REFCOUNT_TABLE_CLUSTER * cs);
+        Positional.writeFully(ch, ByteBuffer.wrap(block), REFCOUNT_BLOCK_CLUSTER * cs);
+    }
+
     /** Writes the header extensions after the fixed header and returns where the backing file name goes. */
     private static int extensions(String file, ByteBuffer b, CreateOptions o, int nameLength) throws ImageException {
         int cs = b.capacity();
@@ -120,13 +136,6 @@ final class HeaderEncoder {
                     + Qcow2Header.MAX_BACKING_NAME + ")");
         }
         return name;
-    }
-
-    /** Refuses a backing format virtchain does not write a link to. */
-    static void checkBackingFormat(String file, String format) throws ImageException {
-        if (format != null && !format.equals("qcow2") && !format.equals("raw")) {
-            throw new ImageException(file, "backing format '" + format + "' is not supported (qcow2 or raw)");
-        }
     }
 
     /**

@@ -6,9 +6,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * A qcow2 image opened for writing guest data. Data clusters and new metadata are appended at
@@ -36,7 +34,8 @@ public final class Qcow2Writer implements Closeable {
     /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
 
-    private Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable) {
+    /** A writer of the image {@code h} describes, open as {@code ch}; see {@link WritableFile}. */
+    Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable, long fileSize) {
         this.name = name;
         this.ch = ch;
         this.clusterBits = h.clusterBits();
@@ -45,12 +44,6 @@ public final class Qcow2Writer implements Closeable {
         this.zeroFlag = h.version() >= 3;
         this.size = h.size();
         this.prior = new PriorContent(name, ch, h);
-        long fileSize;
-        try {
-            fileSize = ch.size();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
         this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), h.refcountTableOffset(), reftable, fileSize);
         this.tables = new TableCache(name, ch, refs, h, l1);
     }
@@ -63,99 +56,12 @@ public final class Qcow2Writer implements Closeable {
      * other metadata, so no size has a layout of its own that could outgrow a block or a table.
      */
     public static Qcow2Writer create(Path path, CreateOptions o) throws IOException {
-        String name = path.toString();
-        validate(name, o);
-        ByteBuffer header = HeaderEncoder.encode(name, o);
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
-        } catch (FileAlreadyExistsException e) {
-            throw new ImageException(name, "already exists");
-        }
-        try {
-            long cs = 1L << o.clusterBits();
-            ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
-            byte[] block = new byte[(int) cs];
-            for (int c = 0; c < HeaderEncoder.EMPTY_IMAGE_CLUSTERS; c++) {
-                RefcountBlock.set(block, c, o.refcountOrder(), 1);
-            }
-            Positional.writeFully(ch, header, 0);
-            Positional.writeFully(ch, reftable, HeaderEncoder.REFCOUNT_TABLE_CLUSTER * cs);
-            Positional.writeFully(ch, ByteBuffer.wrap(block), HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
-            ch.force(true);
-            Qcow2Writer w = open(name, ch);
-            w.grow(o.size());
-            w.flush();
-            return w;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    private static void validate(String name, CreateOptions o) throws ImageException {
-        if (o.clusterBits() < Qcow2Header.MIN_CLUSTER_BITS || o.clusterBits() > Qcow2Header.MAX_CLUSTER_BITS) {
-            throw new ImageException(name, "cluster size " + (1L << o.clusterBits()) + " is out of range (512 B to 2 MiB)");
-        }
-        if (o.extendedL2() && o.clusterBits() < Qcow2Header.MIN_EXTENDED_L2_CLUSTER_BITS) {
-            throw new ImageException(name, "extended L2 entries need clusters of at least 16 KiB");
-        }
-        if (o.size() < 0 || Qcow2Header.l1EntriesFor(o.size(), o.clusterBits(), o.extendedL2()) * 8
-                > Qcow2Header.MAX_L1_BYTES) {
-            throw tooLarge(name, o.size(), o.clusterBits(), o.extendedL2());
-        }
-        if (o.backingFile() != null) {
-            HeaderEncoder.checkBackingFormat(name, o.backingFormat());
-        }
-    }
-
-    /** A size the largest L1 table cannot map, and the largest it can. */
-    private static ImageException tooLarge(String name, long size, int clusterBits, boolean extendedL2) {
-        return new ImageException(name, "size " + size + " is too large for " + (1L << clusterBits)
-                + "-byte clusters (at most " + Qcow2Header.maxSizeFor(clusterBits, extendedL2) + ")");
+        return WritableFile.create(path, o);
     }
 
     /** Opens an existing qcow2 image for writing. */
     public static Qcow2Writer open(Path path) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        try {
-            return open(path.toString(), ch);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    private static Qcow2Writer open(String name, FileChannel ch) throws IOException {
-        Qcow2Header h = HeaderEncoder.readForWriting(name, ch);
-        if (h.dirty()) {
-            throw new ImageException(name, "image is dirty (its lazy refcounts were never written back); "
-                    + "repair it with 'qemu-img check -r all' before writing to it");
-        }
-        if (h.lazyRefcounts()) {
-            throw new ImageException(name, "image uses lazy refcounts, which virtchain does not write");
-        }
-        if (h.nbSnapshots() > 0) {
-            throw new ImageException(name, "image has " + h.nbSnapshots()
-                    + " internal snapshot(s); virtchain does not write to images with internal snapshots");
-        }
-        if (h.hasDataFile()) {
-            throw new ImageException(name, "image has an external data file; virtchain does not write to those");
-        }
-        if (h.bitmapsValid() && h.bitmaps().count() > 0) {
-            throw new ImageException(name, "image has persistent bitmaps; virtchain does not write to it "
-                    + "(writing would leave the bitmaps stale)");
-        }
-        long[] l1 = new long[h.l1Size()];
-        ByteBuffer b = ByteBuffer.allocate(h.l1Size() * 8);
-        Positional.readZeroPadded(ch, b, h.l1TableOffset());
-        b.flip().asLongBuffer().get(l1);
-        long[] reftable = new long[(int) ((long) h.refcountTableClusters() * h.clusterSize() / 8)];
-        ByteBuffer r = ByteBuffer.allocate(reftable.length * 8);
-        Positional.readZeroPadded(ch, r, h.refcountTableOffset());
-        r.flip().asLongBuffer().get(reftable);
-        return new Qcow2Writer(name, ch, h, l1, reftable);
+        return WritableFile.open(path);
     }
 
     public long virtualSize() {
@@ -470,7 +376,7 @@ public final class Qcow2Writer implements Closeable {
         }
         long needed = Qcow2Header.l1EntriesFor(newSize, clusterBits, extendedL2);
         if (needed * 8 > Qcow2Header.MAX_L1_BYTES) {
-            throw tooLarge(name, newSize, clusterBits, extendedL2);
+            throw CreateOptions.tooLarge(name, newSize, clusterBits, extendedL2);
         }
         if (needed > tables.l1Entries()) {
             tables.growL1((int) needed);

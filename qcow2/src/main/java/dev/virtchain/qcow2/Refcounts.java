@@ -54,6 +54,15 @@ final class Refcounts {
         this.nextFree = (fileSize + clusterSize - 1) >>> clusterBits;
     }
 
+    /** Reads the refcount table that {@code h} (validated) places; past the end of the file reads as zeros. */
+    static long[] readTable(FileChannel ch, Qcow2Header h) throws IOException {
+        long[] table = new long[(int) ((long) h.refcountTableClusters() * h.clusterSize() / 8)];
+        ByteBuffer r = ByteBuffer.allocate(table.length * 8);
+        Positional.readZeroPadded(ch, r, h.refcountTableOffset());
+        r.flip().asLongBuffer().get(table);
+        return table;
+    }
+
     long tableOffset() {
         return tableOffset;
     }

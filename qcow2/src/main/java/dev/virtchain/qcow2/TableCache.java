@@ -35,7 +35,7 @@ final class TableCache {
     private final Map<Long, long[]> l2Tables = new HashMap<>();
     private final TreeSet<Long> dirtyL2 = new TreeSet<>();
 
-    /** @param l1 the image's L1 table, as {@code h} places it */
+    /** @param l1 the image's L1 table, from {@link #readL1} */
     TableCache(String name, FileChannel ch, Refcounts refs, Qcow2Header h, long[] l1) {
         this.name = name;
         this.ch = ch;
@@ -46,6 +46,15 @@ final class TableCache {
         this.l2Bits = h.l2Bits();
         this.l1 = l1;
         this.l1Offset = h.l1TableOffset();
+    }
+
+    /** Reads the L1 table that {@code h} (validated) places; past the end of the file reads as zeros. */
+    static long[] readL1(FileChannel ch, Qcow2Header h) throws IOException {
+        long[] l1 = new long[h.l1Size()];
+        ByteBuffer b = ByteBuffer.allocate(h.l1Size() * 8);
+        Positional.readZeroPadded(ch, b, h.l1TableOffset());
+        b.flip().asLongBuffer().get(l1);
+        return l1;
     }
 
     int l1Entries() {
