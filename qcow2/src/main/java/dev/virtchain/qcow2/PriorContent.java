@@ -15,28 +15,22 @@ import java.nio.channels.FileChannel;
 final class PriorContent implements Closeable {
     private final String name;
     private final FileChannel ch;
-    private final int clusterBits;
-    private final int compressionType;
-    private final String backingName;
-    private final String backingFormat;
+    private final Qcow2Header header;
     private Image below;
     private boolean belowOpened;
 
     PriorContent(String name, FileChannel ch, Qcow2Header h) {
         this.name = name;
         this.ch = ch;
-        this.clusterBits = h.clusterBits();
-        this.compressionType = h.compressionType();
-        this.backingName = h.backingFile();
-        this.backingFormat = h.backingFormat();
+        this.header = h;
     }
 
     /** Fills {@code dst} with what the backing chain shows at {@code guest} (zeros without one). */
     void readBelow(long guest, ByteBuffer dst) throws IOException {
         if (!belowOpened) {
             belowOpened = true;
-            if (backingName != null) {
-                below = Images.open(Images.resolve(name, backingName), backingFormat, true);
+            if (header.backingFile() != null) {
+                below = Images.open(Images.resolve(name, header.backingFile()), header.backingFormat(), true);
             }
         }
         Images.readBelow(below, guest, dst);
@@ -44,11 +38,11 @@ final class PriorContent implements Closeable {
 
     /** The cluster that the compressed L2 entry {@code entry}, mapping {@code guest}, describes. */
     byte[] decompress(long entry, long guest) throws IOException {
-        CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
+        CompressedCluster cc = CompressedCluster.of(entry, header.clusterBits());
         ByteBuffer src = ByteBuffer.allocate(cc.size());
         Positional.readZeroPadded(ch, src, cc.offset());
-        byte[] out = new byte[1 << clusterBits];
-        try (Decompressor d = new Decompressor(compressionType)) {
+        byte[] out = new byte[(int) header.clusterSize()];
+        try (Decompressor d = new Decompressor(header.compressionType())) {
             String problem = d.decompress(src.array(), src.position(), out);
             if (problem != null) {
                 throw new ImageException(name, "compressed cluster for guest offset " + hex(guest) + ": " + problem);

@@ -35,7 +35,7 @@ public final class Qcow2Writer implements Closeable {
     private DirectData direct;
 
     /** A writer of the image {@code h} describes, open as {@code ch}; see {@link WritableFile}. */
-    Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable, long fileSize) {
+    Qcow2Writer(String name, FileChannel ch, Qcow2Header h, DirtyTable l1, DirtyTable reftable, long fileSize) {
         this.name = name;
         this.ch = ch;
         this.clusterBits = h.clusterBits();
@@ -44,7 +44,7 @@ public final class Qcow2Writer implements Closeable {
         this.zeroFlag = h.version() >= 3;
         this.size = h.size();
         this.prior = new PriorContent(name, ch, h);
-        this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), h.refcountTableOffset(), reftable, fileSize);
+        this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), reftable, fileSize);
         this.tables = new TableCache(name, ch, refs, h, l1);
     }
 

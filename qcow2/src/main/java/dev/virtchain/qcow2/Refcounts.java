@@ -6,11 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * The refcount table and refcount blocks of an image opened for writing. New clusters are
@@ -28,19 +24,14 @@ final class Refcounts {
     private final long entriesPerBlock;
     private final long maxRefcount;
 
-    private long[] table;
-    private long tableOffset;
-    private boolean tableMoved;
-    private final TreeSet<Integer> dirtyTableEntries = new TreeSet<>();
-    private final Map<Long, byte[]> blocks = new HashMap<>();
-    private final TreeSet<Long> dirtyBlocks = new TreeSet<>();
+    private final DirtyTable table;
+    private final DirtyBlocks<byte[]> blocks = new DirtyBlocks<>();
     private final List<long[]> pendingFrees = new ArrayList<>();
     private long nextFree;
     /** Where the next compressed cluster goes: right after the last one, or 0 for a new host cluster. */
     private long byteCursor;
 
-    Refcounts(String name, FileChannel ch, int clusterBits, int refcountOrder, long tableOffset, long[] table,
-            long fileSize) {
+    Refcounts(String name, FileChannel ch, int clusterBits, int refcountOrder, DirtyTable table, long fileSize) {
         this.name = name;
         this.ch = ch;
         this.clusterBits = clusterBits;
@@ -49,31 +40,21 @@ final class Refcounts {
         this.entriesPerBlock = 1L << RefcountBlock.entryBits(clusterBits, refcountOrder);
         long max = RefcountBlock.max(refcountOrder);
         this.maxRefcount = max < 0 ? Long.MAX_VALUE : max; // counted in signed longs here
-        this.tableOffset = tableOffset;
         this.table = table;
         this.nextFree = (fileSize + clusterSize - 1) >>> clusterBits;
     }
 
-    /** Reads the refcount table that {@code h} (validated) places; past the end of the file reads as zeros. */
-    static long[] readTable(FileChannel ch, Qcow2Header h) throws IOException {
-        long[] table = new long[(int) ((long) h.refcountTableClusters() * h.clusterSize() / 8)];
-        ByteBuffer r = ByteBuffer.allocate(table.length * 8);
-        Positional.readZeroPadded(ch, r, h.refcountTableOffset());
-        r.flip().asLongBuffer().get(table);
-        return table;
-    }
-
     long tableOffset() {
-        return tableOffset;
+        return table.offset();
     }
 
     int tableClusters() {
-        return (int) ((table.length * 8L) >>> clusterBits);
+        return (int) ((table.length() * 8L) >>> clusterBits);
     }
 
     /** Whether the table moved since the last flush; the header must then point to it. */
     boolean tableMoved() {
-        return tableMoved;
+        return table.moved();
     }
 
     /** The file's end as the allocator sees it. */
@@ -123,7 +104,7 @@ final class Refcounts {
 
     long get(long cluster) throws IOException {
         long blockIndex = cluster / entriesPerBlock;
-        if (blockIndex >= table.length || table[(int) blockIndex] == 0) {
+        if (blockIndex >= table.length() || table.get((int) blockIndex) == 0) {
             return 0;
         }
         return RefcountBlock.get(block(blockIndex), (int) (cluster % entriesPerBlock), refcountOrder);
@@ -151,10 +132,10 @@ final class Refcounts {
 
     private void add(long cluster, long delta) throws IOException {
         long blockIndex = cluster / entriesPerBlock;
-        if (blockIndex >= table.length) {
+        if (blockIndex >= table.length()) {
             growTable(blockIndex + 1);
         }
-        if (table[(int) blockIndex] == 0) {
+        if (table.get((int) blockIndex) == 0) {
             newBlock(blockIndex);
         }
         byte[] b = block(blockIndex);
@@ -165,34 +146,30 @@ final class Refcounts {
                     + " (" + (1 << refcountOrder) + "-bit refcounts)");
         }
         RefcountBlock.set(b, i, refcountOrder, v);
-        dirtyBlocks.add(blockIndex);
+        blocks.changed(blockIndex);
     }
 
     private void newBlock(long blockIndex) throws IOException {
         long cluster = nextFree++;
-        table[(int) blockIndex] = cluster << clusterBits;
-        dirtyTableEntries.add((int) blockIndex);
-        blocks.put(blockIndex, new byte[(int) clusterSize]);
-        dirtyBlocks.add(blockIndex);
+        table.set((int) blockIndex, cluster << clusterBits);
+        blocks.putNew(blockIndex, new byte[(int) clusterSize]);
         add(cluster, 1); // a block may count itself
     }
 
     private void growTable(long minEntries) throws IOException {
         long entriesPerCluster = clusterSize / 8;
         // Room for twice the blocks, plus the new table's own clusters and the blocks covering them.
-        long want = Math.max(minEntries, table.length * 2L) + 2;
+        long want = Math.max(minEntries, table.length() * 2L) + 2;
         long clusters = (want + entriesPerCluster - 1) / entriesPerCluster;
         if (clusters * clusterSize > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
             throw new ImageException(name, "refcount table would exceed " + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES
                     + " bytes; the image is too large for " + clusterSize + "-byte clusters");
         }
-        long oldOffset = tableOffset;
+        long oldOffset = table.offset();
         int oldClusters = tableClusters();
         long first = nextFree;
         nextFree += clusters;
-        table = Arrays.copyOf(table, (int) (clusters * entriesPerCluster));
-        tableOffset = first << clusterBits;
-        tableMoved = true;
+        table.moveTo(first << clusterBits, (int) (clusters * entriesPerCluster));
         for (long c = first; c < first + clusters; c++) {
             add(c, 1);
         }
@@ -202,7 +179,7 @@ final class Refcounts {
     private byte[] block(long blockIndex) throws IOException {
         byte[] b = blocks.get(blockIndex);
         if (b == null) {
-            long off = table[(int) blockIndex] & RefcountBlock.REFT_OFFSET_MASK;
+            long off = table.get((int) blockIndex) & RefcountBlock.REFT_OFFSET_MASK;
             if ((off & (clusterSize - 1)) != 0) {
                 throw new ImageException(name, "refcount table entry " + blockIndex + " points to " + hex(off)
                         + ", which is not cluster aligned");
@@ -213,33 +190,21 @@ final class Refcounts {
             }
             b = new byte[(int) clusterSize];
             readFully(ByteBuffer.wrap(b), off);
-            blocks.put(blockIndex, b);
+            blocks.putRead(blockIndex, b);
         }
         return b;
     }
 
     /** Writes dirty refcount blocks and the table (all of it when it moved, else the changed entries). */
     void writeDirty() throws IOException {
-        for (long blockIndex : dirtyBlocks) {
-            writeFully(ByteBuffer.wrap(blocks.get(blockIndex)), table[(int) blockIndex]);
-        }
-        dirtyBlocks.clear();
-        if (tableMoved) {
-            ByteBuffer t = ByteBuffer.allocate(table.length * 8);
-            t.asLongBuffer().put(table);
-            writeFully(t, tableOffset);
-        } else {
-            for (int i : dirtyTableEntries) {
-                ByteBuffer e = ByteBuffer.allocate(8).putLong(0, table[i]);
-                writeFully(e, tableOffset + i * 8L);
-            }
-        }
-        dirtyTableEntries.clear();
+        blocks.writeChanged((blockIndex, b) -> writeFully(ByteBuffer.wrap(b), table.get((int) blockIndex)));
+        table.writeIfMoved(ch);
+        table.writeChanged(ch);
     }
 
     /** Called once the header points to the moved table. */
     void tableCommitted() {
-        tableMoved = false;
+        table.settled();
     }
 
     private void readFully(ByteBuffer b, long pos) throws IOException {

@@ -5,10 +5,6 @@ import static dev.virtchain.qcow2.ImageException.hex;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * The mapping tables of an image opened for writing, with what changed since they were last
@@ -28,15 +24,11 @@ final class TableCache {
     private final long clusterSize;
     private final boolean extendedL2;
     private final int l2Bits;
-    private long[] l1;
-    private long l1Offset;
-    private boolean l1Moved;
-    private final TreeSet<Integer> dirtyL1 = new TreeSet<>();
-    private final Map<Long, long[]> l2Tables = new HashMap<>();
-    private final TreeSet<Long> dirtyL2 = new TreeSet<>();
+    private final DirtyTable l1;
+    private final DirtyBlocks<long[]> l2Tables = new DirtyBlocks<>();
 
-    /** @param l1 the image's L1 table, from {@link #readL1} */
-    TableCache(String name, FileChannel ch, Refcounts refs, Qcow2Header h, long[] l1) {
+    /** @param l1 the image's L1 table, as {@code h} places it */
+    TableCache(String name, FileChannel ch, Refcounts refs, Qcow2Header h, DirtyTable l1) {
         this.name = name;
         this.ch = ch;
         this.refs = refs;
@@ -45,24 +37,14 @@ final class TableCache {
         this.extendedL2 = h.extendedL2();
         this.l2Bits = h.l2Bits();
         this.l1 = l1;
-        this.l1Offset = h.l1TableOffset();
-    }
-
-    /** Reads the L1 table that {@code h} (validated) places; past the end of the file reads as zeros. */
-    static long[] readL1(FileChannel ch, Qcow2Header h) throws IOException {
-        long[] l1 = new long[h.l1Size()];
-        ByteBuffer b = ByteBuffer.allocate(h.l1Size() * 8);
-        Positional.readZeroPadded(ch, b, h.l1TableOffset());
-        b.flip().asLongBuffer().get(l1);
-        return l1;
     }
 
     int l1Entries() {
-        return l1.length;
+        return l1.length();
     }
 
     long l1Offset() {
-        return l1Offset;
+        return l1.offset();
     }
 
     /** Index of a guest cluster's entry in its L2 table's long[] (entry, then bitmap with extended L2). */
@@ -72,7 +54,7 @@ final class TableCache {
 
     /** Marks the L2 table that maps {@code guest} as changed. */
     void changed(long guest) {
-        dirtyL2.add(L2Entry.l2Table(l1[l1Index(guest)]));
+        l2Tables.changed(L2Entry.l2Table(l1.get(l1Index(guest))));
     }
 
     private int l1Index(long guest) {
@@ -82,18 +64,16 @@ final class TableCache {
     /** The L2 table covering {@code guest}; allocated when {@code create}, else null when there is none. */
     long[] l2For(long guest, boolean create) throws IOException {
         int l1Index = l1Index(guest);
-        long l1e = l1[l1Index];
+        long l1e = l1.get(l1Index);
         long off = L2Entry.l2Table(l1e);
         if (off == 0) {
             if (!create) {
                 return null;
             }
             off = refs.allocate(1);
-            l1[l1Index] = L2Entry.owned(off);
-            dirtyL1.add(l1Index);
+            l1.set(l1Index, L2Entry.owned(off));
             long[] t = new long[(int) (clusterSize / 8)];
-            l2Tables.put(off, t);
-            dirtyL2.add(off);
+            l2Tables.putNew(off, t);
             return t;
         }
         if ((off & (clusterSize - 1)) != 0) {
@@ -112,7 +92,7 @@ final class TableCache {
             Positional.readZeroPadded(ch, b, off);
             t = new long[(int) (clusterSize / 8)];
             b.flip().asLongBuffer().get(t);
-            l2Tables.put(off, t);
+            l2Tables.putRead(off, t);
         }
         return t;
     }
@@ -149,11 +129,9 @@ final class TableCache {
     /** Grows the L1 table to {@code entries}: it moves to new clusters, and its old ones are freed later. */
     void growL1(int entries) throws IOException {
         int clusters = (int) ((entries * 8L + clusterSize - 1) / clusterSize);
-        long oldOffset = l1Offset;
-        long oldBytes = l1.length * 8L;
-        l1 = Arrays.copyOf(l1, entries);
-        l1Offset = refs.allocate(clusters);
-        l1Moved = true;
+        long oldOffset = l1.offset();
+        long oldBytes = l1.length() * 8L;
+        l1.moveTo(refs.allocate(clusters), entries);
         if (oldBytes > 0) {
             refs.freeLater(oldOffset, oldBytes);
         }
@@ -161,29 +139,24 @@ final class TableCache {
 
     /** Whether so many L2 tables changed that the writer should flush them now. */
     boolean fullOfChanges() {
-        return dirtyL2.size() * clusterSize > DIRTY_L2_BYTES;
+        return l2Tables.changedCount() * clusterSize > DIRTY_L2_BYTES;
     }
 
     /** Forgets the unchanged L2 tables once the cache holds too many; they are read again when needed. */
     void trim() {
         if (l2Tables.size() * clusterSize > 2 * DIRTY_L2_BYTES) {
-            l2Tables.keySet().removeIf(off -> !dirtyL2.contains(off));
+            l2Tables.forgetUnchanged();
         }
     }
 
     /** Writes the changed L2 tables, and a moved L1 table whole (nothing points at it yet). */
     void writeL2Tables() throws IOException {
-        for (long off : dirtyL2) {
+        l2Tables.writeChanged((off, table) -> {
             ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
-            b.asLongBuffer().put(l2Tables.get(off));
+            b.asLongBuffer().put(table);
             Positional.writeFully(ch, b, off);
-        }
-        dirtyL2.clear();
-        if (l1Moved) {
-            ByteBuffer b = ByteBuffer.allocate(l1.length * 8);
-            b.asLongBuffer().put(l1);
-            Positional.writeFully(ch, b, l1Offset);
-        }
+        });
+        l1.writeIfMoved(ch);
     }
 
     /**
@@ -193,14 +166,9 @@ final class TableCache {
      * @return whether the table moved since the last flush: the header must then point at it
      */
     boolean writeL1Entries() throws IOException {
-        boolean moved = l1Moved;
-        if (!moved) {
-            for (int i : dirtyL1) {
-                Positional.writeFully(ch, ByteBuffer.allocate(8).putLong(0, l1[i]), l1Offset + i * 8L);
-            }
-        }
-        dirtyL1.clear();
-        l1Moved = false;
+        boolean moved = l1.moved();
+        l1.writeChanged(ch);
+        l1.settled();
         return moved;
     }
 }

@@ -71,8 +71,9 @@ final class WritableFile {
             throw new ImageException(name, "image has persistent bitmaps; virtchain does not write to it "
                     + "(writing would leave the bitmaps stale)");
         }
-        long[] l1 = TableCache.readL1(ch, h);
-        long[] reftable = Refcounts.readTable(ch, h);
+        DirtyTable l1 = DirtyTable.read(ch, h.l1TableOffset(), h.l1Size());
+        DirtyTable reftable = DirtyTable.read(ch, h.refcountTableOffset(),
+                (int) ((long) h.refcountTableClusters() * h.clusterSize() / 8));
         return new Qcow2Writer(name, ch, h, l1, reftable, ch.size());
     }
 }
