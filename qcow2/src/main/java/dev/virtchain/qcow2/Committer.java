@@ -67,7 +67,7 @@ public final class Committer {
                 } else {
                     try (FileChannel ch = FileChannel.open(Path.of(backing), StandardOpenOption.WRITE)) {
                         if (ch.size() < top.virtualSize()) {
-                            ch.write(ByteBuffer.allocate(1), top.virtualSize() - 1); // grow to the image's size
+                            Positional.writeFully(ch, ByteBuffer.allocate(1), top.virtualSize() - 1); // grow to the image's size
                         }
                         copyAllocated(top, new RawSink(ch), progress);
                         ch.force(true);
@@ -224,10 +224,7 @@ public final class Committer {
     private record RawSink(FileChannel ch) implements Sink {
         @Override
         public void write(long offset, ByteBuffer data) throws IOException {
-            long p = offset;
-            while (data.hasRemaining()) {
-                p += ch.write(data, p);
-            }
+            Positional.writeFully(ch, data, offset);
         }
 
         @Override

@@ -36,6 +36,35 @@ public record CreateOptions(long size, int clusterBits, boolean extendedL2, int 
         return new CreateOptions(size, clusterBits, extendedL2, order, compressionType, backingFile, backingFormat);
     }
 
+    /** Refuses options no image can have, or virtchain does not write. */
+    void check(String name) throws ImageException {
+        if (clusterBits < Qcow2Header.MIN_CLUSTER_BITS || clusterBits > Qcow2Header.MAX_CLUSTER_BITS) {
+            throw new ImageException(name, "cluster size " + (1L << clusterBits) + " is out of range (512 B to 2 MiB)");
+        }
+        if (extendedL2 && clusterBits < Qcow2Header.MIN_EXTENDED_L2_CLUSTER_BITS) {
+            throw new ImageException(name, "extended L2 entries need clusters of at least 16 KiB");
+        }
+        if (size < 0 || Qcow2Header.l1EntriesFor(size, clusterBits, extendedL2) * 8 > Qcow2Header.MAX_L1_BYTES) {
+            throw tooLarge(name, size, clusterBits, extendedL2);
+        }
+        if (backingFile != null) {
+            checkBackingFormat(name, backingFormat);
+        }
+    }
+
+    /** Refuses a backing format virtchain does not write a link to. */
+    static void checkBackingFormat(String file, String format) throws ImageException {
+        if (format != null && !format.equals("qcow2") && !format.equals("raw")) {
+            throw new ImageException(file, "backing format '" + format + "' is not supported (qcow2 or raw)");
+        }
+    }
+
+    /** A size the largest L1 table cannot map, and the largest it can. */
+    static ImageException tooLarge(String name, long size, int clusterBits, boolean extendedL2) {
+        return new ImageException(name, "size " + size + " is too large for " + (1L << clusterBits)
+                + "-byte clusters (at most " + Qcow2Header.maxSizeFor(clusterBits, extendedL2) + ")");
+    }
+
     public CreateOptions withSize(long bytes) {
         return new CreateOptions(bytes, clusterBits, extendedL2, refcountOrder, compressionType, backingFile,
                 backingFormat);

@@ -97,7 +97,7 @@ final class DirectData implements AutoCloseable {
         if (!fits(b, pos)) {
             return false;
         }
-        writeFully(ch, b, pos);
+        Positional.writeFully(ch, b, pos);
         return true;
     }
 
@@ -107,14 +107,7 @@ final class DirectData implements AutoCloseable {
      */
     static void write(DirectData direct, FileChannel cached, ByteBuffer b, long pos) throws IOException {
         if (direct == null || !direct.write(b, pos)) {
-            writeFully(cached, b, pos);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        long p = pos;
-        while (b.hasRemaining()) {
-            p += ch.write(b, p);
+            Positional.writeFully(cached, b, pos);
         }
     }
 

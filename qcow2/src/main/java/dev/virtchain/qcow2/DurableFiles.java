@@ -130,10 +130,7 @@ public final class DurableFiles {
         Path tmp = createTemporaryBeside(file, attrs);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(data);
-                while (buf.hasRemaining()) {
-                    ch.write(buf, buf.position());
-                }
+                Positional.writeFully(ch, ByteBuffer.wrap(data), 0);
             } catch (IOException e) {
                 throw about(file, tmp, e);
             }

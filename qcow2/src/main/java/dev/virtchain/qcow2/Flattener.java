@@ -305,7 +305,7 @@ public final class Flattener {
             }
             ch.truncate(size);
             if (ch.size() < size) {
-                ch.write(ByteBuffer.allocate(1), size - 1); // a hole up to the end, then one zero byte
+                Positional.writeFully(ch, ByteBuffer.allocate(1), size - 1); // a hole up to the end, then one zero byte
             }
             ch.force(true);
         }

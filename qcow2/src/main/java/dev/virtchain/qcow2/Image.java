@@ -58,7 +58,5 @@ public interface Image extends Closeable {
     }
 
     /** Bytes the file takes on disk ({@code st_blocks * 512}), as qemu-img's actual-size. */
-    default long allocatedBytes() {
-        return NativeFiles.allocatedBytes(path());
-    }
+    long allocatedBytes();
 }

@@ -113,6 +113,11 @@ final class ImageFile implements AutoCloseable {
         return size;
     }
 
+    /** Bytes the file takes on disk; see {@link Image#allocatedBytes}. */
+    long allocatedBytes() {
+        return NativeFiles.allocatedBytes(path);
+    }
+
     FileChannel channel() {
         return channel;
     }
@@ -169,19 +174,20 @@ final class ImageFile implements AutoCloseable {
 
     private void readAt(long offset, ByteBuffer dst) throws IOException {
         DirectData.Reader d = direct;
-        long pos = offset;
-        while (dst.hasRemaining()) {
-            int n;
-            try {
-                // Chosen per read: a short read leaves the rest unaligned, for the page cache.
-                n = (d != null && d.fits(dst, pos) ? d.channel() : channel).read(dst, pos);
-            } catch (IOException e) {
-                throw new ImageException(name, "cannot read at " + hex(pos) + ": " + e.getMessage(), e);
+        int start = dst.position();
+        boolean full;
+        try {
+            // Direct only for a transfer that fits; a short read leaves the rest unaligned, for the page cache.
+            if (d != null && d.fits(dst, offset)) {
+                d.channel().read(dst, offset);
             }
-            if (n < 0) {
-                throw new ImageException(name, "file shrank while reading at " + hex(pos));
-            }
-            pos += n;
+            full = Positional.readFully(channel, dst, offset + (dst.position() - start));
+        } catch (IOException e) {
+            throw new ImageException(name, "cannot read at " + hex(offset + (dst.position() - start)) + ": "
+                    + e.getMessage(), e);
+        }
+        if (!full) {
+            throw new ImageException(name, "file shrank while reading at " + hex(offset + (dst.position() - start)));
         }
     }
 

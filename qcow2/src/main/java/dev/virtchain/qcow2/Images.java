@@ -178,6 +178,19 @@ public final class Images {
     }
 
     /**
+     * Fills {@code dst} with what {@code below}, a backing chain, shows at {@code guest}: zeros
+     * past its virtual size, or all zeros when there is none (null).
+     */
+    static void readBelow(Image below, long guest, ByteBuffer dst) throws IOException {
+        if (below != null && guest < below.virtualSize()) {
+            int n = (int) Math.min(dst.remaining(), below.virtualSize() - guest);
+            below.read(guest, dst.slice(dst.position(), n));
+            dst.position(dst.position() + n);
+        }
+        Zeros.fill(dst);
+    }
+
+    /**
      * The name qemu opens for backing file {@code name} of the image opened as {@code overlay}:
      * absolute names and protocol names as they are, relative names joined to the overlay's
      * directory as written (not normalised), which is qemu's full-backing-filename.

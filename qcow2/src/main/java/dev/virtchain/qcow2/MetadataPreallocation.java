@@ -18,7 +18,7 @@ final class MetadataPreallocation {
      */
     static boolean detect(ImageFile file, Qcow2Header h) {
         long cs = h.clusterSize();
-        long realClusters = NativeFiles.allocatedBytes(file.path()) / cs;
+        long realClusters = file.allocatedBytes() / cs;
         long threshold = Math.max(realClusters * 10 / 9, realClusters + 2);
         long fileLength = (file.size() + 511) & ~511L;
         long endCluster = (fileLength + cs - 1) / cs;

@@ -34,10 +34,18 @@ final class MetadataTables {
     private MetadataTables() {
     }
 
-    static List<Snapshot> snapshots(ImageFile f, Qcow2Header h) throws IOException {
+    /**
+     * The snapshot table's entries, and its length as qemu computes it: entries 8-byte aligned,
+     * the last one unpadded.
+     */
+    record SnapshotTable(List<Snapshot> entries, long bytes) {
+    }
+
+    static SnapshotTable snapshots(ImageFile f, Qcow2Header h) throws IOException {
         List<Snapshot> out = new ArrayList<>();
         long start = h.snapshotsOffset();
         long pos = start;
+        long end = start;
         int count = h.nbSnapshots(); // validated: at most 65536, the fixed parts inside the file
         for (int i = 0; i < count; i++) {
             String what = "snapshot table entry " + i;
@@ -79,10 +87,11 @@ final class MetadataTables {
             pos += idLen;
             String name = new String(f.read(what + " name", pos, nameLen).array(), StandardCharsets.UTF_8);
             pos += nameLen;
+            end = pos;
             pos = (pos + 7) & ~7L;
             out.add(new Snapshot(id, name, l1Offset, l1Size, dateSec, dateNsec, vmClock, vmState, diskSize, icount));
         }
-        return out;
+        return new SnapshotTable(out, end - start);
     }
 
     /** A snapshot's L1 table obeys the active table's rules: capped, cluster aligned, inside the file. */
@@ -94,7 +103,7 @@ final class MetadataTables {
                     + Qcow2Header.MAX_L1_BYTES / 8 + ")");
         }
         if (entries > 0) {
-            Qcow2Header.checkTable(f.name(), "l1 table", what + " l1_table_offset", l1Offset, entries * 8,
+            HeaderParser.checkTable(f.name(), "l1 table", what + " l1_table_offset", l1Offset, entries * 8,
                     h.clusterSize(), f.size());
         }
     }
@@ -175,7 +184,7 @@ final class MetadataTables {
         if (tableOffset == 0) {
             throw new ImageException(f.name(), what + " has bitmap_table_offset 0");
         }
-        Qcow2Header.checkTable(f.name(), "bitmap table", what + " bitmap_table_offset", tableOffset,
+        HeaderParser.checkTable(f.name(), "bitmap table", what + " bitmap_table_offset", tableOffset,
                 entries * 8, h.clusterSize(), f.size());
         long bitsNeeded = (h.size() >>> granularityBits)
                 + ((h.size() & ((1L << granularityBits) - 1)) != 0 ? 1 : 0);

@@ -9,10 +9,6 @@ import java.nio.ByteBuffer;
  * file are zero, so a block outside the image simply holds refcount 0 everywhere.
  */
 final class OnDiskRefcounts {
-    /** Refcount table entries: the block offset; the low 9 bits are reserved. */
-    static final long REFT_OFFSET_MASK = 0xfffffffffffffe00L;
-    static final long REFT_RESERVED_MASK = 0x1ffL;
-
     private final ImageFile file;
     private final int clusterBits;
     private final int refcountOrder;
@@ -26,7 +22,7 @@ final class OnDiskRefcounts {
         this.file = file;
         this.clusterBits = h.clusterBits();
         this.refcountOrder = h.refcountOrder();
-        this.blockBits = clusterBits + 3 - refcountOrder;
+        this.blockBits = RefcountBlock.entryBits(clusterBits, refcountOrder);
         // Validated by the header: within the file and at most 8 MiB.
         int entries = (int) (Integer.toUnsignedLong(h.refcountTableClusters()) << clusterBits >>> 3);
         this.table = new long[entries];
@@ -40,7 +36,7 @@ final class OnDiskRefcounts {
 
     /** The largest value an entry can hold: 2^bits - 1. */
     long max() {
-        return refcountOrder == 6 ? -1L : (1L << (1 << refcountOrder)) - 1;
+        return RefcountBlock.max(refcountOrder);
     }
 
     /** Clusters one refcount block describes. */
@@ -51,7 +47,7 @@ final class OnDiskRefcounts {
     /** The reftable entry's block offset for {@code cluster}, 0 when it has no block. */
     long blockOffset(long cluster) {
         long index = cluster >>> blockBits;
-        return index < table.length ? table[(int) index] & REFT_OFFSET_MASK : 0;
+        return index < table.length ? table[(int) index] & RefcountBlock.REFT_OFFSET_MASK : 0;
     }
 
     /** True when the refcount block for {@code cluster} is not cluster aligned (qemu cannot read it). */
@@ -75,6 +71,6 @@ final class OnDiskRefcounts {
             cachedOffset = offset;
         }
         int i = (int) (cluster & ((1L << blockBits) - 1));
-        return Refcounts.read(block, i, refcountOrder);
+        return RefcountBlock.get(block, i, refcountOrder);
     }
 }

@@ -15,10 +15,6 @@ import java.util.function.Consumer;
  * words it, while the check runs.
  */
 public final class Qcow2Check {
-    static final long L1E_RESERVED_MASK = 0x7f000000000001ffL;
-    static final long L2E_STD_RESERVED_MASK = 0x3f000000000001feL;
-    /** The allocation half of an extended L2 entry's subcluster bitmap. */
-    static final long L2_BITMAP_ALL_ALLOC = 0xffffffffL;
     /** Bitmap table entries: offset bits, reserved bits, and bit 0 (all ones when no cluster). */
     static final long BME_TABLE_OFFSET_MASK = 0x00fffffffffffe00L;
     static final long BME_TABLE_RESERVED_MASK = 0xff000000000001feL;
@@ -119,7 +115,7 @@ public final class Qcow2Check {
             }
             checkL1(sn.l1TableOffset(), (int) l1Entries, false);
         }
-        reference(h.snapshotsOffset(), snapshotTableSize());
+        reference(h.snapshotsOffset(), image.snapshotTableBytes());
         reference(h.refcountTableOffset(), (long) onDisk.table().length * 8);
         checkBitmaps();
         checkRefcountBlocks();
@@ -157,10 +153,10 @@ public final class Qcow2Check {
             if (entry == 0) {
                 continue;
             }
-            if ((entry & L1E_RESERVED_MASK) != 0) {
+            if ((entry & L2Entry.L1E_RESERVED_MASK) != 0) {
                 corruption("ERROR found L1 entry with reserved bits set: " + Long.toHexString(entry));
             }
-            long l2Offset = entry & Qcow2Image.L1E_OFFSET_MASK;
+            long l2Offset = L2Entry.l2Table(entry);
             reference(l2Offset, cs);
             if ((l2Offset & (cs - 1)) != 0) {
                 corruption("ERROR l2_offset=" + Long.toHexString(l2Offset)
@@ -174,22 +170,22 @@ public final class Qcow2Check {
     private void checkL2(long l2Offset, boolean active) throws IOException {
         boolean ext = h.extendedL2();
         long[] l2 = readTable(l2Offset, (int) (cs / 8));
-        int n = ext ? l2.length / 2 : l2.length;
+        int n = L2Entry.count(l2, ext);
         long nextContiguous = 0;
         for (int i = 0; i < n; i++) {
-            long entry = ext ? l2[2 * i] : l2[i];
-            long bitmap = ext ? l2[2 * i + 1] : 0;
-            ClusterType type = ClusterType.of(entry, ext, dataFile);
-            if (type != ClusterType.COMPRESSED && (entry & L2E_STD_RESERVED_MASK) != 0) {
+            long entry = L2Entry.entry(l2, i, ext);
+            long bitmap = L2Entry.bitmap(l2, i, ext);
+            L2Entry.Type type = L2Entry.type(entry, ext, dataFile);
+            if (type != L2Entry.Type.COMPRESSED && (entry & L2Entry.L2E_STD_RESERVED_MASK) != 0) {
                 corruption("ERROR found l2 entry with reserved bits set: " + Long.toHexString(entry));
             }
             switch (type) {
                 case COMPRESSED -> {
-                    if ((entry & Qcow2Image.OFLAG_COPIED) != 0) {
+                    if (L2Entry.copied(entry)) {
                         CompressedCluster c = CompressedCluster.of(entry, cb);
                         corruption("ERROR: coffset=0x" + Long.toHexString(c.offset())
                                 + ": copied flag must never be set for compressed clusters");
-                        entry &= ~Qcow2Image.OFLAG_COPIED;
+                        entry &= ~L2Entry.OFLAG_COPIED;
                     }
                     if (dataFile) {
                         corruption("ERROR compressed cluster " + i + " with data file, entry=0x" + Long.toHexString(entry));
@@ -209,14 +205,13 @@ public final class Qcow2Check {
                     }
                 }
                 case NORMAL, ZERO_ALLOC -> {
-                    long offset = entry & Qcow2Image.L2E_OFFSET_MASK;
-                    if (((bitmap >>> 32) & bitmap) != 0) {
+                    long offset = L2Entry.offset(entry);
+                    if (L2Entry.allocatedAndZero(bitmap)) {
                         corruption("ERROR offset=" + Long.toHexString(offset)
                                 + ": Allocated cluster has corrupted subcluster allocation bitmap");
                     }
                     if ((offset & (cs - 1)) != 0) {
-                        boolean containsData = ext ? (bitmap & L2_BITMAP_ALL_ALLOC) != 0
-                                : (entry & Qcow2Image.OFLAG_ZERO) == 0;
+                        boolean containsData = ext ? L2Entry.anyAllocated(bitmap) : type == L2Entry.Type.NORMAL;
                         corruption(containsData
                                 ? "ERROR offset=" + Long.toHexString(offset)
                                         + ": Data cluster is not properly aligned; L2 entry corrupted."
@@ -235,7 +230,7 @@ public final class Qcow2Check {
                     }
                 }
                 case UNALLOCATED -> {
-                    if ((bitmap & L2_BITMAP_ALL_ALLOC) != 0) {
+                    if (L2Entry.anyAllocated(bitmap)) {
                         corruption("ERROR: Unallocated cluster has non-zero subcluster allocation map");
                     }
                 }
@@ -307,9 +302,9 @@ public final class Qcow2Check {
     private void checkRefcountBlocks() throws ImageException {
         long[] table = onDisk.table();
         for (int i = 0; i < table.length; i++) {
-            long offset = table[i] & OnDiskRefcounts.REFT_OFFSET_MASK;
+            long offset = table[i] & RefcountBlock.REFT_OFFSET_MASK;
             long cluster = offset >>> cb;
-            if ((table[i] & OnDiskRefcounts.REFT_RESERVED_MASK) != 0) {
+            if ((table[i] & RefcountBlock.REFT_RESERVED_MASK) != 0) {
                 corruption("ERROR refcount table entry " + i + " has reserved bits set");
                 continue;
             }
@@ -387,7 +382,7 @@ public final class Qcow2Check {
         long[] l1 = readTable(h.l1TableOffset(), h.l1Size());
         for (int i = 0; i < l1.length; i++) {
             long l1Entry = l1[i];
-            long l2Offset = l1Entry & Qcow2Image.L1E_OFFSET_MASK;
+            long l2Offset = L2Entry.l2Table(l1Entry);
             if (l2Offset == 0) {
                 continue;
             }
@@ -396,19 +391,19 @@ public final class Qcow2Check {
                 continue; // already reported by the comparison
             }
             long refcount = onDisk.get(l2Cluster);
-            if ((refcount == 1) != ((l1Entry & Qcow2Image.OFLAG_COPIED) != 0)) {
+            if ((refcount == 1) != L2Entry.copied(l1Entry)) {
                 corruption("ERROR OFLAG_COPIED L2 cluster: l1_index=" + i + " l1_entry=" + Long.toHexString(l1Entry)
                         + " refcount=" + Long.toUnsignedString(refcount));
             }
             long[] l2 = readTable(l2Offset, (int) (cs / 8));
-            int n = ext ? l2.length / 2 : l2.length;
+            int n = L2Entry.count(l2, ext);
             for (int j = 0; j < n; j++) {
-                long entry = ext ? l2[2 * j] : l2[j];
-                ClusterType type = ClusterType.of(entry, ext, dataFile);
-                if (type != ClusterType.NORMAL && type != ClusterType.ZERO_ALLOC) {
+                long entry = L2Entry.entry(l2, j, ext);
+                L2Entry.Type type = L2Entry.type(entry, ext, dataFile);
+                if (type != L2Entry.Type.NORMAL && type != L2Entry.Type.ZERO_ALLOC) {
                     continue;
                 }
-                long dataCluster = (entry & Qcow2Image.L2E_OFFSET_MASK) >>> cb;
+                long dataCluster = L2Entry.offset(entry) >>> cb;
                 long rc;
                 if (dataFile) {
                     rc = 1; // clusters of an external data file are never shared
@@ -417,7 +412,7 @@ public final class Qcow2Check {
                 } else {
                     rc = onDisk.get(dataCluster);
                 }
-                if ((rc == 1) != ((entry & Qcow2Image.OFLAG_COPIED) != 0)) {
+                if ((rc == 1) != L2Entry.copied(entry)) {
                     corruption("ERROR OFLAG_COPIED data cluster: l2_entry=" + Long.toHexString(entry) + " refcount="
                             + Long.toUnsignedString(rc));
                 }
@@ -442,21 +437,6 @@ public final class Qcow2Check {
         return out;
     }
 
-    /** The snapshot table's length as qemu computes it: entries 8-byte aligned, the last one unpadded. */
-    private long snapshotTableSize() throws IOException {
-        long start = h.snapshotsOffset();
-        long pos = start;
-        for (int i = 0; i < h.nbSnapshots(); i++) {
-            pos = (pos + 7) & ~7L;
-            ByteBuffer e = file.read("snapshot table entry " + i, pos, 40);
-            int idLen = e.getShort(12) & 0xffff;
-            int nameLen = e.getShort(14) & 0xffff;
-            long extraLen = Integer.toUnsignedLong(e.getInt(36));
-            pos += 40 + extraLen + idLen + nameLen;
-        }
-        return pos - start;
-    }
-
     private void corruption(String line) {
         corruptions++;
         report.accept(line);
@@ -465,26 +445,6 @@ public final class Qcow2Check {
     /** C's {@code %#x}: no prefix for zero. */
     private static String cHex(long v) {
         return v == 0 ? "0" : "0x" + Long.toHexString(v);
-    }
-
-    /** How qemu's qcow2_get_cluster_type classifies an L2 entry (subclusters aside). */
-    enum ClusterType {
-        UNALLOCATED, ZERO_PLAIN, ZERO_ALLOC, NORMAL, COMPRESSED;
-
-        static ClusterType of(long entry, boolean extendedL2, boolean dataFile) {
-            if ((entry & Qcow2Image.OFLAG_COMPRESSED) != 0) {
-                return COMPRESSED;
-            }
-            long offset = entry & Qcow2Image.L2E_OFFSET_MASK;
-            if ((entry & Qcow2Image.OFLAG_ZERO) != 0 && !extendedL2) {
-                return offset != 0 ? ZERO_ALLOC : ZERO_PLAIN;
-            }
-            if (offset == 0) {
-                // With a data file offset 0 is valid; COPIED (always set there) tells it from unallocated.
-                return dataFile && (entry & Qcow2Image.OFLAG_COPIED) != 0 ? NORMAL : UNALLOCATED;
-            }
-            return NORMAL;
-        }
     }
 
     /** qemu's negative return from the check: it stops, and qemu-img prints "Check failed: REASON". */

@@ -12,11 +12,6 @@ import java.util.List;
  * (standard or extended) to clusters of the image file, or of its external data file.
  */
 public final class Qcow2Image implements Image {
-    static final long L1E_OFFSET_MASK = 0x00fffffffffffe00L;
-    static final long L2E_OFFSET_MASK = 0x00fffffffffffe00L;
-    static final long OFLAG_COPIED = 1L << 63;
-    static final long OFLAG_COMPRESSED = 1L << 62;
-    static final long OFLAG_ZERO = 1L;
     /** Memory the L2 cache may hold, whatever the cluster size. */
     private static final long L2_CACHE_BYTES = 32L << 20;
 
@@ -26,6 +21,25 @@ public final class Qcow2Image implements Image {
 
         boolean hasHostCluster() {
             return this == NORMAL || this == ZERO_ALLOC || this == UNALLOCATED_ALLOC;
+        }
+
+        /**
+         * qemu's qcow2_get_subcluster_type: subcluster {@code sc} of an entry of cluster type
+         * {@code type}, or null where the bitmap contradicts the type (qemu's INVALID).
+         */
+        static Kind of(L2Entry.Type type, long bitmap, int sc, boolean extendedL2) {
+            return switch (type) {
+                case COMPRESSED -> COMPRESSED;
+                case ZERO_PLAIN -> ZERO_PLAIN; // standard L2 only, as ZERO_ALLOC
+                case ZERO_ALLOC -> ZERO_ALLOC;
+                case NORMAL -> !extendedL2 ? NORMAL
+                        : L2Entry.allocatedAndZero(bitmap) ? null
+                        : L2Entry.subclusterZero(bitmap, sc) ? ZERO_ALLOC
+                        : L2Entry.subclusterAllocated(bitmap, sc) ? NORMAL : UNALLOCATED_ALLOC;
+                case UNALLOCATED -> !extendedL2 ? UNALLOCATED_PLAIN
+                        : L2Entry.anyAllocated(bitmap) ? null
+                        : L2Entry.subclusterZero(bitmap, sc) ? ZERO_PLAIN : UNALLOCATED_PLAIN;
+            };
         }
     }
 
@@ -43,6 +57,7 @@ public final class Qcow2Image implements Image {
     private final Qcow2Header header;
     private final long[] l1;
     private final List<Snapshot> snapshots;
+    private final long snapshotTableBytes;
     private final List<Bitmap> bitmaps;
     private final Image backing;
     private final PastEnd pastEnd;
@@ -65,7 +80,9 @@ public final class Qcow2Image implements Image {
         // qemu counts the size in whole sectors and drops a partial last one.
         this.virtualSize = header.size() & ~511L;
         this.l1 = readL1(file, header);
-        this.snapshots = MetadataTables.snapshots(file, header);
+        MetadataTables.SnapshotTable table = MetadataTables.snapshots(file, header);
+        this.snapshots = table.entries();
+        this.snapshotTableBytes = table.bytes();
         this.bitmaps = MetadataTables.bitmaps(file, header);
         this.l2Cache = new L2Cache((int) Math.max(4, L2_CACHE_BYTES / header.clusterSize()));
     }
@@ -85,6 +102,11 @@ public final class Qcow2Image implements Image {
 
     public List<Snapshot> snapshots() {
         return snapshots;
+    }
+
+    /** The snapshot table's length in bytes, as qemu counts it (for the checker). */
+    long snapshotTableBytes() {
+        return snapshotTableBytes;
     }
 
     public List<Bitmap> bitmaps() {
@@ -135,6 +157,11 @@ public final class Qcow2Image implements Image {
         return backing;
     }
 
+    @Override
+    public long allocatedBytes() {
+        return file.allocatedBytes();
+    }
+
     /**
      * The mapping of the guest bytes from {@code offset}, at most {@code max} of them and never past one L2 table.
      * Synchronized for the L2 cache: concurrent reads share the lookups, not the data reads.
@@ -151,7 +178,7 @@ public final class Qcow2Image implements Image {
         if (l1Index >= l1.length) {
             return new Run(Kind.UNALLOCATED_PLAIN, max, -1);
         }
-        long l2Offset = l1[(int) l1Index] & L1E_OFFSET_MASK;
+        long l2Offset = L2Entry.l2Table(l1[(int) l1Index]);
         if (l2Offset == 0) {
             return new Run(Kind.UNALLOCATED_PLAIN, max, -1);
         }
@@ -161,7 +188,7 @@ public final class Qcow2Image implements Image {
         }
         long[] l2 = l2Table(l2Offset, l1Index);
         boolean ext = header.extendedL2();
-        int scBits = ext ? cb - 5 : cb;
+        int scBits = ext ? cb - L2Entry.SUBCLUSTER_BITS : cb;
         long scSize = 1L << scBits;
 
         Kind kind = null;
@@ -170,13 +197,13 @@ public final class Qcow2Image implements Image {
         long pos = offset;
         while (len < max) {
             int index = (int) ((pos >>> cb) & (l2Entries - 1));
-            long entry = ext ? l2[2 * index] : l2[index];
-            long bitmap = ext ? l2[2 * index + 1] : 0;
+            long entry = L2Entry.entry(l2, index, ext);
+            long bitmap = L2Entry.bitmap(l2, index, ext);
             int sc = ext ? (int) ((pos >>> scBits) & 31) : 0;
             Kind k = classify(entry, bitmap, sc, l2Offset, index);
             long host = -1;
             if (k.hasHostCluster()) {
-                long hostCluster = entry & L2E_OFFSET_MASK;
+                long hostCluster = L2Entry.offset(entry);
                 if ((hostCluster & (cs - 1)) != 0) {
                     throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
                             + " points to cluster " + hex(hostCluster) + ", which is not cluster aligned");
@@ -208,40 +235,18 @@ public final class Qcow2Image implements Image {
     }
 
     private Kind classify(long entry, long bitmap, int sc, long l2Offset, int index) throws ImageException {
-        boolean ext = header.extendedL2();
-        if ((entry & OFLAG_COMPRESSED) != 0) {
-            if (dataFile != file) {
-                throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
-                        + " is compressed, which an image with an external data file cannot hold");
-            }
-            return Kind.COMPRESSED;
-        }
-        long offset = entry & L2E_OFFSET_MASK;
-        if (!ext && (entry & OFLAG_ZERO) != 0) {
-            return offset != 0 ? Kind.ZERO_ALLOC : Kind.ZERO_PLAIN;
-        }
-        // With an external data file offset 0 is a valid cluster; COPIED tells it from unallocated.
-        boolean allocated = offset != 0 || (dataFile != file && (entry & OFLAG_COPIED) != 0);
-        if (!ext) {
-            return allocated ? Kind.NORMAL : Kind.UNALLOCATED_PLAIN;
-        }
-        long allocBits = bitmap & 0xffffffffL;
-        long zeroBits = bitmap >>> 32;
-        if (allocated) {
-            if ((allocBits & zeroBits) != 0) {
-                throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
-                        + " has subclusters marked both allocated and zero (bitmap " + hex(bitmap) + ")");
-            }
-            if ((zeroBits & (1L << sc)) != 0) {
-                return Kind.ZERO_ALLOC;
-            }
-            return (allocBits & (1L << sc)) != 0 ? Kind.NORMAL : Kind.UNALLOCATED_ALLOC;
-        }
-        if (allocBits != 0) {
+        L2Entry.Type type = L2Entry.type(entry, header.extendedL2(), dataFile != file);
+        if (type == L2Entry.Type.COMPRESSED && dataFile != file) {
             throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
-                    + " has allocated subclusters but no cluster (bitmap " + hex(bitmap) + ")");
+                    + " is compressed, which an image with an external data file cannot hold");
         }
-        return (zeroBits & (1L << sc)) != 0 ? Kind.ZERO_PLAIN : Kind.UNALLOCATED_PLAIN;
+        Kind kind = Kind.of(type, bitmap, sc, header.extendedL2());
+        if (kind == null) {
+            throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                    + (type == L2Entry.Type.NORMAL ? " has subclusters marked both allocated and zero"
+                            : " has allocated subclusters but no cluster") + " (bitmap " + hex(bitmap) + ")");
+        }
+        return kind;
     }
 
     private long[] l2Table(long l2Offset, long l1Index) throws IOException {
@@ -277,7 +282,7 @@ public final class Qcow2Image implements Image {
             switch (run.kind()) {
                 case NORMAL -> readData(pos, run.host(), part);
                 case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(part);
-                case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(pos, part);
+                case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> Images.readBelow(backing, pos, part);
                 case COMPRESSED -> readCompressed(run.host(), pos, part);
             }
             dst.position(dst.position() + n);
@@ -311,15 +316,6 @@ public final class Qcow2Image implements Image {
             }
             pos += run.length();
         }
-    }
-
-    private void readBacking(long pos, ByteBuffer part) throws IOException {
-        if (backing != null && pos < backing.virtualSize()) {
-            int n = (int) Math.min(part.remaining(), backing.virtualSize() - pos);
-            backing.read(pos, part.slice(part.position(), n));
-            part.position(part.position() + n);
-        }
-        Zeros.fill(part);
     }
 
     private synchronized void readCompressed(long entry, long pos, ByteBuffer part) throws IOException {

@@ -6,13 +6,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * A qcow2 image opened for writing guest data. Data clusters and new metadata are appended at
@@ -26,60 +20,32 @@ import java.util.TreeSet;
  * nothing refers to any more, force.
  */
 public final class Qcow2Writer implements Closeable {
-    private static final long L1E_OFFSET_MASK = Qcow2Image.L1E_OFFSET_MASK;
-    private static final long L2E_OFFSET_MASK = Qcow2Image.L2E_OFFSET_MASK;
-    private static final long COPIED = Qcow2Image.OFLAG_COPIED;
-    private static final long COMPRESSED = Qcow2Image.OFLAG_COMPRESSED;
-    private static final long ZERO = Qcow2Image.OFLAG_ZERO;
-    private static final long ALL_ALLOC = 0xffffffffL;
-    private static final long ALL_ZERO = 0xffffffffL << 32;
-    /** Dirty L2 tables kept before an intermediate flush, whatever the cluster size. */
-    private static final long DIRTY_L2_BYTES = 64L << 20;
-
     private final String name;
     private final FileChannel ch;
     private final int clusterBits;
     private final long clusterSize;
     private final boolean extendedL2;
     private final boolean zeroFlag;
-    private final int compressionType;
     private final Refcounts refs;
-    private final String backingName;
-    private final String backingFormat;
+    private final PriorContent prior;
+    private final TableCache tables;
     private long size;
-    private long[] l1;
-    private long l1Offset;
-    private boolean l1Moved;
     private boolean headerDirty;
-    private final TreeSet<Integer> dirtyL1 = new TreeSet<>();
-    private final Map<Long, long[]> l2Tables = new HashMap<>();
-    private final TreeSet<Long> dirtyL2 = new TreeSet<>();
-    private Image below;
-    private boolean belowOpened;
-    private long compressedCursor;
     /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
 
-    private Qcow2Writer(String name, FileChannel ch, Qcow2Header h, long[] l1, long[] reftable) {
+    /** A writer of the image {@code h} describes, open as {@code ch}; see {@link WritableFile}. */
+    Qcow2Writer(String name, FileChannel ch, Qcow2Header h, DirtyTable l1, DirtyTable reftable, long fileSize) {
         this.name = name;
         this.ch = ch;
         this.clusterBits = h.clusterBits();
         this.clusterSize = h.clusterSize();
         this.extendedL2 = h.extendedL2();
         this.zeroFlag = h.version() >= 3;
-        this.compressionType = h.compressionType();
         this.size = h.size();
-        this.l1 = l1;
-        this.l1Offset = h.l1TableOffset();
-        this.backingName = h.backingFile();
-        this.backingFormat = h.backingFormat();
-        long fileSize;
-        try {
-            fileSize = ch.size();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), h.refcountTableOffset(), reftable, fileSize);
+        this.prior = new PriorContent(name, ch, h);
+        this.refs = new Refcounts(name, ch, clusterBits, h.refcountOrder(), reftable, fileSize);
+        this.tables = new TableCache(name, ch, refs, h, l1);
     }
 
     /**
@@ -90,111 +56,12 @@ public final class Qcow2Writer implements Closeable {
      * other metadata, so no size has a layout of its own that could outgrow a block or a table.
      */
     public static Qcow2Writer create(Path path, CreateOptions o) throws IOException {
-        String name = path.toString();
-        validate(name, o);
-        ByteBuffer header = HeaderEncoder.encode(name, o);
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
-        } catch (FileAlreadyExistsException e) {
-            throw new ImageException(name, "already exists");
-        }
-        try {
-            long cs = 1L << o.clusterBits();
-            ByteBuffer reftable = ByteBuffer.allocate((int) cs).putLong(0, HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
-            byte[] block = new byte[(int) cs];
-            for (int c = 0; c < HeaderEncoder.EMPTY_IMAGE_CLUSTERS; c++) {
-                Refcounts.write(block, c, o.refcountOrder(), 1);
-            }
-            writeAt(ch, header, 0);
-            writeAt(ch, reftable, HeaderEncoder.REFCOUNT_TABLE_CLUSTER * cs);
-            writeAt(ch, ByteBuffer.wrap(block), HeaderEncoder.REFCOUNT_BLOCK_CLUSTER * cs);
-            ch.force(true);
-            Qcow2Writer w = open(name, ch);
-            w.grow(o.size());
-            w.flush();
-            return w;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    private static void validate(String name, CreateOptions o) throws ImageException {
-        if (o.clusterBits() < Qcow2Header.MIN_CLUSTER_BITS || o.clusterBits() > Qcow2Header.MAX_CLUSTER_BITS) {
-            throw new ImageException(name, "cluster size " + (1L << o.clusterBits()) + " is out of range (512 B to 2 MiB)");
-        }
-        if (o.extendedL2() && o.clusterBits() < Qcow2Header.MIN_EXTENDED_L2_CLUSTER_BITS) {
-            throw new ImageException(name, "extended L2 entries need clusters of at least 16 KiB");
-        }
-        if (o.size() < 0 || Qcow2Header.l1EntriesFor(o.size(), o.clusterBits(), o.extendedL2()) * 8
-                > Qcow2Header.MAX_L1_BYTES) {
-            throw tooLarge(name, o.size(), o.clusterBits(), o.extendedL2());
-        }
-        if (o.backingFile() != null && o.backingFormat() != null
-                && !o.backingFormat().equals("qcow2") && !o.backingFormat().equals("raw")) {
-            throw new ImageException(name, "backing format '" + o.backingFormat() + "' is not supported (qcow2 or raw)");
-        }
-    }
-
-    /** A size the largest L1 table cannot map, and the largest it can. */
-    private static ImageException tooLarge(String name, long size, int clusterBits, boolean extendedL2) {
-        return new ImageException(name, "size " + size + " is too large for " + (1L << clusterBits)
-                + "-byte clusters (at most " + Qcow2Header.maxSizeFor(clusterBits, extendedL2) + ")");
+        return WritableFile.create(path, o);
     }
 
     /** Opens an existing qcow2 image for writing. */
     public static Qcow2Writer open(Path path) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        try {
-            return open(path.toString(), ch);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    private static Qcow2Writer open(String name, FileChannel ch) throws IOException {
-        long fileSize = ch.size();
-        ByteBuffer probe = ByteBuffer.allocate((int) Math.min(Qcow2Header.PROBE_LENGTH, fileSize));
-        readAt(ch, probe, 0);
-        probe.flip();
-        Qcow2Header h = Qcow2Header.parse(name, probe, (off, len) -> {
-            ByteBuffer b = ByteBuffer.allocate(len);
-            readAt(ch, b, off);
-            return b.flip();
-        }, fileSize);
-        if (h.corrupt()) {
-            throw new ImageException(name, "image is marked corrupt; virtchain does not write to it");
-        }
-        if (h.dirty()) {
-            throw new ImageException(name, "image is dirty (its lazy refcounts were never written back); "
-                    + "repair it with 'qemu-img check -r all' before writing to it");
-        }
-        if (h.lazyRefcounts()) {
-            throw new ImageException(name, "image uses lazy refcounts, which virtchain does not write");
-        }
-        if (h.nbSnapshots() > 0) {
-            throw new ImageException(name, "image has " + h.nbSnapshots()
-                    + " internal snapshot(s); virtchain does not write to images with internal snapshots");
-        }
-        if (h.hasDataFile()) {
-            throw new ImageException(name, "image has an external data file; virtchain does not write to those");
-        }
-        if (h.bitmapsValid() && h.bitmaps().count() > 0) {
-            throw new ImageException(name, "image has persistent bitmaps; virtchain does not write to it "
-                    + "(writing would leave the bitmaps stale)");
-        }
-        long[] l1 = new long[h.l1Size()];
-        ByteBuffer b = ByteBuffer.allocate(h.l1Size() * 8);
-        readAt(ch, b, h.l1TableOffset());
-        b.flip().asLongBuffer().get(l1);
-        long[] reftable = new long[(int) ((long) h.refcountTableClusters() * h.clusterSize() / 8)];
-        ByteBuffer r = ByteBuffer.allocate(reftable.length * 8);
-        readAt(ch, r, h.refcountTableOffset());
-        r.flip().asLongBuffer().get(reftable);
-        return new Qcow2Writer(name, ch, h, l1, reftable);
+        return WritableFile.open(path);
     }
 
     public long virtualSize() {
@@ -213,7 +80,7 @@ public final class Qcow2Writer implements Closeable {
             long inCluster = pos & (clusterSize - 1);
             int n = (int) Math.min(clusterSize - inCluster, data.remaining());
             if (inCluster == 0 && n == clusterSize) {
-                int run = freshRun(pos, data.remaining() / clusterSize);
+                int run = tables.unmappedRun(pos, data.remaining() / clusterSize);
                 if (run > 0) {
                     writeFresh(pos, data.slice(data.position(), (int) (run * clusterSize)), run);
                     data.position(data.position() + (int) (run * clusterSize));
@@ -245,44 +112,18 @@ public final class Qcow2Writer implements Closeable {
             throw new IllegalArgumentException("compressed write of " + length + " bytes (of " + compressed.length
                     + ") for a " + clusterSize + "-byte cluster");
         }
-        long[] t = l2For(guest, true);
-        int idx = entryIndex(guest);
-        if ((t[idx] & COMPRESSED) != 0 || (t[idx] & L2E_OFFSET_MASK) != 0) {
+        long[] t = tables.l2For(guest, true);
+        int idx = tables.entryIndex(guest);
+        if (L2Entry.type(t[idx], extendedL2, false).refersToHost()) {
             throw new IllegalStateException("compressed write to guest cluster " + hex(guest) + ", already allocated");
         }
-        long start = compressedCursor;
-        long end = start + length;
-        // As qemu's qcow2_alloc_bytes: a host cluster whose refcount is at its maximum (1 with
-        // 1-bit refcounts) cannot count one more compressed cluster; start a new one instead.
-        boolean shareable = start != 0 && refs.get(start >>> clusterBits) < refs.maxRefcount();
-        boolean fits = shareable && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
-        boolean extendsContiguously = shareable
-                && refs.endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
-        if (!fits && !extendsContiguously) {
-            start = refs.allocate((int) ((length + clusterSize - 1) >>> clusterBits));
-            end = start + length;
-        } else {
-            refs.addRef(start >>> clusterBits); // the partly used cluster counts one more compressed cluster
-            long have = ((start >>> clusterBits) + 1) << clusterBits;
-            if (end > have) {
-                long more = (end - have + clusterSize - 1) >>> clusterBits;
-                if (refs.allocate((int) more) != have) {
-                    throw new IllegalStateException("compressed cluster allocation is not contiguous");
-                }
-            }
-        }
-        writeAt(ch, ByteBuffer.wrap(compressed, 0, length), start);
-        long sectors = ((end - 1) >>> 9) - (start >>> 9); // the count of sectors spanned, minus one
-        t[idx] = COMPRESSED | start | (sectors << (62 - (clusterBits - 8)));
+        long start = refs.allocateBytes(length);
+        Positional.writeFully(ch, ByteBuffer.wrap(compressed, 0, length), start);
+        t[idx] = CompressedCluster.entry(start, length, clusterBits);
         if (extendedL2) {
             t[idx + 1] = 0;
         }
-        dirtyL2.add(l2Offset(guest));
-        // The next compressed cluster starts right after this one, as qemu packs them.
-        compressedCursor = end;
-        if ((compressedCursor & (clusterSize - 1)) == 0) {
-            compressedCursor = 0;
-        }
+        tables.changed(guest);
         maybeFlush();
     }
 
@@ -291,7 +132,7 @@ public final class Qcow2Writer implements Closeable {
         checkRange(offset, length);
         long pos = offset;
         long end = offset + length;
-        long unit = extendedL2 ? clusterSize / 32 : clusterSize;
+        long unit = extendedL2 ? clusterSize >>> L2Entry.SUBCLUSTER_BITS : clusterSize;
         while (pos < end) {
             long inUnit = pos & (unit - 1);
             long n = Math.min(unit - inUnit, end - pos);
@@ -311,24 +152,6 @@ public final class Qcow2Writer implements Closeable {
             throw new ImageException(name, "write of " + length + " bytes at " + hex(offset)
                     + " is outside the virtual size (" + size + ")");
         }
-    }
-
-    /** The number of clusters from {@code pos} (at most {@code max}) that hold no host cluster yet. */
-    private int freshRun(long pos, long max) throws IOException {
-        int n = 0;
-        long limit = Math.min(max, 4096);
-        while (n < limit) {
-            long c = pos + n * clusterSize;
-            long[] t = l2For(c, false);
-            if (t != null) {
-                long e = t[entryIndex(c)];
-                if ((e & COMPRESSED) != 0 || (e & L2E_OFFSET_MASK) != 0) {
-                    break;
-                }
-            }
-            n++;
-        }
-        return n;
     }
 
     /**
@@ -358,21 +181,7 @@ public final class Qcow2Writer implements Closeable {
     private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
         long host = refs.allocate(clusters);
         DirectData.write(direct, ch, data, host);
-        mapFresh(pos, host, clusters);
-    }
-
-    /** Points {@code clusters} guest clusters from {@code pos} at the host run from {@code host}. */
-    private void mapFresh(long pos, long host, int clusters) throws IOException {
-        for (int i = 0; i < clusters; i++) {
-            long c = pos + i * clusterSize;
-            long[] t = l2For(c, true);
-            int idx = entryIndex(c);
-            t[idx] = (host + i * clusterSize) | COPIED;
-            if (extendedL2) {
-                t[idx + 1] = ALL_ALLOC;
-            }
-            dirtyL2.add(l2Offset(c));
-        }
+        tables.mapRun(pos, host, clusters);
     }
 
     /** Fills a fresh host run in the image file; see {@link #writeFreshBy}. */
@@ -406,7 +215,7 @@ public final class Qcow2Writer implements Closeable {
             throw new IllegalArgumentException("write at " + hex(guest) + " is not cluster aligned");
         }
         for (int done = 0, n; done < clusters; done += n) {
-            n = freshRun(guest + done * clusterSize, clusters - done);
+            n = tables.unmappedRun(guest + done * clusterSize, clusters - done);
             if (n == 0) {
                 throw new IllegalStateException("fresh write to guest cluster " + hex(guest + done * clusterSize)
                         + ", already allocated");
@@ -433,7 +242,7 @@ public final class Qcow2Writer implements Closeable {
         if (refs.allocate(clusters) != host) {
             throw new IllegalStateException("fresh run allocated away from " + hex(host));
         }
-        mapFresh(guest, host, clusters);
+        tables.mapRun(guest, host, clusters);
         maybeFlush();
         return true;
     }
@@ -441,32 +250,32 @@ public final class Qcow2Writer implements Closeable {
     /** A write within one cluster (any part of it). */
     private void writeInCluster(long pos, ByteBuffer data) throws IOException {
         long clusterStart = pos & ~(clusterSize - 1);
-        long[] t = l2For(clusterStart, true);
-        int idx = entryIndex(clusterStart);
+        long[] t = tables.l2For(clusterStart, true);
+        int idx = tables.entryIndex(clusterStart);
         long entry = t[idx];
-        long host = entry & L2E_OFFSET_MASK;
-        if ((entry & COMPRESSED) != 0) {
-            ByteBuffer cluster = ByteBuffer.wrap(decompress(entry, clusterStart));
+        long host = L2Entry.offset(entry);
+        if (L2Entry.type(entry, extendedL2, false) == L2Entry.Type.COMPRESSED) {
+            ByteBuffer cluster = ByteBuffer.wrap(prior.decompress(entry, clusterStart));
             cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
             long fresh = refs.allocate(1);
-            writeAt(ch, cluster.clear(), fresh);
+            Positional.writeFully(ch, cluster.clear(), fresh);
             CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
             refs.freeLater(cc.offset(), cc.size());
-            t[idx] = fresh | COPIED;
+            t[idx] = L2Entry.owned(fresh);
             if (extendedL2) {
-                t[idx + 1] = ALL_ALLOC;
+                t[idx + 1] = L2Entry.L2_BITMAP_ALL_ALLOC;
             }
         } else if (!extendedL2) {
             writeStandard(pos, data, clusterStart, t, idx, entry, host);
         } else {
             writeExtended(pos, data, clusterStart, t, idx, entry, host);
         }
-        dirtyL2.add(l2Offset(clusterStart));
+        tables.changed(clusterStart);
     }
 
     private void writeStandard(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
             throws IOException {
-        boolean zero = (entry & ZERO) != 0;
+        boolean zero = L2Entry.type(entry, false, false).zero();
         if (host != 0 && !zero) {
             requireCopied(entry, clusterStart);
             DirectData.write(direct, ch, data, host + (pos - clusterStart));
@@ -475,7 +284,7 @@ public final class Qcow2Writer implements Closeable {
         // A new cluster, or a preallocated zero one: the rest of it is zeros or the backing file's.
         ByteBuffer cluster = ByteBuffer.allocate((int) clusterSize);
         if (!zero) {
-            readBelow(clusterStart, cluster);
+            prior.readBelow(clusterStart, cluster);
             cluster.clear();
         }
         cluster.put((int) (pos - clusterStart), data, data.position(), data.remaining());
@@ -484,8 +293,8 @@ public final class Qcow2Writer implements Closeable {
         } else {
             requireCopied(entry, clusterStart);
         }
-        writeAt(ch, cluster.clear(), host);
-        t[idx] = host | COPIED;
+        Positional.writeFully(ch, cluster.clear(), host);
+        t[idx] = L2Entry.owned(host);
     }
 
     private void writeExtended(long pos, ByteBuffer data, long clusterStart, long[] t, int idx, long entry, long host)
@@ -493,12 +302,12 @@ public final class Qcow2Writer implements Closeable {
         long bitmap = t[idx + 1];
         if (host == 0) {
             host = refs.allocate(1);
-            entry = host | COPIED;
-            bitmap &= ALL_ZERO; // zero subclusters stay zero in the new cluster
+            entry = L2Entry.owned(host);
+            bitmap &= L2Entry.L2_BITMAP_ALL_ZERO; // zero subclusters stay zero in the new cluster
         } else {
             requireCopied(entry, clusterStart);
         }
-        long sub = clusterSize / 32;
+        long sub = clusterSize >>> L2Entry.SUBCLUSTER_BITS;
         long end = pos + data.remaining();
         long p = pos;
         while (p < end) {
@@ -506,19 +315,19 @@ public final class Qcow2Writer implements Closeable {
             long subStart = clusterStart + sc * sub;
             int n = (int) Math.min(subStart + sub - p, end - p);
             ByteBuffer piece = data.slice((int) (p - pos), n);
-            boolean allocated = (bitmap & (1L << sc)) != 0;
+            boolean allocated = L2Entry.subclusterAllocated(bitmap, sc);
             if (allocated || n == sub) {
-                writeAt(ch, piece, host + (p - clusterStart));
+                Positional.writeFully(ch, piece, host + (p - clusterStart));
             } else {
                 ByteBuffer whole = ByteBuffer.allocate((int) sub);
-                if ((bitmap & (1L << (32 + sc))) == 0) {
-                    readBelow(subStart, whole);
+                if (!L2Entry.subclusterZero(bitmap, sc)) {
+                    prior.readBelow(subStart, whole);
                     whole.clear();
                 }
                 whole.put((int) (p - subStart), piece, piece.position(), piece.remaining());
-                writeAt(ch, whole.clear(), host + (subStart - clusterStart));
+                Positional.writeFully(ch, whole.clear(), host + (subStart - clusterStart));
             }
-            bitmap = (bitmap | (1L << sc)) & ~(1L << (32 + sc));
+            bitmap = L2Entry.allocateSubcluster(bitmap, sc);
             p += n;
         }
         t[idx] = entry;
@@ -528,119 +337,36 @@ public final class Qcow2Writer implements Closeable {
     /** Sets the zero flag on one whole cluster (or subcluster with extended L2). */
     private void zeroUnit(long pos) throws IOException {
         long clusterStart = pos & ~(clusterSize - 1);
-        long[] t = l2For(clusterStart, true);
-        int idx = entryIndex(clusterStart);
+        long[] t = tables.l2For(clusterStart, true);
+        int idx = tables.entryIndex(clusterStart);
         long entry = t[idx];
-        if ((entry & COMPRESSED) != 0) {
+        long sub = clusterSize >>> L2Entry.SUBCLUSTER_BITS;
+        int sc = (int) ((pos - clusterStart) / sub);
+        if (L2Entry.type(entry, extendedL2, false) == L2Entry.Type.COMPRESSED) {
             CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
             if (extendedL2) {
                 // Only part of a compressed cluster turns zero: decompress the rest into a normal cluster.
-                writeInCluster(pos, ByteBuffer.allocate((int) (clusterSize / 32)));
-                long[] t2 = l2For(clusterStart, true);
-                int sc = (int) ((pos - clusterStart) / (clusterSize / 32));
-                t2[idx + 1] = (t2[idx + 1] & ~(1L << sc)) | (1L << (32 + sc));
+                writeInCluster(pos, ByteBuffer.allocate((int) sub));
+                long[] t2 = tables.l2For(clusterStart, true);
+                t2[idx + 1] = L2Entry.zeroSubcluster(t2[idx + 1], sc);
                 return;
             }
             refs.freeLater(cc.offset(), cc.size());
-            t[idx] = ZERO;
+            t[idx] = L2Entry.zero(0); // the compressed bytes go, no cluster stays
         } else if (!extendedL2) {
-            long host = entry & L2E_OFFSET_MASK;
             // Keep an allocated cluster allocated (preallocated zero), as qemu's write -z does.
-            t[idx] = host != 0 ? (host | COPIED | ZERO) : ZERO;
+            t[idx] = L2Entry.zero(L2Entry.offset(entry));
         } else {
-            int sc = (int) ((pos - clusterStart) / (clusterSize / 32));
-            t[idx + 1] = (t[idx + 1] & ~(1L << sc)) | (1L << (32 + sc));
+            t[idx + 1] = L2Entry.zeroSubcluster(t[idx + 1], sc);
         }
-        dirtyL2.add(l2Offset(clusterStart));
+        tables.changed(clusterStart);
     }
 
     private void requireCopied(long entry, long guest) throws ImageException {
-        if ((entry & COPIED) == 0) {
+        if (!L2Entry.copied(entry)) {
             throw new ImageException(name, "cluster for guest offset " + hex(guest)
                     + " is shared (COPIED flag clear); virtchain does not write to shared clusters");
         }
-    }
-
-    private byte[] decompress(long entry, long guest) throws IOException {
-        CompressedCluster cc = CompressedCluster.of(entry, clusterBits);
-        ByteBuffer src = ByteBuffer.allocate(cc.size());
-        readAt(ch, src, cc.offset());
-        byte[] out = new byte[(int) clusterSize];
-        try (Decompressor d = new Decompressor(compressionType)) {
-            String problem = d.decompress(src.array(), src.position(), out);
-            if (problem != null) {
-                throw new ImageException(name, "compressed cluster for guest offset " + hex(guest) + ": " + problem);
-            }
-        }
-        return out;
-    }
-
-    /** Fills {@code dst} with what the backing chain shows at {@code guest} (zeros without one). */
-    private void readBelow(long guest, ByteBuffer dst) throws IOException {
-        if (!belowOpened) {
-            belowOpened = true;
-            if (backingName != null) {
-                below = Images.open(Images.resolve(name, backingName), backingFormat, true);
-            }
-        }
-        if (below != null && guest < below.virtualSize()) {
-            int n = (int) Math.min(dst.remaining(), below.virtualSize() - guest);
-            below.read(guest, dst.slice(dst.position(), n));
-            dst.position(dst.position() + n);
-        }
-        Zeros.fill(dst);
-    }
-
-    private int l2Bits() {
-        return clusterBits - (extendedL2 ? 4 : 3);
-    }
-
-    /** Index of a guest cluster's entry in its L2 table's long[] (entry, then bitmap with extended L2). */
-    private int entryIndex(long guest) {
-        int i = (int) ((guest >>> clusterBits) & ((1L << l2Bits()) - 1));
-        return extendedL2 ? 2 * i : i;
-    }
-
-    private long l2Offset(long guest) {
-        return l1[(int) (guest >>> (clusterBits + l2Bits()))] & L1E_OFFSET_MASK;
-    }
-
-    /** The L2 table covering {@code guest}; allocated when {@code create}, else null when there is none. */
-    private long[] l2For(long guest, boolean create) throws IOException {
-        int l1Index = (int) (guest >>> (clusterBits + l2Bits()));
-        long l1e = l1[l1Index];
-        long off = l1e & L1E_OFFSET_MASK;
-        if (off == 0) {
-            if (!create) {
-                return null;
-            }
-            off = refs.allocate(1);
-            l1[l1Index] = off | COPIED;
-            dirtyL1.add(l1Index);
-            long[] t = new long[(int) (clusterSize / 8)];
-            l2Tables.put(off, t);
-            dirtyL2.add(off);
-            return t;
-        }
-        if ((off & (clusterSize - 1)) != 0) {
-            throw new ImageException(name, "l1 entry " + l1Index + " points to l2 table at " + hex(off)
-                    + ", which is not cluster aligned");
-        }
-        long[] t = l2Tables.get(off);
-        if (t == null) {
-            if ((l1e & COPIED) == 0 && create) {
-                throw new ImageException(name, "l2 table at " + hex(off) + " is shared (COPIED flag clear)");
-            }
-            if (off + clusterSize > ch.size()) {
-                throw new ImageException(name, "l2 table at " + hex(off) + " lies past end of file");
-            }
-            ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
-            readAt(ch, b, off);
-            t = new long[(int) (clusterSize / 8)];
-            b.flip().asLongBuffer().get(t);
-            l2Tables.put(off, t);
-        }
-        return t;
     }
 
     /** Grows the virtual size to {@code newSize} (never shrinks); the new range reads as zeros. */
@@ -650,30 +376,20 @@ public final class Qcow2Writer implements Closeable {
         }
         long needed = Qcow2Header.l1EntriesFor(newSize, clusterBits, extendedL2);
         if (needed * 8 > Qcow2Header.MAX_L1_BYTES) {
-            throw tooLarge(name, newSize, clusterBits, extendedL2);
+            throw CreateOptions.tooLarge(name, newSize, clusterBits, extendedL2);
         }
-        if (needed > l1.length) {
-            int clusters = (int) ((needed * 8 + clusterSize - 1) / clusterSize);
-            long oldOffset = l1Offset;
-            long oldBytes = l1.length * 8L;
-            l1 = Arrays.copyOf(l1, (int) needed);
-            l1Offset = refs.allocate(clusters);
-            l1Moved = true;
-            if (oldBytes > 0) {
-                refs.freeLater(oldOffset, oldBytes);
-            }
+        if (needed > tables.l1Entries()) {
+            tables.growL1((int) needed);
         }
         size = newSize;
         headerDirty = true;
     }
 
     private void maybeFlush() throws IOException {
-        if (dirtyL2.size() * clusterSize > DIRTY_L2_BYTES) {
+        if (tables.fullOfChanges()) {
             flush();
         }
-        if (l2Tables.size() * clusterSize > 2 * DIRTY_L2_BYTES) {
-            l2Tables.keySet().removeIf(off -> !dirtyL2.contains(off));
-        }
+        tables.trim();
     }
 
     /** Makes everything written so far durable, in the crash-safe order described above. */
@@ -683,38 +399,19 @@ public final class Qcow2Writer implements Closeable {
         ch.force(false);
         // (2) A moved refcount table becomes the image's only once it is complete on disk.
         if (refs.tableMoved()) {
-            ByteBuffer f = ByteBuffer.allocate(12).putLong(0, refs.tableOffset()).putInt(8, refs.tableClusters());
-            writeAt(ch, f, HeaderEncoder.OFF_REFCOUNT_TABLE_OFFSET);
+            HeaderEncoder.update(ch, HeaderField.REFCOUNT_TABLE_OFFSET, refs.tableOffset(), refs.tableClusters());
             ch.force(false);
             refs.tableCommitted();
         }
         // (3) L2 tables may now point at clusters whose refcounts are durable.
-        for (long off : dirtyL2) {
-            long[] t = l2Tables.get(off);
-            ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
-            b.asLongBuffer().put(t);
-            writeAt(ch, b, off);
-        }
-        dirtyL2.clear();
-        if (l1Moved) {
-            ByteBuffer b = ByteBuffer.allocate(l1.length * 8);
-            b.asLongBuffer().put(l1);
-            writeAt(ch, b, l1Offset);
-        }
+        tables.writeL2Tables();
         ch.force(false);
         // (4) The L1 table and header switch to the new state.
-        if (!l1Moved) {
-            for (int i : dirtyL1) {
-                writeAt(ch, ByteBuffer.allocate(8).putLong(0, l1[i]), l1Offset + i * 8L);
-            }
-        }
+        boolean l1Moved = tables.writeL1Entries();
         if (l1Moved || headerDirty) {
-            writeAt(ch, ByteBuffer.allocate(8).putLong(0, size), HeaderEncoder.OFF_SIZE);
-            ByteBuffer f = ByteBuffer.allocate(12).putInt(0, l1.length).putLong(4, l1Offset);
-            writeAt(ch, f, HeaderEncoder.OFF_L1_SIZE);
+            HeaderEncoder.update(ch, HeaderField.SIZE, size);
+            HeaderEncoder.update(ch, HeaderField.L1_SIZE, tables.l1Entries(), tables.l1Offset());
         }
-        dirtyL1.clear();
-        l1Moved = false;
         headerDirty = false;
         ch.force(false);
         // (5) Only now may clusters nothing refers to any more lose their refcount.
@@ -727,27 +424,9 @@ public final class Qcow2Writer implements Closeable {
 
     @Override
     public void close() throws IOException {
-        try (FileChannel c = ch; Image b = below; DirectData d = direct) {
+        try (FileChannel c = ch; PriorContent p = prior; DirectData d = direct) {
             flush();
         }
     }
 
-    private static void writeAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        long p = pos;
-        while (b.hasRemaining()) {
-            p += ch.write(b, p);
-        }
-    }
-
-    private static void readAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        long p = pos;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, p);
-            if (n < 0) {
-                Zeros.fill(b); // past the end of the file reads as zeros, as in qemu
-                return;
-            }
-            p += n;
-        }
-    }
 }

@@ -42,6 +42,11 @@ final class RawImage implements Image {
     }
 
     @Override
+    public long allocatedBytes() {
+        return file.allocatedBytes();
+    }
+
+    @Override
     public void preferDirectReads() {
         file.preferDirectReads();
     }

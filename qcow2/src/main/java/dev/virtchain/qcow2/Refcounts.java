@@ -6,11 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * The refcount table and refcount blocks of an image opened for writing. New clusters are
@@ -28,40 +24,37 @@ final class Refcounts {
     private final long entriesPerBlock;
     private final long maxRefcount;
 
-    private long[] table;
-    private long tableOffset;
-    private boolean tableMoved;
-    private final TreeSet<Integer> dirtyTableEntries = new TreeSet<>();
-    private final Map<Long, byte[]> blocks = new HashMap<>();
-    private final TreeSet<Long> dirtyBlocks = new TreeSet<>();
+    private final DirtyTable table;
+    private final DirtyBlocks<byte[]> blocks = new DirtyBlocks<>();
     private final List<long[]> pendingFrees = new ArrayList<>();
     private long nextFree;
+    /** Where the next compressed cluster goes: right after the last one, or 0 for a new host cluster. */
+    private long byteCursor;
 
-    Refcounts(String name, FileChannel ch, int clusterBits, int refcountOrder, long tableOffset, long[] table,
-            long fileSize) {
+    Refcounts(String name, FileChannel ch, int clusterBits, int refcountOrder, DirtyTable table, long fileSize) {
         this.name = name;
         this.ch = ch;
         this.clusterBits = clusterBits;
         this.clusterSize = 1L << clusterBits;
         this.refcountOrder = refcountOrder;
-        this.entriesPerBlock = (clusterSize * 8) >>> refcountOrder;
-        this.maxRefcount = refcountOrder == 6 ? Long.MAX_VALUE : (1L << (1 << refcountOrder)) - 1;
-        this.tableOffset = tableOffset;
+        this.entriesPerBlock = 1L << RefcountBlock.entryBits(clusterBits, refcountOrder);
+        long max = RefcountBlock.max(refcountOrder);
+        this.maxRefcount = max < 0 ? Long.MAX_VALUE : max; // counted in signed longs here
         this.table = table;
         this.nextFree = (fileSize + clusterSize - 1) >>> clusterBits;
     }
 
     long tableOffset() {
-        return tableOffset;
+        return table.offset();
     }
 
     int tableClusters() {
-        return (int) ((table.length * 8L) >>> clusterBits);
+        return (int) ((table.length() * 8L) >>> clusterBits);
     }
 
     /** Whether the table moved since the last flush; the header must then point to it. */
     boolean tableMoved() {
-        return tableMoved;
+        return table.moved();
     }
 
     /** The file's end as the allocator sees it. */
@@ -79,22 +72,42 @@ final class Refcounts {
         return first << clusterBits;
     }
 
-    /** One more reference to an already counted cluster (a host cluster shared by compressed clusters). */
-    void addRef(long cluster) throws IOException {
-        add(cluster, 1);
-    }
-
-    /** The largest refcount an entry of this width holds. */
-    long maxRefcount() {
-        return maxRefcount;
+    /**
+     * Allocates {@code length} bytes for a compressed cluster and returns their offset; qemu's
+     * qcow2_alloc_bytes. Compressed clusters are packed one after another, and every host cluster
+     * a compressed cluster touches counts it once. A host cluster whose refcount is at its
+     * maximum (1 with 1-bit refcounts) cannot count one more; the bytes then start a new one.
+     */
+    long allocateBytes(int length) throws IOException {
+        long start = byteCursor;
+        long end = start + length;
+        boolean shareable = start != 0 && get(start >>> clusterBits) < maxRefcount;
+        boolean fits = shareable && ((end - 1) >>> clusterBits) == (start >>> clusterBits);
+        boolean extendsContiguously = shareable && endOffset() == ((start >>> clusterBits) + 1) << clusterBits;
+        if (!fits && !extendsContiguously) {
+            start = allocate((int) ((length + clusterSize - 1) >>> clusterBits));
+            end = start + length;
+        } else {
+            add(start >>> clusterBits, 1); // the partly used cluster counts one more compressed cluster
+            long have = ((start >>> clusterBits) + 1) << clusterBits;
+            if (end > have) {
+                long more = (end - have + clusterSize - 1) >>> clusterBits;
+                if (allocate((int) more) != have) {
+                    throw new IllegalStateException("compressed cluster allocation is not contiguous");
+                }
+            }
+        }
+        // The next compressed cluster starts right after this one, as qemu packs them.
+        byteCursor = (end & (clusterSize - 1)) == 0 ? 0 : end;
+        return start;
     }
 
     long get(long cluster) throws IOException {
         long blockIndex = cluster / entriesPerBlock;
-        if (blockIndex >= table.length || table[(int) blockIndex] == 0) {
+        if (blockIndex >= table.length() || table.get((int) blockIndex) == 0) {
             return 0;
         }
-        return read(block(blockIndex), (int) (cluster % entriesPerBlock), refcountOrder);
+        return RefcountBlock.get(block(blockIndex), (int) (cluster % entriesPerBlock), refcountOrder);
     }
 
     /** Queues a decrement of the clusters {@code offset..offset+length}, applied by {@link #applyFrees}. */
@@ -119,48 +132,44 @@ final class Refcounts {
 
     private void add(long cluster, long delta) throws IOException {
         long blockIndex = cluster / entriesPerBlock;
-        if (blockIndex >= table.length) {
+        if (blockIndex >= table.length()) {
             growTable(blockIndex + 1);
         }
-        if (table[(int) blockIndex] == 0) {
+        if (table.get((int) blockIndex) == 0) {
             newBlock(blockIndex);
         }
         byte[] b = block(blockIndex);
         int i = (int) (cluster % entriesPerBlock);
-        long v = read(b, i, refcountOrder) + delta;
+        long v = RefcountBlock.get(b, i, refcountOrder) + delta;
         if (v < 0 || v > maxRefcount) {
             throw new ImageException(name, "refcount of cluster " + hex(cluster << clusterBits) + " would become " + v
                     + " (" + (1 << refcountOrder) + "-bit refcounts)");
         }
-        write(b, i, refcountOrder, v);
-        dirtyBlocks.add(blockIndex);
+        RefcountBlock.set(b, i, refcountOrder, v);
+        blocks.changed(blockIndex);
     }
 
     private void newBlock(long blockIndex) throws IOException {
         long cluster = nextFree++;
-        table[(int) blockIndex] = cluster << clusterBits;
-        dirtyTableEntries.add((int) blockIndex);
-        blocks.put(blockIndex, new byte[(int) clusterSize]);
-        dirtyBlocks.add(blockIndex);
+        table.set((int) blockIndex, cluster << clusterBits);
+        blocks.putNew(blockIndex, new byte[(int) clusterSize]);
         add(cluster, 1); // a block may count itself
     }
 
     private void growTable(long minEntries) throws IOException {
         long entriesPerCluster = clusterSize / 8;
         // Room for twice the blocks, plus the new table's own clusters and the blocks covering them.
-        long want = Math.max(minEntries, table.length * 2L) + 2;
+        long want = Math.max(minEntries, table.length() * 2L) + 2;
         long clusters = (want + entriesPerCluster - 1) / entriesPerCluster;
         if (clusters * clusterSize > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
             throw new ImageException(name, "refcount table would exceed " + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES
                     + " bytes; the image is too large for " + clusterSize + "-byte clusters");
         }
-        long oldOffset = tableOffset;
+        long oldOffset = table.offset();
         int oldClusters = tableClusters();
         long first = nextFree;
         nextFree += clusters;
-        table = Arrays.copyOf(table, (int) (clusters * entriesPerCluster));
-        tableOffset = first << clusterBits;
-        tableMoved = true;
+        table.moveTo(first << clusterBits, (int) (clusters * entriesPerCluster));
         for (long c = first; c < first + clusters; c++) {
             add(c, 1);
         }
@@ -170,7 +179,7 @@ final class Refcounts {
     private byte[] block(long blockIndex) throws IOException {
         byte[] b = blocks.get(blockIndex);
         if (b == null) {
-            long off = table[(int) blockIndex] & 0xfffffffffffffe00L;
+            long off = table.get((int) blockIndex) & RefcountBlock.REFT_OFFSET_MASK;
             if ((off & (clusterSize - 1)) != 0) {
                 throw new ImageException(name, "refcount table entry " + blockIndex + " points to " + hex(off)
                         + ", which is not cluster aligned");
@@ -181,78 +190,30 @@ final class Refcounts {
             }
             b = new byte[(int) clusterSize];
             readFully(ByteBuffer.wrap(b), off);
-            blocks.put(blockIndex, b);
+            blocks.putRead(blockIndex, b);
         }
         return b;
     }
 
-    /** Refcount {@code i} of a block with {@code 2^order}-bit entries (sub-byte ones packed from the low bit). */
-    static long read(byte[] b, int i, int order) {
-        int bits = 1 << order;
-        if (bits >= 8) {
-            int bytes = bits / 8;
-            long v = 0;
-            for (int k = 0; k < bytes; k++) {
-                v = (v << 8) | (b[i * bytes + k] & 0xff);
-            }
-            return v;
-        }
-        int perByte = 8 / bits;
-        return (b[i / perByte] >>> ((i % perByte) * bits)) & ((1 << bits) - 1);
-    }
-
-    static void write(byte[] b, int i, int order, long v) {
-        int bits = 1 << order;
-        if (bits >= 8) {
-            int bytes = bits / 8;
-            for (int k = bytes - 1; k >= 0; k--) {
-                b[i * bytes + k] = (byte) v;
-                v >>>= 8;
-            }
-            return;
-        }
-        int perByte = 8 / bits;
-        int shift = (i % perByte) * bits;
-        int mask = ((1 << bits) - 1) << shift;
-        b[i / perByte] = (byte) ((b[i / perByte] & ~mask) | (((int) v << shift) & mask));
-    }
-
     /** Writes dirty refcount blocks and the table (all of it when it moved, else the changed entries). */
     void writeDirty() throws IOException {
-        for (long blockIndex : dirtyBlocks) {
-            writeFully(ByteBuffer.wrap(blocks.get(blockIndex)), table[(int) blockIndex]);
-        }
-        dirtyBlocks.clear();
-        if (tableMoved) {
-            ByteBuffer t = ByteBuffer.allocate(table.length * 8);
-            t.asLongBuffer().put(table);
-            writeFully(t, tableOffset);
-        } else {
-            for (int i : dirtyTableEntries) {
-                ByteBuffer e = ByteBuffer.allocate(8).putLong(0, table[i]);
-                writeFully(e, tableOffset + i * 8L);
-            }
-        }
-        dirtyTableEntries.clear();
+        blocks.writeChanged((blockIndex, b) -> writeFully(ByteBuffer.wrap(b), table.get((int) blockIndex)));
+        table.writeIfMoved(ch);
+        table.writeChanged(ch);
     }
 
     /** Called once the header points to the moved table. */
     void tableCommitted() {
-        tableMoved = false;
+        table.settled();
     }
 
     private void readFully(ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos + b.position());
-            if (n < 0) {
-                throw new ImageException(name, "unexpected end of file at " + hex(pos + b.position()));
-            }
+        if (!Positional.readFully(ch, b, pos)) {
+            throw new ImageException(name, "unexpected end of file at " + hex(pos + b.position()));
         }
     }
 
     private void writeFully(ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b, pos + b.position());
-        }
+        Positional.writeFully(ch, b, pos);
     }
 }

@@ -95,8 +95,8 @@ final class HeaderFixture {
         this.refcountTableOffset = cs;
         this.l1TableOffset = 3 * cs;
         this.l1Size = (int) Qcow2Header.l1EntriesFor(size, clusterBits, false);
-        this.l1Entry0 = Qcow2Image.OFLAG_COPIED | 4 * cs;
-        this.l2Entry0 = Qcow2Image.OFLAG_COPIED | 5 * cs;
+        this.l1Entry0 = L2Entry.OFLAG_COPIED | 4 * cs;
+        this.l2Entry0 = L2Entry.OFLAG_COPIED | 5 * cs;
     }
 
     /** The valid fixture with 64 KiB clusters, qemu's default. */

@@ -224,7 +224,7 @@ class HostileFuzzTest {
             }
             ByteBuffer l1 = ByteBuffer.wrap(Files.readAllBytes(file));
             for (int i = 0; i < h.l1Size(); i++) {
-                long l2 = l1.getLong((int) h.l1TableOffset() + 8 * i) & Qcow2Image.L1E_OFFSET_MASK;
+                long l2 = l1.getLong((int) h.l1TableOffset() + 8 * i) & L2Entry.L1E_OFFSET_MASK;
                 if (l2 != 0) {
                     hot.add(new long[] {l2, Math.min(cs, 256)}); // the entries in use sit at the start
                 }

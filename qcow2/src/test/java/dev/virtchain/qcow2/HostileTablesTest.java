@@ -192,19 +192,19 @@ class HostileTablesTest {
 
     @Test
     void an_unaligned_l2_table_is_refused() throws IOException {
-        rejects(f -> f.l1Entry0 = Qcow2Image.OFLAG_COPIED | 0x40200,
+        rejects(f -> f.l1Entry0 = L2Entry.OFLAG_COPIED | 0x40200,
                 "l1 entry 0 points to l2 table at 0x40200, which is not cluster aligned");
     }
 
     @Test
     void an_l2_table_past_the_end_of_the_file_is_refused() throws IOException {
-        rejects(f -> f.l1Entry0 = Qcow2Image.OFLAG_COPIED | 0x60000,
+        rejects(f -> f.l1Entry0 = L2Entry.OFLAG_COPIED | 0x60000,
                 "l2 table at 0x60000 (l1 entry 0) lies past end of file (0x60000)");
     }
 
     @Test
     void an_unaligned_data_cluster_is_refused() throws IOException {
-        rejects(f -> f.l2Entry0 = Qcow2Image.OFLAG_COPIED | 0x50200,
+        rejects(f -> f.l2Entry0 = L2Entry.OFLAG_COPIED | 0x50200,
                 "l2 entry 0 of table at 0x40000 points to cluster 0x50200, which is not cluster aligned");
     }
 
@@ -212,7 +212,7 @@ class HostileTablesTest {
     void a_data_cluster_past_the_end_of_the_file_reads_as_zeros_as_in_qemu() throws IOException {
         // qemu reads the missing bytes of a cut-off file as zeros; we do the same without reading outside it.
         HeaderFixture f = HeaderFixture.valid();
-        f.l2Entry0 = Qcow2Image.OFLAG_COPIED | 0x60000;
+        f.l2Entry0 = L2Entry.OFLAG_COPIED | 0x60000;
         f.write(file);
         ByteBuffer got = ByteBuffer.allocate(65536);
         try (Image img = Images.open(file.toString())) {
@@ -226,7 +226,7 @@ class HostileTablesTest {
 
     @Test
     void a_compressed_cluster_past_the_end_of_the_file_is_refused() throws IOException {
-        rejects(f -> f.l2Entry0 = Qcow2Image.OFLAG_COMPRESSED | 0x60000,
+        rejects(f -> f.l2Entry0 = L2Entry.OFLAG_COMPRESSED | 0x60000,
                 "compressed cluster for guest offset 0x0 at 0x60000 lies past end of file (0x60000)");
     }
 

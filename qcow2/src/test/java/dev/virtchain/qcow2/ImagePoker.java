@@ -60,7 +60,7 @@ final class ImagePoker implements AutoCloseable {
 
     /** The file offset of L2 entry {@code index} of the table L1 entry {@code l1Index} points to. */
     long l2EntryAt(int l1Index, int index) throws IOException {
-        long l2 = l1Entry(l1Index) & Qcow2Image.L1E_OFFSET_MASK;
+        long l2 = l1Entry(l1Index) & L2Entry.L1E_OFFSET_MASK;
         return l2 + (long) index * (extendedL2 ? 16 : 8);
     }
 
@@ -129,7 +129,7 @@ final class ImagePoker implements AutoCloseable {
     /** {byte offset, bit shift} of a cluster's refcount entry. */
     private long[] refcountAt(long cluster) throws IOException {
         int blockBits = clusterBits + 3 - refcountOrder;
-        long block = refcountTableEntry((int) (cluster >>> blockBits)) & OnDiskRefcounts.REFT_OFFSET_MASK;
+        long block = refcountTableEntry((int) (cluster >>> blockBits)) & RefcountBlock.REFT_OFFSET_MASK;
         if (block == 0) {
             throw new IllegalStateException("cluster " + cluster + " has no refcount block");
         }

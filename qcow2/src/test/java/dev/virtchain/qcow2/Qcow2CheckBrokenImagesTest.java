@@ -54,7 +54,7 @@ class Qcow2CheckBrokenImagesTest {
     }
 
     private static long dataCluster(ImagePoker p, int guestCluster) throws IOException {
-        return (p.l2Entry(0, guestCluster) & Qcow2Image.L2E_OFFSET_MASK) >>> p.clusterBits;
+        return (p.l2Entry(0, guestCluster) & L2Entry.L2E_OFFSET_MASK) >>> p.clusterBits;
     }
 
     @Test
@@ -131,7 +131,7 @@ class Qcow2CheckBrokenImagesTest {
 
     @Test
     void a_misaligned_zero_cluster_is_reported_as_preallocated() throws IOException {
-        CheckOracle v = checkBroken(p -> p.setL2Entry(0, 1, p.l2Entry(0, 1) + 0x200 | Qcow2Image.OFLAG_ZERO));
+        CheckOracle v = checkBroken(p -> p.setL2Entry(0, 1, p.l2Entry(0, 1) + 0x200 | L2Entry.OFLAG_ZERO));
         assertTrue(v.problems().stream().anyMatch(l -> l.contains("Preallocated cluster is not properly aligned")));
         assertEquals(CORRUPT, v.exitCode());
     }
@@ -235,7 +235,7 @@ class Qcow2CheckBrokenImagesTest {
 
     @Test
     void a_refcount_block_shared_with_an_l2_table_is_a_corruption() throws IOException {
-        CheckOracle v = checkBroken(p -> p.setRefcountTableEntry(1, p.l1Entry(0) & Qcow2Image.L1E_OFFSET_MASK));
+        CheckOracle v = checkBroken(p -> p.setRefcountTableEntry(1, p.l1Entry(0) & L2Entry.L1E_OFFSET_MASK));
         assertTrue(v.count("corruptions") >= 1);
         assertEquals(CORRUPT, v.exitCode());
     }

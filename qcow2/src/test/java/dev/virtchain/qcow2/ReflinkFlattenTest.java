@@ -104,6 +104,10 @@ class ReflinkFlattenTest {
                     return top.backing();
                 }
 
+                public long allocatedBytes() {
+                    return top.allocatedBytes();
+                }
+
                 public void read(long offset, java.nio.ByteBuffer dst) throws IOException {
                     synchronized (read) {
                         read[0] += dst.remaining();

@@ -50,7 +50,7 @@ class SharedCompressedClusterTest {
         Path img = dir.resolve("shared.qcow2");
         try (ImagePoker p = new ImagePoker(img)) {
             long first = p.l2Entry(0, 0);
-            assertTrue((first & Qcow2Image.OFLAG_COMPRESSED) != 0, "qemu-img convert -c compressed cluster 0");
+            assertTrue((first & L2Entry.OFLAG_COMPRESSED) != 0, "qemu-img convert -c compressed cluster 0");
             p.setL2Entry(0, 1, first);
         }
         Qemu.img(dir, "convert", "-O", "raw", "shared.qcow2", "expected.raw");
