@@ -335,9 +335,8 @@ public final class BackupRun {
         try {
             hv.backupBegin(name, backupXml, checkpointXml);
         } catch (HypervisorException e) {
-            String msg = e.getMessage();
-            if (plan.incremental() != null && msg != null && msg.toLowerCase().contains("bitmap")) {
-                throw new BitmapGone(msg + "; the chain cannot continue from checkpoint " + plan.incremental());
+            if (plan.incremental() != null && e.isCheckpointInconsistent()) {
+                throw new BitmapGone(e.getMessage() + "; the chain cannot continue from checkpoint " + plan.incremental());
             }
             throw e;
         } finally {

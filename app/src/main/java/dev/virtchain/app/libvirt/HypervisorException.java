@@ -71,7 +71,18 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
         return code == ARGUMENT_UNSUPPORTED || code == AGENT_UNRESPONSIVE || code == AGENT_UNSYNCED;
     }
 
+    /**
+     * A checkpoint libvirt lists has a bitmap missing or broken on a disk
+     * (VIR_ERR_CHECKPOINT_INCONSISTENT). libvirt 9.0 with qemu 7.2 refuses a backup incremental since
+     * such a checkpoint with "checkpoint inconsistent: missing or broken bitmap 'NAME' for disk 'vda'",
+     * whether the bitmap was removed from the image or left inconsistent by a qemu that was killed.
+     */
+    public boolean isCheckpointInconsistent() {
+        return code == CHECKPOINT_INCONSISTENT;
+    }
+
     // virErrorNumber values from libvirt's virerror.h (a stable ABI).
+    public static final int INTERNAL_ERROR = 1;
     static final int NO_SUPPORT = 3;
     static final int DOM_EXIST = 28;
     static final int NO_DOMAIN = 42;
@@ -84,5 +95,5 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
     static final int AGENT_UNRESPONSIVE = 86;
     static final int AGENT_UNSYNCED = 97;
     static final int NO_DOMAIN_CHECKPOINT = 103;
-    static final int CHECKPOINT_INCONSISTENT = 109;
+    public static final int CHECKPOINT_INCONSISTENT = 109;
 }

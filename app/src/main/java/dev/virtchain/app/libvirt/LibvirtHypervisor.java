@@ -291,8 +291,14 @@ final class LibvirtHypervisor implements Hypervisor {
         }
     }
 
+    /**
+     * libvirt's virErrorNumber. libvirt-java keeps it as an enum whose ordinals are libvirt's codes up
+     * to VIR_ERR_MULTIPLE_DOMAINS (110; CHECKPOINT_INCONSISTENT is 109); a later code arrives as its
+     * VIR_ERR_UNKNOWN, whose ordinal is no code of libvirt's: -1.
+     */
     private static int code(LibvirtException e) {
-        return e.getError() == null || e.getError().getCode() == null ? -1 : e.getError().getCode().ordinal();
+        org.libvirt.Error.ErrorNumber n = e.getError() == null ? null : e.getError().getCode();
+        return n == null || n == org.libvirt.Error.ErrorNumber.VIR_ERR_UNKNOWN ? -1 : n.ordinal();
     }
 
     private static HypervisorException failure(String what, LibvirtException e) {

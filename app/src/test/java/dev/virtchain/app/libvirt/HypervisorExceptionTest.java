@@ -1,6 +1,8 @@
 package dev.virtchain.app.libvirt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.qcow2.ErrorKind;
 import org.junit.jupiter.api.Test;
@@ -17,5 +19,16 @@ class HypervisorExceptionTest {
         assertEquals(ErrorKind.IO, new HypervisorException("internal error: qemu said no", 1, null).kind());
         assertEquals(ErrorKind.IO, new HypervisorException("cannot connect").kind());
         assertEquals(ErrorKind.UNSUPPORTED, new HypervisorException(ErrorKind.UNSUPPORTED, "not here").kind());
+    }
+
+    @Test
+    void aMissingOrBrokenBitmapIsToldByItsCodeNotByItsWords() {
+        HypervisorException broken = new HypervisorException("domain vm1: backup begin: checkpoint inconsistent: "
+                + "missing or broken bitmap 'virtchain.5e7a1c2b.0000' for disk 'vda'", 109, null);
+        assertTrue(broken.isCheckpointInconsistent());
+        assertEquals(ErrorKind.CORRUPT, broken.kind());
+        assertFalse(new HypervisorException("internal error: bitmap 'x' is busy", 1, null).isCheckpointInconsistent(),
+                "a message that names a bitmap is no broken checkpoint");
+        assertFalse(new HypervisorException("cannot create a transient domain on fake:///").isCheckpointInconsistent());
     }
 }
