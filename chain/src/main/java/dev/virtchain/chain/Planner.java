@@ -18,8 +18,10 @@ import java.util.Set;
  *     uses that backup's checkpoint as incremental.</li>
  * <li>A diff links to the chain's full backup and uses the full's checkpoint as incremental.</li>
  * <li>A copy makes no checkpoint, links to nothing and leaves checkpoints alone.</li>
- * <li>Inc and diff need a full backup, a checkpoint libvirt still lists, and no raw source disk.
- *     With auto-full a missing checkpoint falls back to a full with a warning.</li>
+ * <li>Inc and diff need a full backup, a checkpoint libvirt still lists, no raw source disk, and
+ *     bitmaps of that checkpoint libvirt has not found missing or broken (a job it refused says so:
+ *     {@link ChainState#brokenCheckpoints}). With auto-full a checkpoint that is gone or broken
+ *     falls back to a full with a warning; without, planning fails with advice.</li>
  * <li>Per disk: a disk not in the parent backup gets a full copy inside an inc or diff; a resized
  *     disk continues its chain at its new size; a removed disk is simply not backed up.</li>
  * <li>Seq numbers never repeat: the next one is above every seq in the manifest and every seq a
@@ -42,18 +44,32 @@ public final class Planner {
                     "no full backup in this directory for " + (level == Level.INC ? "an inc" : "a diff")
                             + " to build on", "run a full backup first (or use level auto)"));
             Backup parent = level == Level.INC ? m.chainTip().orElseThrow() : full;
-            if (s.checkpoints().contains(parent.checkpoint())) {
-                return linked(s, level, seq, parent, warnings);
+            String since = parent.checkpoint();
+            if (!s.checkpoints().contains(since)) {
+                String gone = "checkpoint " + since + " of backup " + parent.seq() + " is gone from domain "
+                        + s.domain().name() + ", so libvirt cannot tell what changed since then";
+                return fullInstead(s, seq, gone, warnings,
+                        new PlanException(gone, "run a full backup (or add --auto-full to fall back to one)"));
             }
-            String gone = "checkpoint " + parent.checkpoint() + " of backup " + parent.seq() + " is gone from domain "
-                    + s.domain().name() + ", so libvirt cannot tell what changed since then";
-            if (!s.autoFull()) {
-                throw new PlanException(gone, "run a full backup (or add --auto-full to fall back to one)");
+            String broken = s.brokenCheckpoints().get(since);
+            if (broken != null) {
+                return fullInstead(s, seq, broken + "; the chain cannot continue from checkpoint " + since, warnings,
+                        new PlanException(broken, "the chain cannot continue from checkpoint " + since
+                                + ": run a full backup (-l full), or use --auto-full"));
             }
-            warnings.add(gone + "; taking a full backup instead (--auto-full)");
-            return standalone(s, Level.FULL, seq, warnings);
+            return linked(s, level, seq, parent, warnings);
         }
         return standalone(s, level, seq, warnings);
+    }
+
+    /** An inc or diff that cannot build on its checkpoint: a full saying {@code why} with auto-full, else {@code refusal}. */
+    private static BackupPlan fullInstead(ChainState s, int seq, String why, List<String> warnings,
+            PlanException refusal) throws PlanException {
+        if (!s.autoFull()) {
+            throw refusal;
+        }
+        warnings.add(why + "; taking a full backup instead (--auto-full)");
+        return standalone(s, Level.FULL, seq, warnings);
     }
 
     private static Level resolveLevel(ChainState s, List<String> warnings) throws PlanException {

@@ -6,8 +6,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -25,6 +27,8 @@ final class BackupRuns {
     Manifest manifest = Manifest.empty(SET, VM);
     Domain domain = VM;
     List<String> checkpoints = new ArrayList<>();
+    /** Checkpoints libvirt refused a backup from (a bitmap missing or broken), with what it said. */
+    Map<String, String> brokenCheckpoints = new HashMap<>();
     List<SourceDisk> disks = new ArrayList<>(List.of(qcow2("vda", 10 * GIB)));
     Instant clock = MONDAY;
     boolean autoFull;
@@ -48,7 +52,7 @@ final class BackupRuns {
     }
 
     ChainState state(RequestedLevel level) {
-        return new ChainState(manifest, domain, level, checkpoints, disks, autoFull);
+        return new ChainState(manifest, domain, level, checkpoints, brokenCheckpoints, disks, autoFull);
     }
 
     BackupPlan plan(RequestedLevel level) throws PlanException {

@@ -191,6 +191,67 @@ class PlannerTest {
         assertEquals(Level.FULL, runs.plan(DIFF).level());
     }
 
+    /** What libvirt 9.0 says when it refuses a backup from a checkpoint whose bitmap is gone from the image. */
+    private static String bitmapGone(int seq) {
+        return "domain vm1: backup begin: checkpoint inconsistent: missing or broken bitmap '" + cp(seq)
+                + "' for disk 'vda'";
+    }
+
+    @Test
+    void incFromACheckpointWhoseBitmapIsBrokenFailsWithAdvice() throws Exception {
+        runs.run(FULL);
+        runs.run(INC);
+        runs.brokenCheckpoints.put(cp(1), bitmapGone(1));
+        PlanException e = assertThrows(PlanException.class, () -> runs.plan(INC));
+        assertEquals(bitmapGone(1) + "; the chain cannot continue from checkpoint " + cp(1)
+                + ": run a full backup (-l full), or use --auto-full", e.getMessage());
+        assertEquals("the chain cannot continue from checkpoint " + cp(1)
+                + ": run a full backup (-l full), or use --auto-full", e.advice());
+        assertThrows(PlanException.class, () -> runs.plan(AUTO), "auto builds on the same checkpoint");
+    }
+
+    @Test
+    void incFromACheckpointWhoseBitmapIsBrokenWithAutoFullPlansAFull() throws Exception {
+        runs.run(FULL);
+        runs.run(INC);
+        runs.brokenCheckpoints.put(cp(1), bitmapGone(1));
+        runs.autoFull = true;
+        BackupPlan p = runs.plan(INC);
+        assertEquals(Level.FULL, p.level());
+        assertEquals(2, p.seq(), "the seq the refused inc had: its job never began");
+        assertNull(p.parentSeq());
+        assertNull(p.incremental());
+        assertEquals("vda.0002.full.qcow2", p.disk("vda").file());
+        assertEquals(List.of(cp(0), cp(1)), p.checkpointsToDelete(), "the broken checkpoint goes with the old chain");
+        assertEquals(List.of(bitmapGone(1) + "; the chain cannot continue from checkpoint " + cp(1)
+                + "; taking a full backup instead (--auto-full)"), p.warnings());
+        assertEquals(Level.FULL, runs.plan(AUTO).level(), "auto falls back too");
+    }
+
+    @Test
+    void diffFromAFullWhoseBitmapIsBrokenWithAutoFullPlansAFull() throws Exception {
+        runs.run(FULL);
+        runs.run(INC);
+        runs.brokenCheckpoints.put(cp(0), bitmapGone(0));
+        assertThrows(PlanException.class, () -> runs.plan(DIFF));
+        runs.autoFull = true;
+        BackupPlan p = runs.plan(DIFF);
+        assertEquals(Level.FULL, p.level());
+        assertEquals("vda.0002.full.qcow2", p.disk("vda").file());
+    }
+
+    @Test
+    void aBrokenBitmapOfAnOlderCheckpointLeavesAnIncFromALaterOneAlone() throws Exception {
+        // libvirt merges the bitmaps from the incremental checkpoint on: older ones take no part.
+        runs.run(FULL);
+        runs.run(INC);
+        runs.brokenCheckpoints.put(cp(0), bitmapGone(0));
+        BackupPlan p = runs.plan(INC);
+        assertEquals(Level.INC, p.level());
+        assertEquals(cp(1), p.incremental());
+        assertEquals(List.of(), p.warnings());
+    }
+
     @Test
     void rawSourceDisksAllowOnlyFullAndCopy() throws Exception {
         runs.disks.add(raw("vdb", GIB));
