@@ -14,6 +14,7 @@ import dev.virtchain.chain.DiskMode;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
+import dev.virtchain.chain.PlanException;
 import dev.virtchain.chain.PlannedDisk;
 import dev.virtchain.chain.Planner;
 import dev.virtchain.chain.RequestedLevel;
@@ -138,76 +139,13 @@ public final class BackupRun {
         deleteLeftovers(o.dir(), saved);
         Trace.mark("run: leftovers checked");
         List<String> checkpoints = live ? redefineLost(name, manifest, o.dir()) : hv.checkpointNames(name);
-        BackupPlan plan = Planner.plan(new ChainState(manifest, who, o.level(), checkpoints, sources, o.autoFull()));
-        plan.warnings().forEach(this::warn);
+        ChainState state = new ChainState(manifest, who, o.level(), checkpoints, sources, o.autoFull());
+        BackupPlan plan = plan(state);
 
         Trace.mark("run: planned");
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("VIRTCHAIN_DOMAIN", name);
-        facts.put("VIRTCHAIN_DIR", o.dir().toAbsolutePath().toString());
-        facts.put("VIRTCHAIN_LEVEL", plan.level().word());
-        facts.put("VIRTCHAIN_SEQ", Integer.toString(plan.seq()));
-        Hooks.run("pre-hook", o.preHook(), o.hookTimeout(), facts);
-
-        Targets targets = new Targets(o.dir(), plan);
-        Backup backup;
-        if (live) {
-            boolean checkpointMade = false;
-            try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
-                try {
-                    targets.create();
-                    Trace.mark("run: targets created");
-                    watcher.checkInterrupted();
-                    try {
-                        checkpointMade = begin(o, domain, plan, targets);
-                    } catch (BitmapGone e) {
-                        if (!o.autoFull()) {
-                            throw new BackupException(ErrorKind.CONFLICT,
-                                    e.getMessage() + ": run a full backup (-l full), or use --auto-full");
-                        }
-                        // The checkpoint libvirt lists has no usable bitmap: start a new chain instead.
-                        warn(e.getMessage() + "; taking a full backup instead (--auto-full)");
-                        targets.discard();
-                        plan = Planner.plan(new ChainState(manifest, who, RequestedLevel.FULL, checkpoints, sources,
-                                false));
-                        plan.warnings().forEach(this::warn);
-                        facts.put("VIRTCHAIN_LEVEL", plan.level().word());
-                        facts.put("VIRTCHAIN_SEQ", Integer.toString(plan.seq()));
-                        targets = new Targets(o.dir(), plan);
-                        targets.create();
-                        watcher.checkInterrupted();
-                        checkpointMade = begin(o, domain, plan, targets);
-                    }
-                    watcher.begun();
-                    Trace.mark("run: job begun");
-                    JobStats end = watcher.await(targets::startWriteback);
-                    Trace.mark("run: job ended");
-                    watcher.checkInterrupted();
-                    if (!end.succeeded()) {
-                        throw new BackupException(ErrorKind.IO,
-                                "backup job of " + name + " " + end.type().name().toLowerCase()
-                                + (end.error() != null ? ": " + end.error() : "")
-                                + "; its files and checkpoint were deleted, nothing was recorded");
-                    }
-                    backup = commit(o, manifest, plan, targets, domain, domainXml, watcher);
-                } catch (IOException | InterruptedException | RuntimeException e) {
-                    cleanUp(name, o.dir(), plan, targets, checkpointMade);
-                    if (watcher.interrupted() && !(e instanceof BackupInterruptedException)) {
-                        throw watcher.interruption();
-                    }
-                    throw e;
-                }
-            }
-        } else {
-            try {
-                copyOffline(domain, plan, targets);
-                backup = commit(o, manifest, plan, targets, domain, domainXml, null);
-            } catch (IOException | RuntimeException e) {
-                cleanUp(name, o.dir(), plan, targets, false);
-                throw e;
-            }
-        }
-        for (String old : plan.checkpointsToDelete()) {
+        Hooks.run("pre-hook", o.preHook(), o.hookTimeout(), facts(o, name, plan));
+        Done done = live ? push(o, state, plan, domain, domainXml) : copy(o, manifest, plan, domain, domainXml);
+        for (String old : done.plan().checkpointsToDelete()) {
             try {
                 hv.deleteCheckpoint(name, old, false);
             } catch (HypervisorException e) {
@@ -215,9 +153,117 @@ public final class BackupRun {
             }
         }
         Trace.mark("run: old checkpoints deleted");
+        Map<String, String> facts = facts(o, name, done.plan());
         facts.put("VIRTCHAIN_STATUS", "ok");
         Hooks.run("post-hook", o.postHook(), o.hookTimeout(), facts);
-        return backup;
+        return done.backup();
+    }
+
+    /** The backup a run recorded, and the plan it followed (a fallback full's, when the planned one was refused). */
+    private record Done(BackupPlan plan, Backup backup) {
+    }
+
+    /** The planner's plan for {@code state}; its warnings are the run's. */
+    private BackupPlan plan(ChainState state) throws PlanException {
+        BackupPlan plan = Planner.plan(state);
+        plan.warnings().forEach(this::warn);
+        return plan;
+    }
+
+    /** What hooks see of the run in their environment. */
+    private static Map<String, String> facts(BackupOptions o, String domain, BackupPlan plan) {
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("VIRTCHAIN_DOMAIN", domain);
+        facts.put("VIRTCHAIN_DIR", o.dir().toAbsolutePath().toString());
+        facts.put("VIRTCHAIN_LEVEL", plan.level().word());
+        facts.put("VIRTCHAIN_SEQ", Integer.toString(plan.seq()));
+        return facts;
+    }
+
+    /**
+     * A running domain's backup: one push job into the targets, followed to its end, then the
+     * commit. Whatever fails (a signal too) leaves nothing of the run behind.
+     */
+    private Done push(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, String domainXml)
+            throws IOException, InterruptedException {
+        String name = domain.name();
+        try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
+            Job job = null;
+            try {
+                job = begin(o, state, plan, domain, watcher);
+                watcher.begun();
+                Trace.mark("run: job begun");
+                JobStats end = watcher.await(job.targets()::startWriteback);
+                Trace.mark("run: job ended");
+                watcher.checkInterrupted();
+                if (!end.succeeded()) {
+                    throw new BackupException(ErrorKind.IO,
+                            "backup job of " + name + " " + end.type().name().toLowerCase()
+                            + (end.error() != null ? ": " + end.error() : "")
+                            + "; its files and checkpoint were deleted, nothing was recorded");
+                }
+                return new Done(job.plan(), commit(o, state.manifest(), job.plan(), job.targets(), domain, domainXml,
+                        watcher));
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                if (job != null) {
+                    cleanUp(name, o.dir(), job.plan(), job.targets(), job.plan().checkpoint() != null);
+                }
+                if (watcher.interrupted() && !(e instanceof BackupInterruptedException)) {
+                    throw watcher.interruption();
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** A job that began: what it follows and the files it writes. */
+    private record Job(BackupPlan plan, Targets targets) {
+    }
+
+    /**
+     * Creates the plan's targets and begins its job. When libvirt refuses an inc or diff because a
+     * bitmap of its checkpoint is missing or broken, the planner decides what comes instead (a full
+     * with --auto-full), and that begins. A failure leaves nothing of the attempt behind.
+     */
+    private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, JobWatcher watcher)
+            throws IOException {
+        Targets targets = new Targets(o.dir(), plan);
+        try {
+            targets.create();
+            Trace.mark("run: targets created");
+            watcher.checkInterrupted();
+            beginJob(o, domain, plan, targets);
+            return new Job(plan, targets);
+        } catch (IOException | RuntimeException e) {
+            cleanUp(domain.name(), o.dir(), plan, targets, false);
+            if (!refusedForABrokenBitmap(e, plan)) {
+                throw e;
+            }
+            ChainState known = state.withBrokenCheckpoint(plan.incremental(), e.getMessage());
+            try {
+                return begin(o, known, plan(known), domain, watcher); // a full: no checkpoint to refuse
+            } catch (PlanException refused) {
+                throw new BackupException(refused.kind(), refused.getMessage()); // the job was refused: the run fails
+            }
+        }
+    }
+
+    /** Whether libvirt refused the plan's inc or diff because a bitmap of its checkpoint is missing or broken. */
+    private static boolean refusedForABrokenBitmap(Exception e, BackupPlan plan) {
+        return plan.incremental() != null && e instanceof HypervisorException h && h.isCheckpointInconsistent();
+    }
+
+    /** An inactive domain's backup: its disks copied into the targets, then the commit. */
+    private Done copy(BackupOptions o, Manifest manifest, BackupPlan plan, Domain domain, String domainXml)
+            throws IOException {
+        Targets targets = new Targets(o.dir(), plan);
+        try {
+            copyOffline(domain, plan, targets);
+            return new Done(plan, commit(o, manifest, plan, targets, domain, domainXml, null));
+        } catch (IOException | RuntimeException e) {
+            cleanUp(domain.name(), o.dir(), plan, targets, false);
+            throw e;
+        }
     }
 
     /** The disks to back up: what libvirt can back up, narrowed by --include and --exclude. */
@@ -290,9 +336,9 @@ public final class BackupRun {
         return changed ? hv.checkpointNames(name) : have;
     }
 
-    /** Freezes (when asked and possible), begins the job with its checkpoint, thaws. Returns whether a checkpoint was made. */
-    private boolean begin(BackupOptions o, Domain domain, BackupPlan plan, Targets targets)
-            throws HypervisorException, BackupException, BitmapGone {
+    /** Freezes (when asked and possible), begins the job with its checkpoint, thaws. */
+    private void beginJob(BackupOptions o, Domain domain, BackupPlan plan, Targets targets)
+            throws HypervisorException {
         String name = domain.name();
         List<BackupDisk> disks = new ArrayList<>();
         List<CheckpointDisk> tracked = new ArrayList<>();
@@ -334,17 +380,11 @@ public final class BackupRun {
         Trace.mark("run: freeze tried");
         try {
             hv.backupBegin(name, backupXml, checkpointXml);
-        } catch (HypervisorException e) {
-            if (plan.incremental() != null && e.isCheckpointInconsistent()) {
-                throw new BitmapGone(e.getMessage() + "; the chain cannot continue from checkpoint " + plan.incremental());
-            }
-            throw e;
         } finally {
             if (frozen && !hv.fsThaw(name)) {
                 warn("could not thaw the filesystems of " + name + " through its agent");
             }
         }
-        return checkpointXml != null;
     }
 
     /**
@@ -548,15 +588,6 @@ public final class BackupRun {
             warn("deleted " + left.size() + " file" + (left.size() == 1 ? "" : "s")
                     + " a virtchain run that died left in " + dir + ": "
                     + String.join(", ", left.stream().map(p -> dir.relativize(p).toString()).toList()));
-        }
-    }
-
-    /** backupBegin refused an inc or diff because a checkpoint's bitmap is missing or broken. */
-    private static final class BitmapGone extends BackupException {
-        private static final long serialVersionUID = 1L;
-
-        BitmapGone(String message) {
-            super(ErrorKind.CONFLICT, message);
         }
     }
 
