@@ -42,7 +42,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,13 +131,7 @@ public final class BackupRun {
         Manifest saved = ManifestFile.read(o.dir()).orElse(null);
         Manifest manifest = saved != null ? saved : Manifest.empty(Naming.newSetId(), who);
         Trace.mark("run: disks sized, manifest read");
-        if (live) {
-            endStaleJob(name, o.dir());
-            deleteStaleCheckpoints(name, saved);
-        }
-        deleteLeftovers(o.dir(), saved);
-        Trace.mark("run: leftovers checked");
-        List<String> checkpoints = live ? redefineLost(name, manifest, o.dir()) : hv.checkpointNames(name);
+        List<String> checkpoints = new Recovery(hv, this::warn).recover(name, o.dir(), saved, live);
         ChainState state = new ChainState(manifest, who, o.level(), checkpoints, sources, o.autoFull());
         BackupPlan plan = plan(state);
 
@@ -309,33 +302,6 @@ public final class BackupRun {
         }
     }
 
-    /**
-     * Redefines, from checkpoints/NAME.xml, the checkpoints of the current chain that libvirt lost
-     * (a reinstalled daemon, a transient domain), parents first; returns libvirt's list after that.
-     */
-    private List<String> redefineLost(String name, Manifest m, Path dir) throws HypervisorException {
-        List<String> have = hv.checkpointNames(name);
-        int chainStart = m.latestFull().map(Backup::seq).orElse(Integer.MAX_VALUE);
-        boolean changed = false;
-        for (Backup b : m.backups().stream().sorted(Comparator.comparingInt(Backup::seq)).toList()) {
-            if (b.seq() < chainStart || b.checkpoint() == null || have.contains(b.checkpoint())) {
-                continue;
-            }
-            Path saved = dir.resolve(Naming.checkpointXml(b.checkpoint()));
-            if (!Files.isRegularFile(saved)) {
-                continue;
-            }
-            try {
-                hv.redefineCheckpoint(name, Files.readString(saved));
-                warn("libvirt had lost checkpoint " + b.checkpoint() + "; redefined it from " + saved);
-                changed = true;
-            } catch (IOException e) {
-                warn("could not redefine lost checkpoint " + b.checkpoint() + ": " + e.getMessage());
-            }
-        }
-        return changed ? hv.checkpointNames(name) : have;
-    }
-
     /** Freezes (when asked and possible), begins the job with its checkpoint, thaws. */
     private void beginJob(BackupOptions o, Domain domain, BackupPlan plan, Targets targets)
             throws HypervisorException {
@@ -465,10 +431,7 @@ public final class BackupRun {
     private void cleanUp(String name, Path dir, BackupPlan plan, Targets targets, boolean checkpointMade) {
         try {
             if (!hv.jobStats(name).finished()) {
-                hv.abortJob(name);
-                for (int i = 0; i < 300 && !hv.jobStats(name).finished(); i++) {
-                    Thread.sleep(100);
-                }
+                JobWatcher.abortAndWait(hv, name, Duration.ofSeconds(30));
             }
         } catch (HypervisorException | RuntimeException e) {
             // no job, or the domain is gone: nothing to abort
@@ -497,97 +460,6 @@ public final class BackupRun {
             } catch (HypervisorException | RuntimeException e) {
                 warn("could not delete checkpoint " + plan.checkpoint() + " of the failed run: " + e.getMessage());
             }
-        }
-    }
-
-    /**
-     * A backup job still running on the domain. One writing into this directory's partial files
-     * belongs to a run that died (we hold the directory's lock): it is aborted. Any other job is
-     * not ours to stop, and a backup cannot begin beside it.
-     */
-    private void endStaleJob(String name, Path dir) throws HypervisorException, BackupException, InterruptedException {
-        JobStats s = hv.jobStats(name);
-        if (s.finished()) {
-            return;
-        }
-        String xml = null;
-        if (s.operation() == JobStats.OPERATION_BACKUP || s.operation() == 0) {
-            try {
-                xml = hv.backupXml(name);
-            } catch (HypervisorException e) {
-                // not a backup job after all
-            }
-        }
-        if (xml == null || !writesInto(xml, dir)) {
-            throw new BackupException(ErrorKind.CONFLICT,
-                    "domain " + name + " is busy with another job (" + s.type().name().toLowerCase()
-                    + (s.operation() == JobStats.OPERATION_BACKUP ? " backup" : "") + ", operation " + s.operation()
-                    + "): wait for it to end, or abort it with 'virsh domjobabort " + name + "'");
-        }
-        warn("a backup job of a virtchain run that died is still writing into " + dir + "; aborting it");
-        hv.abortJob(name);
-        for (int i = 0; i < 600 && !hv.jobStats(name).finished(); i++) {
-            Thread.sleep(100);
-        }
-        if (!hv.jobStats(name).finished()) {
-            throw new BackupException(ErrorKind.CONFLICT, "the backup job a dead virtchain run left on " + name
-                    + " does not end after an abort; try 'virsh domjobabort " + name + "'");
-        }
-    }
-
-    private static final java.util.regex.Pattern TARGET_FILE =
-            java.util.regex.Pattern.compile("<target\\s[^>]*file=['\"]([^'\"]+)['\"]");
-
-    /** Whether a backup job's XML names targets under partial names in {@code dir}. */
-    static boolean writesInto(String backupXml, Path dir) {
-        java.util.regex.Matcher m = TARGET_FILE.matcher(backupXml);
-        while (m.find()) {
-            Path f = Path.of(m.group(1));
-            if (!f.getFileName().toString().endsWith(Naming.PARTIAL_SUFFIX) || f.getParent() == null) {
-                continue;
-            }
-            try {
-                if (Files.isSameFile(f.getParent(), dir)) {
-                    return true;
-                }
-            } catch (IOException e) {
-                if (f.getParent().toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Checkpoints of this backup set that no backup in the manifest owns: a run died after begin
-     * made them. Deleting one merges its bitmap into its parent's, so the next inc still sees every
-     * change since the chain's last backup.
-     */
-    private void deleteStaleCheckpoints(String name, Manifest saved) throws HypervisorException {
-        if (saved == null) {
-            return;
-        }
-        List<String> all = new ArrayList<>(hv.checkpointNames(name));
-        java.util.Collections.reverse(all); // children first
-        for (String c : all) {
-            if (Naming.checkpointSeq(saved.setId(), c) > saved.lastSeq()) {
-                hv.deleteCheckpoint(name, c, false);
-                warn("deleted checkpoint " + c + " of a virtchain run that died before it recorded its backup");
-            }
-        }
-    }
-
-    /** Deletes what runs that died left in the directory (see {@link Leftovers}). */
-    private void deleteLeftovers(Path dir, Manifest saved) throws IOException {
-        List<Path> left = Leftovers.find(dir, saved);
-        for (Path p : left) {
-            Files.deleteIfExists(p);
-        }
-        if (!left.isEmpty()) {
-            warn("deleted " + left.size() + " file" + (left.size() == 1 ? "" : "s")
-                    + " a virtchain run that died left in " + dir + ": "
-                    + String.join(", ", left.stream().map(p -> dir.relativize(p).toString()).toList()));
         }
     }
 

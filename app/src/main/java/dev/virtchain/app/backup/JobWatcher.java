@@ -130,6 +130,23 @@ final class JobWatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Aborts the domain's job and waits up to {@code patience} for it to end, asking every tenth of
+     * a second; returns whether it ended.
+     */
+    static boolean abortAndWait(Hypervisor hv, String domain, Duration patience)
+            throws HypervisorException, InterruptedException {
+        hv.abortJob(domain);
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (!hv.jobStats(domain).finished()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
+    }
+
     private static String mib(long bytes) {
         return String.format("%.1f MiB", bytes / 1048576.0);
     }
