@@ -10,7 +10,6 @@ import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainState;
 import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.DiskBackup;
-import dev.virtchain.chain.DiskMode;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
@@ -25,12 +24,8 @@ import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Progress;
-import dev.virtchain.xml.BackupDisk;
-import dev.virtchain.xml.CheckpointDisk;
 import dev.virtchain.xml.DiskSelection;
 import dev.virtchain.xml.Domain;
-import dev.virtchain.xml.DomainBackup;
-import dev.virtchain.xml.DomainCheckpoint;
 import dev.virtchain.xml.DomainDisk;
 import dev.virtchain.xml.SkippedDisk;
 import java.io.IOException;
@@ -225,7 +220,16 @@ public final class BackupRun {
             targets.create();
             Trace.mark("run: targets created");
             watcher.checkInterrupted();
-            beginJob(o, domain, plan, targets);
+            JobRequest request = JobRequest.of(domain, plan, targets);
+            String backupXml = request.backupXml();
+            String checkpointXml = request.checkpointXml();
+            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), this::warn);
+            Trace.mark("run: freeze tried");
+            try {
+                hv.backupBegin(domain.name(), backupXml, checkpointXml);
+            } finally {
+                freeze.thaw();
+            }
             return new Job(plan, targets);
         } catch (IOException | RuntimeException e) {
             cleanUp(domain.name(), o.dir(), plan, targets, false);
@@ -299,57 +303,6 @@ public final class BackupRun {
                         + ") has virtual size 0: there is nothing to back up; leave it out with --exclude");
             }
             return img.virtualSize();
-        }
-    }
-
-    /** Freezes (when asked and possible), begins the job with its checkpoint, thaws. */
-    private void beginJob(BackupOptions o, Domain domain, BackupPlan plan, Targets targets)
-            throws HypervisorException {
-        String name = domain.name();
-        List<BackupDisk> disks = new ArrayList<>();
-        List<CheckpointDisk> tracked = new ArrayList<>();
-        for (DomainDisk d : domain.disks()) {
-            if (!d.device().equals("disk")) {
-                continue;
-            }
-            PlannedDisk p = plan.disks().stream().filter(x -> x.target().equals(d.targetDev())).findFirst().orElse(null);
-            if (p == null) {
-                disks.add(BackupDisk.skipped(d.targetDev()));
-                tracked.add(CheckpointDisk.untracked(d.targetDev()));
-                continue;
-            }
-            BackupDisk b = BackupDisk.file(d.targetDev(), targets.partial(p).toAbsolutePath().toString());
-            if (plan.incremental() != null && p.mode() == DiskMode.FULL) {
-                b = b.withFullCopy(); // a disk new since the last backup
-            }
-            disks.add(b);
-            tracked.add(d.canCarryBitmaps() ? CheckpointDisk.tracked(d.targetDev()) : CheckpointDisk.untracked(d.targetDev()));
-        }
-        String backupXml = (plan.incremental() == null ? DomainBackup.full(disks)
-                : DomainBackup.since(plan.incremental(), disks)).toXml();
-        String checkpointXml = plan.checkpoint() == null ? null
-                : DomainCheckpoint.create(plan.checkpoint(), "virtchain " + plan.level().word() + " backup "
-                        + plan.seq(), tracked).toXml();
-        boolean frozen = false;
-        if (o.freeze() != BackupOptions.Freeze.OFF) {
-            try {
-                frozen = hv.fsFreeze(name);
-                if (!frozen) {
-                    warn("no guest agent answered on " + name + ": the backup is crash-consistent, not frozen");
-                }
-            } catch (HypervisorException e) {
-                // A paused guest (--start-paused, or suspended) cannot freeze, and writes nothing either.
-                warn("could not freeze the filesystems of " + name + " (" + e.getMessage()
-                        + "): the backup is crash-consistent");
-            }
-        }
-        Trace.mark("run: freeze tried");
-        try {
-            hv.backupBegin(name, backupXml, checkpointXml);
-        } finally {
-            if (frozen && !hv.fsThaw(name)) {
-                warn("could not thaw the filesystems of " + name + " through its agent");
-            }
         }
     }
 
