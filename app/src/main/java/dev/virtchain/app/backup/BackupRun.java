@@ -18,16 +18,13 @@ import dev.virtchain.chain.PlannedDisk;
 import dev.virtchain.chain.Planner;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.SourceDisk;
-import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Progress;
-import dev.virtchain.xml.DiskSelection;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;
-import dev.virtchain.xml.SkippedDisk;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -40,15 +37,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
- * One push backup of one domain, all its disks in one libvirt job, as DESIGN.md's "How one push
- * backup runs" describes: lock, plan, pre-create the targets under partial names, begin, follow
- * the job, then either finish (fsync, checksums, rename, saved XML, and last the manifest, which
- * is the commit point) or clean up (abort, delete this run's files and checkpoint, manifest
- * untouched).
+ * One backup of one domain, told in the steps of DESIGN.md's "How one push backup runs": lock the
+ * directory; put right what dead runs left ({@link Recovery}); plan ({@link Planner}); create the
+ * targets under partial names ({@link Targets}); begin one libvirt job for all disks
+ * ({@link JobRequest}) and follow it ({@link JobWatcher}); commit: finish the targets, save the
+ * {@link SideFiles}, and last write the manifest, the commit point. Until then any failure cleans
+ * up: the job aborted, this run's files and checkpoint deleted, the manifest untouched. An inactive
+ * domain's disks are copied natively instead of the job.
  */
 public final class BackupRun {
     private final Hypervisor hv;
@@ -117,30 +115,18 @@ public final class BackupRun {
         String domainXml = hv.domainXml(name);
         Domain domain = Domain.parse(domainXml);
         Trace.mark("run: domain XML read");
-        List<DomainDisk> disks = chooseDisks(o, domain);
-        List<SourceDisk> sources = new ArrayList<>();
-        for (DomainDisk d : disks) {
-            sources.add(new SourceDisk(d.targetDev(), virtualSize(d), d.canCarryBitmaps()));
-        }
+        List<SourceDisk> disks = DiskChoice.of(o, domain, this::warn);
         dev.virtchain.chain.Domain who = new dev.virtchain.chain.Domain(name, UUID.fromString(ref.uuid()));
         Manifest saved = ManifestFile.read(o.dir()).orElse(null);
         Manifest manifest = saved != null ? saved : Manifest.empty(Naming.newSetId(), who);
         Trace.mark("run: disks sized, manifest read");
         List<String> checkpoints = new Recovery(hv, this::warn).recover(name, o.dir(), saved, live);
-        ChainState state = new ChainState(manifest, who, o.level(), checkpoints, sources, o.autoFull());
+        ChainState state = new ChainState(manifest, who, o.level(), checkpoints, disks, o.autoFull());
         BackupPlan plan = plan(state);
-
         Trace.mark("run: planned");
         Hooks.run("pre-hook", o.preHook(), o.hookTimeout(), facts(o, name, plan));
         Done done = live ? push(o, state, plan, domain, domainXml) : copy(o, manifest, plan, domain, domainXml);
-        for (String old : done.plan().checkpointsToDelete()) {
-            try {
-                hv.deleteCheckpoint(name, old, false);
-            } catch (HypervisorException e) {
-                warn("could not delete old checkpoint " + old + ": " + e.getMessage());
-            }
-        }
-        Trace.mark("run: old checkpoints deleted");
+        retire(name, done.plan().checkpointsToDelete());
         Map<String, String> facts = facts(o, name, done.plan());
         facts.put("VIRTCHAIN_STATUS", "ok");
         Hooks.run("post-hook", o.postHook(), o.hookTimeout(), facts);
@@ -263,49 +249,6 @@ public final class BackupRun {
         }
     }
 
-    /** The disks to back up: what libvirt can back up, narrowed by --include and --exclude. */
-    private List<DomainDisk> chooseDisks(BackupOptions o, Domain domain) throws BackupException {
-        DiskSelection sel = DiskSelection.of(domain);
-        Set<String> known = new java.util.HashSet<>();
-        domain.disks().forEach(d -> known.add(d.targetDev()));
-        for (String want : o.include()) {
-            if (!known.contains(want)) {
-                throw new BackupException(ErrorKind.NOT_FOUND,
-                        "domain " + domain.name() + " has no disk " + want + " (--include)");
-            }
-        }
-        for (SkippedDisk s : sel.skipped()) {
-            if (o.include().contains(s.disk().targetDev())) {
-                throw new BackupException(ErrorKind.UNSUPPORTED, "disk " + s.disk().targetDev() + " of " + domain.name()
-                        + " cannot be backed up: " + s.reason());
-            }
-            if (s.disk().device().equals("disk")) {
-                warn("disk " + s.disk().targetDev() + " skipped: " + s.reason());
-            }
-        }
-        List<DomainDisk> out = new ArrayList<>();
-        for (DomainDisk d : sel.backupable()) {
-            boolean in = o.include().isEmpty() || o.include().contains(d.targetDev());
-            if (in && !o.exclude().contains(d.targetDev())) {
-                out.add(d);
-            }
-        }
-        if (out.isEmpty()) {
-            throw new BackupException(ErrorKind.CONFLICT, "domain " + domain.name() + " has no disk left to back up");
-        }
-        return out;
-    }
-
-    private static long virtualSize(DomainDisk d) throws IOException {
-        try (Image img = Images.open(d.source(), d.driverType(), false)) {
-            if (img.virtualSize() <= 0) {
-                throw new BackupException(ErrorKind.UNSUPPORTED, "disk " + d.targetDev() + " (" + d.source()
-                        + ") has virtual size 0: there is nothing to back up; leave it out with --exclude");
-            }
-            return img.virtualSize();
-        }
-    }
-
     /**
      * An inactive domain's copy: its disks' chains read natively and flattened into the targets.
      * Never by shared extents (reflink): a backup that shares its blocks with the disk it backs
@@ -323,58 +266,21 @@ public final class BackupRun {
         }
     }
 
-    /** Finishes the targets, saves what restore needs, then writes the manifest: the commit point. */
+    /** Finishes the targets, saves the side files, then writes the manifest: the commit point. */
     private Backup commit(BackupOptions o, Manifest manifest, BackupPlan plan, Targets targets, Domain domain,
-            String domainXml, JobWatcher watcher) throws IOException, HypervisorException {
+            String domainXml, JobWatcher watcher) throws IOException {
         List<DiskBackup> disks = targets.finish(o.checksum());
         Trace.mark("run: targets synced and summed");
-        Path dir = o.dir();
-        writeFile(dir.resolve(plan.domainXml()), domainXml);
-        if (plan.checkpoint() != null) {
-            writeFile(dir.resolve(plan.checkpointXml()), hv.checkpointXml(domain.name(), plan.checkpoint()));
-        }
-        saveBootFiles(dir, domain, plan.seq(), manifest.latest().map(Backup::seq).orElse(null));
+        String checkpointXml = plan.checkpoint() == null ? null : hv.checkpointXml(domain.name(), plan.checkpoint());
+        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, checkpointXml,
+                manifest.latest().map(Backup::seq).orElse(null));
         Backup b = plan.done(clock.instant(), disks);
         if (watcher != null) {
             watcher.checkInterrupted(); // the last moment a signal still means "record nothing"
         }
-        ManifestFile.write(dir, manifest.with(b));
+        ManifestFile.write(o.dir(), manifest.with(b));
         Trace.mark("run: manifest written");
         return b;
-    }
-
-    /**
-     * UEFI variables, kernel and initrd the domain boots from, kept beside the backup for restore
-     * as nvram.SEQ.fd, kernel.SEQ and initrd.SEQ; a file unchanged since the previous backup
-     * is a hard link to its copy there.
-     */
-    private void saveBootFiles(Path dir, Domain domain, int seq, Integer previous) {
-        saveBootFile(domain.os().nvram(), dir, Naming.BootFile.NVRAM, seq, previous);
-        saveBootFile(domain.os().kernel(), dir, Naming.BootFile.KERNEL, seq, previous);
-        saveBootFile(domain.os().initrd(), dir, Naming.BootFile.INITRD, seq, previous);
-    }
-
-    private void saveBootFile(String source, Path dir, Naming.BootFile kind, int seq, Integer previous) {
-        if (source == null || source.isBlank()) {
-            return;
-        }
-        Path target = dir.resolve(kind.file(seq));
-        try {
-            Files.deleteIfExists(target);
-            Path before = previous == null ? null : dir.resolve(kind.file(previous));
-            if (before != null && Files.isRegularFile(before) && Files.mismatch(before, Path.of(source)) == -1) {
-                Files.createLink(target, before);
-            } else {
-                DurableFiles.copy(Path.of(source), target, DurableFiles.IfExists.FAIL);
-            }
-        } catch (IOException e) {
-            warn("could not save " + source + " with the backup: " + e.getMessage());
-        }
-    }
-
-    private static void writeFile(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        DurableFiles.writeString(file, text);
     }
 
     /**
@@ -392,21 +298,7 @@ public final class BackupRun {
             Thread.currentThread().interrupt();
         }
         targets.discard();
-        List<String> own = new ArrayList<>(List.of(plan.domainXml()));
-        for (Naming.BootFile kind : Naming.BootFile.values()) {
-            own.add(kind.file(plan.seq()));
-        }
-        if (plan.checkpointXml() != null) {
-            own.add(plan.checkpointXml());
-        }
-        for (String f : own) {
-            try {
-                Files.deleteIfExists(dir.resolve(f));
-                Files.deleteIfExists(dir.resolve(f + Naming.PARTIAL_SUFFIX));
-            } catch (IOException e) {
-                warn("could not delete " + dir.resolve(f) + " of the failed run: " + e.getMessage());
-            }
-        }
+        new SideFiles(dir, plan, this::warn).delete();
         if (checkpointMade) {
             try {
                 hv.deleteCheckpoint(name, plan.checkpoint(), false);
@@ -414,6 +306,18 @@ public final class BackupRun {
                 warn("could not delete checkpoint " + plan.checkpoint() + " of the failed run: " + e.getMessage());
             }
         }
+    }
+
+    /** Deletes the checkpoints a full retires, once the manifest names the new backup. */
+    private void retire(String domain, List<String> checkpoints) {
+        for (String old : checkpoints) {
+            try {
+                hv.deleteCheckpoint(domain, old, false);
+            } catch (HypervisorException e) {
+                warn("could not delete old checkpoint " + old + ": " + e.getMessage());
+            }
+        }
+        Trace.mark("run: old checkpoints deleted");
     }
 
     private void warn(String message) {
