@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * What one backup is, as the manifest records it and as its file names say
- * (DESIGN.md, "Backup levels and links").
+ * (docs/DESIGN.md, "Backup levels and links").
  */
 public enum Level {
     /** Every allocated cluster; starts a new chain and a new checkpoint. */

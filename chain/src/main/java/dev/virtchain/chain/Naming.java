@@ -6,7 +6,7 @@ import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
 
 /**
- * The names of everything in a backup directory (DESIGN.md, "Backup directory"). Names are
+ * The names of everything in a backup directory (docs/DESIGN.md, "Backup directory"). Names are
  * plain file names relative to the directory, never paths: the directory can be moved and
  * its backing links still resolve.
  */

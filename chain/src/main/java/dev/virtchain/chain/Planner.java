@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * Plans one backup run: a pure function from {@link ChainState} to {@link BackupPlan}
- * (DESIGN.md, "Backup levels and links"). It reads nothing and changes nothing; the rules:
+ * (docs/DESIGN.md, "Backup levels and links"). It reads nothing and changes nothing; the rules:
  *
  * <ul>
  * <li>A full backup starts a new chain: no incremental checkpoint, no links, a new checkpoint, and

@@ -21,7 +21,7 @@ final class BackupRuns {
     static final String SET = "5e7a1c2b";
     static final Domain VM = new Domain("vm1", UUID.fromString("0f3c2a9e-6b1d-4c55-9a77-2b8e1d4f6a10"));
     static final long GIB = 1L << 30;
-    /** Monday 2025-03-03, 02:00 UTC: the first night of the week in DESIGN.md. */
+    /** Monday 2025-03-03, 02:00 UTC: the first night of the week in docs/DESIGN.md. */
     static final Instant MONDAY = Instant.parse("2025-03-03T02:00:00Z");
 
     Manifest manifest = Manifest.empty(SET, VM);

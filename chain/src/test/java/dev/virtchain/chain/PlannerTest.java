@@ -22,7 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** One test per planning rule (DESIGN.md, "Backup levels and links"), named as the rule. */
+/** One test per planning rule (docs/DESIGN.md, "Backup levels and links"), named as the rule. */
 class PlannerTest {
     private final BackupRuns runs = new BackupRuns();
 
@@ -344,7 +344,7 @@ class PlannerTest {
     }
 
     /**
-     * The week from DESIGN.md: Mon full, Tue inc1, Wed inc2, Thu diff1, Fri inc3, Sat diff2.
+     * The week from docs/DESIGN.md: Mon full, Tue inc1, Wed inc2, Thu diff1, Fri inc3, Sat diff2.
      * Every link, incremental checkpoint and new checkpoint as the table says.
      */
     @Test

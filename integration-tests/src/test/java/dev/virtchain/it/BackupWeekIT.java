@@ -21,10 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md's week through the CLI ({@code virtchain backup} and {@code list}, run in-process on
+ * docs/DESIGN.md's week through the CLI ({@code virtchain backup} and {@code list}, run in-process on
  * the embedded driver) on a two-disk TCG guest: full, inc, inc, diff, inc, diff, with data
  * writes, zero writes and discards between them. qemu-img judges every backup: the files pass
- * check, their backing chains are exactly the links of DESIGN.md's table (inc to the previous
+ * check, their backing chains are exactly the links of docs/DESIGN.md's table (inc to the previous
  * backup whatever its level, diff to the full), each chain top reads as the disk did at that
  * backup, and an inc or diff holds exactly the clusters written since its incremental checkpoint.
  */
@@ -95,7 +95,7 @@ class BackupWeekIT {
                     data("vda", 0x71, 20 * M, 128 * K), discard("vda", 30 * M, 64 * K),
                     discard("vdb", 16 * M, 64 * K), data("vdb", 0x72, 31 * M, 64 * K))));
 
-    /** DESIGN.md's table for this week: inc links to the backup before it, diff to the full. */
+    /** docs/DESIGN.md's table for this week: inc links to the backup before it, diff to the full. */
     static final Map<Integer, Integer> PARENT = Map.of(1, 0, 2, 1, 3, 0, 4, 3, 5, 0);
 
     @Test

@@ -40,7 +40,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * One backup of one domain, told in the steps of DESIGN.md's "How one push backup runs": lock the
+ * One backup of one domain, told in the steps of docs/DESIGN.md's "How one push backup runs": lock the
  * directory; put right what dead runs left ({@link Recovery}); plan ({@link Planner}); create the
  * targets under partial names ({@link Targets}); begin one libvirt job for all disks
  * ({@link JobRequest}) and follow it ({@link JobWatcher}); commit: finish the targets, save the

@@ -16,7 +16,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The disks a run backs up (DESIGN.md, "How one push backup runs", step 2): what libvirt can back
+ * The disks a run backs up (docs/DESIGN.md, "How one push backup runs", step 2): what libvirt can back
  * up, narrowed by --include and --exclude, each with its virtual size now.
  */
 final class DiskChoice {

@@ -5,7 +5,7 @@ import dev.virtchain.app.libvirt.HypervisorException;
 import java.util.function.Consumer;
 
 /**
- * The guest's filesystems frozen through its agent for the moment backup begin takes (DESIGN.md,
+ * The guest's filesystems frozen through its agent for the moment backup begin takes (docs/DESIGN.md,
  * "Guest consistency"), when asked and possible. Without an agent, or on a guest that cannot
  * freeze, the backup is crash-consistent, and a warning says so.
  */

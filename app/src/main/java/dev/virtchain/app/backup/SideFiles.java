@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The files a backup keeps beside its disk images (DESIGN.md, "Backup directory"): the domain XML
+ * The files a backup keeps beside its disk images (docs/DESIGN.md, "Backup directory"): the domain XML
  * ({@code domain.SEQ.xml}), the new checkpoint's XML for a later redefinition
  * ({@code checkpoints/NAME.xml}), and the UEFI variables, kernel and initrd the domain boots from
  * ({@code nvram.SEQ.fd}, {@code kernel.SEQ}, {@code initrd.SEQ}). Saved before the manifest names

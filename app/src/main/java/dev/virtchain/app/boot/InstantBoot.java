@@ -34,7 +34,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Instant recovery (DESIGN.md, "Restore, boot, verify"): a point in time of a backup directory
+ * Instant recovery (docs/DESIGN.md, "Restore, boot, verify"): a point in time of a backup directory
  * started as a transient domain through throwaway qcow2 overlays in a scratch directory. The
  * chain files are only ever read (qemu opens backing files read-only); everything the guest
  * writes, its UEFI variables and its console files land in the scratch directory, which

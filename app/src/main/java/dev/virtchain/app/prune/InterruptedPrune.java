@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * What every command on a backup directory does first (DESIGN.md, "Retention: prune"): finish a
+ * What every command on a backup directory does first (docs/DESIGN.md, "Retention: prune"): finish a
  * prune that was interrupted, so that no command reads or extends a set whose manifest and files
  * disagree. It says so in one line on stderr. File steps are always finished; checkpoint steps only
  * by a command that has a {@link Hypervisor} at hand (backup, prune), otherwise they stay in the

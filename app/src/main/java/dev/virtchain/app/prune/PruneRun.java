@@ -24,7 +24,7 @@ import java.util.List;
 
 /**
  * Runs a prune's steps in a backup directory whose lock the caller holds, journaling each in the
- * manifest (DESIGN.md, "Retention: prune"): the intent before a step touches anything, done after
+ * manifest (docs/DESIGN.md, "Retention: prune"): the intent before a step touches anything, done after
  * it; a {@link PruneStep.ManifestUpdate} is applied and marked done in one atomic write. Every
  * step can be run again from the start after a crash at any moment inside it, which is how an
  * interrupted prune is finished ({@link #resume}): a commit writes the same clusters again (each

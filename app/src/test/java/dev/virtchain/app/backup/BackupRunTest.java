@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * BackupRun's success and failure paths (DESIGN.md, "How one push backup runs") against a fake
+ * BackupRun's success and failure paths (docs/DESIGN.md, "How one push backup runs") against a fake
  * hypervisor: what is left in the directory, in the manifest and among the domain's checkpoints
  * after every way a run can fail.
  */

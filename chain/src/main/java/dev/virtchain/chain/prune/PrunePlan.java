@@ -14,7 +14,7 @@ import java.util.TreeMap;
 
 /**
  * What {@code virtchain prune} does to a backup set: which points stay and go, with the rules that
- * keep each, and the file operations that realise it (DESIGN.md, "Retention: prune"). A pure
+ * keep each, and the file operations that realise it (docs/DESIGN.md, "Retention: prune"). A pure
  * function of the manifest, the policy, a clock (whose zone counts the periods) and the files'
  * sizes; {@code --dry-run} prints it, and the executor runs exactly these steps.
  *

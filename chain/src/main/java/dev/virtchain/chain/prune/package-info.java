@@ -1,6 +1,6 @@
 /**
  * Retention: which points in time a prune keeps, and the file operations that drop the others
- * without ever changing what a kept point reads (DESIGN.md, "Retention: prune"). Pure functions of
+ * without ever changing what a kept point reads (docs/DESIGN.md, "Retention: prune"). Pure functions of
  * immutable records; nothing here reads or writes a file or talks to libvirt.
  *
  * <ul>

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * One test per rule of the prune plan (DESIGN.md, "Retention: prune"), named as the rule. The steps
+ * One test per rule of the prune plan (docs/DESIGN.md, "Retention: prune"), named as the rule. The steps
  * are compared as text, one line each, as a dry run might print them.
  */
 class PrunePlanTest {
