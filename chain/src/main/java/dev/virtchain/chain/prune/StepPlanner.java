@@ -26,10 +26,12 @@ import java.util.TreeSet;
  * <li>Merge each run of dropped backups into the kept point (or base) above it, disk by disk:
  *     commit the top and the files between into the lowest file of the run, rename that file over
  *     the top, delete the files between; then rewrite the top's record.</li>
- * <li>Delete the checkpoints of dropped points, but not the one the chain's base (after the prune)
- *     was taken with: the next diff is taken against it. The newest full, inc or diff is always
- *     kept, so the next inc's checkpoint stays too. Last, because a domain that cannot be reached
- *     only delays these.</li>
+ * <li>Delete the checkpoints of the backups that leave the disk (merged or deleted), but not the
+ *     one the chain's base (after the prune) was taken with: the next diff is taken against it.
+ *     A point that stays as a base keeps its checkpoint: once the backups below it are merged into
+ *     it, a later prune makes it the chain's base, and the next diff needs that checkpoint then.
+ *     The newest full, inc or diff is always kept, so the next inc's checkpoint stays too. Last,
+ *     because a domain that cannot be reached only delays these.</li>
  * </ol>
  */
 final class StepPlanner {
@@ -187,7 +189,7 @@ final class StepPlanner {
         }
         for (Backup b : before.values()) {
             PointFate fate = deps.fate(b.seq());
-            boolean leaves = newlyDropped(b.seq()) || fate == PointFate.MERGE || fate == PointFate.DELETE;
+            boolean leaves = fate == PointFate.MERGE || fate == PointFate.DELETE;
             if (leaves && b.checkpoint() != null && !b.checkpoint().equals(base)) {
                 steps.add(new PruneStep.DeleteCheckpoint(b.checkpoint()));
             }

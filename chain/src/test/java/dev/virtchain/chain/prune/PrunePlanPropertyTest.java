@@ -28,6 +28,7 @@ import java.util.TreeSet;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -90,6 +91,23 @@ class PrunePlanPropertyTest {
             }
         }
         m.prune(s.last());
+    }
+
+    /** Found by the property in CI: jqwik seed -7390136342018813619, shrunk. */
+    @Example
+    void aDiffAfterTwoPrunesFindsTheCheckpointOfTheChainBase() throws Exception {
+        List<Event> events = new ArrayList<>();
+        events.add(new Take(Kind.FULL, 1, List.of(), -1, 0));
+        for (int i = 0; i < 4; i++) {
+            events.add(new Take(Kind.INC, 1, List.of(), -1, 0));
+        }
+        events.add(new Take(Kind.INC, 17280, List.of(), -1, 0));
+        events.add(new Take(Kind.INC, 1, List.of(), -1, 73));
+        events.add(new Prune(new RetentionPolicy(0, 0, 0, 0, 3, 0, null), 0));
+        events.add(new Prune(new RetentionPolicy(0, 0, 0, 2, 0, 0, null), 0));
+        events.add(new Take(Kind.DIFF, 1, List.of(), -1, 0));
+        everyKeptPointReadsTheSameAfterEveryStepAndNoUnreadFileIsLeft(new Scenario(ZoneId.of("UTC"), events,
+                new Prune(new RetentionPolicy(0, 0, 0, 0, 0, 0, null), 0)));
     }
 
     @Provide
@@ -354,6 +372,11 @@ class PrunePlanPropertyTest {
                 long readers = records.values().stream().filter(r -> r.parentSeq() != null && r.parentSeq() == base)
                         .filter(r -> r.disks().stream().anyMatch(d -> d.mode() == DiskMode.INCREMENTAL)).count();
                 assertTrue(readers >= 2, "base " + base + " stays only while two or more read it");
+            }
+            Backup tip = tip();
+            for (Backup b = tip; b != null; b = b.parentSeq() == null ? null : records.get(b.parentSeq())) {
+                assertTrue(checkpoints.contains(b.checkpoint()), "backup " + b.seq() + " under the chain tip "
+                        + tip.seq() + " keeps its checkpoint: a later prune may make it the chain's base");
             }
             assertEquals(plan.recordsAfter(), new ArrayList<>(records.values()));
             assertEquals(plan.basesAfter(), bases);
