@@ -2,11 +2,13 @@ package dev.virtchain.app;
 
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Trace;
+import dev.virtchain.app.cli.UnknownCommand;
 import dev.virtchain.app.cli.VirtchainCommand;
 import dev.virtchain.app.libvirt.Hypervisor;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import picocli.CommandLine;
 
 /** The {@code virtchain} command line. */
@@ -33,6 +35,13 @@ public final class Main {
         cl.setExecutionExceptionHandler(ExitCodes.handler(root));
         cl.setParameterExceptionHandler(ExitCodes.usageHandler());
         try {
+            CommandLine[] where = new CommandLine[1];
+            Optional<String> unknown = UnknownCommand.find(cl, args, where);
+            if (unknown.isPresent()) {
+                e.println("virtchain: " + unknown.get());
+                e.println("Try '" + where[0].getCommandSpec().qualifiedName() + " --help' for more information.");
+                return ExitCodes.USAGE;
+            }
             return cl.execute(args);
         } finally {
             o.flush();

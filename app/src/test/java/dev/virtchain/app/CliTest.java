@@ -82,6 +82,26 @@ class CliTest {
     }
 
     @Test
+    void anUnknownCommandIsAUsageErrorNamingTheClosestOneEvenWithHelp() throws Exception {
+        for (String[] args : new String[][] {{"bakup", "-d", "vm"}, {"bakup", "--help"}, {"--debug", "bakup"}}) {
+            CliDriver.Result r = run(args);
+            assertEquals(2, r.exitCode(), r::toString);
+            assertEquals("", r.stdout(), "no help for an unknown command");
+            assertEquals("virtchain: unknown command 'bakup'; did you mean 'backup'? The commands of virtchain: backup, "
+                    + "list, restore, boot, verify, prune, img.\nTry 'virtchain --help' for more information.",
+                    r.stderr().strip(), r::toString);
+        }
+        CliDriver.Result img = run("img", "infoo", "--help");
+        assertEquals(2, img.exitCode(), img::toString);
+        assertTrue(img.stderr().startsWith("virtchain: unknown command 'infoo'; did you mean 'info'?"), img::toString);
+        assertTrue(img.stderr().contains("Try 'virtchain img --help'"), img::toString);
+        CliDriver.Result far = run("frobnicate");
+        assertEquals(2, far.exitCode(), far::toString);
+        assertTrue(far.stderr().startsWith("virtchain: unknown command 'frobnicate'. The commands of virtchain:"),
+                far::toString);
+    }
+
+    @Test
     void anUnknownOptionIsAUsageErrorWithAHint() throws Exception {
         CliDriver.Result r = run("img", "info", "--no-such-option", "x");
         assertEquals(2, r.exitCode());

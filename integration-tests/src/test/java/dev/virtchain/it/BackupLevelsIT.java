@@ -251,6 +251,7 @@ class BackupLevelsIT {
         assertEquals("full", full.get("level").asText());
         assertEquals(1, full.get("seq").asInt());
         assertFalse(hv.isActive(vm.name()), "the domain is shut off again");
+        assertFalse(f.stderr().contains("freeze"), "a guest started paused has nothing to freeze: " + f.stderr());
         assertEquals(List.of(full.get("checkpoint").asText()), hv.checkpointNames(vm.name()));
         for (String t : disks) {
             BackupDirs.assertSameContent(out, out.resolve(t + ".0001.full.qcow2"), vm.source(t));

@@ -26,4 +26,10 @@ public record BackupOptions(String domain, Path dir, RequestedLevel level, Set<S
         include = Set.copyOf(include);
         exclude = Set.copyOf(exclude);
     }
+
+    /** These options with guest freezing set to {@code mode}. */
+    public BackupOptions withFreeze(Freeze mode) {
+        return new BackupOptions(domain, dir, level, include, exclude, mode, startPaused, preHook, postHook,
+                hookTimeout, autoFull, checksum);
+    }
 }

@@ -87,6 +87,9 @@ public final class BackupRun {
             if (o.startPaused()) {
                 hv.start(ref.name(), true);
                 startedHere = true;
+                // Its vCPUs never ran: the disks hold what the guest left at shutdown and nothing
+                // writes to them, so there is nothing to freeze and the backup is consistent.
+                o = o.withFreeze(BackupOptions.Freeze.OFF);
             } else if (o.level() != RequestedLevel.COPY) {
                 String article = o.level() == RequestedLevel.AUTO || o.level() == RequestedLevel.INC ? "an " : "a ";
                 throw new BackupException(ErrorKind.CONFLICT,
