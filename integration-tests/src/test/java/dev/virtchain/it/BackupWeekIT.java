@@ -126,8 +126,14 @@ class BackupWeekIT {
             hv.suspend(g.name());
             JsonNode summary;
             try {
-                summary = CliDriver.inProcess().ok("backup", "-c", uri, "-d", g.name(), "-o", out.toString(), "-l", day.level(),
-                        "--no-freeze", "--json").json();
+                CliDriver.Result run = CliDriver.inProcess().ok("backup", "-c", uri, "-d", g.name(), "-o",
+                        out.toString(), "-l", day.level(), "--no-freeze", "--json");
+                summary = run.json();
+                List<String> progress = run.stderr().lines().filter(l -> l.startsWith("backup of " + g.name() + ": "))
+                        .toList();
+                assertTrue(!progress.isEmpty() && progress.get(progress.size() - 1).matches(
+                        "backup of \\S+: 100% \\(.* MiB of .* MiB\\) after \\d+s"), "progress shows and ends at 100%:\n"
+                        + run.stderr());
                 for (String t : g.targets()) {
                     Path top = out.resolve(String.format("%s.%04d.%s.qcow2", t, seq, day.level()));
                     BackupDirs.assertSameContent(out, top, g.disk(t));

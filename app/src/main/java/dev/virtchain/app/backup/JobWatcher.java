@@ -98,35 +98,72 @@ final class JobWatcher implements AutoCloseable {
                 + " was interrupted by a signal and aborted; nothing was recorded", released::countDown);
     }
 
-    /** Waits for the job to end and returns how it ended; runs {@code tick} after every poll of a job still running. */
+    /**
+     * Waits for the job to end and returns how it ended; runs {@code tick} after every poll of a
+     * job still running. Progress shows from the first poll on (a job of a few MiB may end before
+     * libvirt knows its size: then the line says it started), and a job that succeeded ends on
+     * its 100% line; on a terminal it is one line, redrawn.
+     */
     JobStats await(Runnable tick) throws HypervisorException, InterruptedException {
-        long shownTenth = -1;
-        long start = System.nanoTime();
+        Meter meter = new Meter();
         long poll = FIRST_POLL_MS;
         while (true) {
             JobStats s = hv.jobStats(domain);
             if (s.finished()) {
-                if (terminal) {
-                    err.print("\r\033[K");
-                    err.flush();
-                }
+                meter.end(s.succeeded() && !interrupted.get(), s.total());
                 return s;
             }
-            if (s.total() > 0 && !interrupted.get()) {
-                long pct = s.processed() * 100 / s.total();
-                if (terminal) {
-                    err.printf("\r  backup of %s: %3d%% (%s of %s)", domain, pct, mib(s.processed()), mib(s.total()));
-                    err.flush();
-                } else if (pct / 10 != shownTenth) {
-                    shownTenth = pct / 10;
-                    err.printf("backup of %s: %d%% (%s of %s) after %ds%n", domain, pct, mib(s.processed()),
-                            mib(s.total()), Duration.ofNanos(System.nanoTime() - start).toSeconds());
-                    err.flush();
-                }
+            if (!interrupted.get()) {
+                meter.show(s.processed(), s.total());
             }
             tick.run();
             Thread.sleep(poll);
             poll = Math.min(MAX_POLL_MS, poll * 3 / 2);
+        }
+    }
+
+    /** The progress of one job on stderr: a redrawn line on a terminal, else a line per tenth. */
+    private final class Meter {
+        private final long start = System.nanoTime();
+        private long shownTenth = -2; // -1: "started" was shown
+        private long total;
+        private boolean drawn;
+
+        void show(long processed, long totalNow) {
+            if (totalNow > 0) {
+                total = totalNow;
+            }
+            long pct = total > 0 ? Math.min(100, processed * 100 / total) : -1;
+            if (terminal) {
+                err.print("\r  " + line(pct, processed) + "\033[K");
+                drawn = true;
+            } else if (pct / 10 != shownTenth && !(pct < 0 && shownTenth >= -1)) {
+                shownTenth = pct < 0 ? -1 : pct / 10;
+                err.println(line(pct, processed) + " after " + Duration.ofNanos(System.nanoTime() - start).toSeconds()
+                        + "s");
+            }
+            err.flush();
+        }
+
+        void end(boolean succeeded, long totalAtEnd) {
+            if (succeeded) {
+                total = Math.max(total, totalAtEnd);
+                String last = line(100, total);
+                if (terminal) {
+                    err.println("\r  " + last + "\033[K");
+                } else {
+                    err.println(last + " after " + Duration.ofNanos(System.nanoTime() - start).toSeconds() + "s");
+                }
+            } else if (drawn) {
+                err.print("\r\033[K");
+            }
+            err.flush();
+        }
+
+        private String line(long pct, long processed) {
+            return pct < 0 ? "backup of " + domain + ": started"
+                    : String.format(terminal ? "backup of %s: %3d%% (%s of %s)" : "backup of %s: %d%% (%s of %s)",
+                            domain, pct, mib(processed), mib(total));
         }
     }
 
