@@ -45,6 +45,15 @@ public final class Naming {
     }
 
     /**
+     * The inactive definition of a persistent domain saved with backup {@code seq}:
+     * {@code domain.0003.inactive.xml}. What {@code restore} starts from: no runtime state, no
+     * device that exists only in the running domain.
+     */
+    public static String inactiveDomainXml(int seq) {
+        return "domain." + seq(seq) + ".inactive.xml";
+    }
+
+    /**
      * A file the domain boots from, kept with each backup for restore and boot: its UEFI
      * variables ({@code nvram.0003.fd}), and the kernel and initrd of a directly booted domain
      * ({@code kernel.0003}, {@code initrd.0003}).

@@ -6,10 +6,13 @@ import static dev.virtchain.it.BackupDirs.storedInTop;
 import static dev.virtchain.it.BackupDirs.targets;
 import static dev.virtchain.it.BackupDirs.virtualSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -111,5 +114,45 @@ class BackupDiskChangesIT {
         assertEquals("incremental", BackupDirs.disk(out, 2, "vdc").get("mode").asText());
         assertEquals(64 * K, storedInTop(out, "vdc.0002.inc.qcow2"));
         BackupDirs.assertConsistent(out);
+    }
+
+    /**
+     * Restore writes a definition, not the running domain's XML: it starts from the inactive
+     * definition kept with the backup, so runtime state (id, aliases, source indexes, the label
+     * of a dynamic seclabel) is gone, and a disk attached to the running domain only is restored
+     * but left out of the XML with a warning that says how to attach it.
+     */
+    @Test
+    @Order(3)
+    void restoreBuildsTheDomainXmlFromTheDefinitionAndWarnsOfALiveOnlyDisk(@TempDir Path out, @TempDir Path to)
+            throws Exception {
+        Path vdd = vm.source("vdd");
+        Qemu.img(vm.vm, "create", "-q", "-f", "qcow2", vdd.toString(), Long.toString(SIZE));
+        DomainEdits.attachDiskLiveOnly(vm.uri, vm.name(), vdd, "vdd");
+        vm.io.io("vdd", "write -P 0x41 0 128k");
+        JsonNode full = vm.backup(out);
+        assertTrue(targets(full).contains("vdd"), full.toString());
+        String live = Files.readString(out.resolve("domain.0000.xml"));
+        String inactive = Files.readString(out.resolve("domain.0000.inactive.xml"));
+        assertTrue(live.contains("dev='vdd'") && live.contains("<alias "), live);
+        assertFalse(inactive.contains("dev='vdd'") || inactive.contains("<alias "), inactive);
+
+        CliDriver.Result r = CliDriver.inProcess().run("restore", out.toString(), "-o", to.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        String name = vm.name() + "-restored-0";
+        assertEquals("virtchain: warning: vdd was attached to the running domain only, not to its definition: the "
+                + "domain XML leaves it out; attach it with virsh attach-disk " + name + " "
+                + to.resolve("vdd.qcow2").toAbsolutePath() + " vdd --subdriver qcow2 --config", r.stderr().strip(),
+                r::toString);
+        assertTrue(Files.isRegularFile(to.resolve("vdd.qcow2")), "vdd is restored all the same");
+        String xml = Files.readString(to.resolve(name + ".xml"));
+        assertFalse(xml.matches("(?s).*<source [^>]*index=.*"), "source indexes in the restored XML:\n" + xml);
+        for (String runtime : List.of("<alias ", "<domain type=\"kvm\" id=", "<domain type='kvm' id=",
+                "dev=\"vdd\"", "dev='vdd'")) {
+            assertFalse(xml.contains(runtime), runtime + " in the restored XML:\n" + xml);
+        }
+        for (String t : List.of("vda", "vdb", "vdc")) {
+            assertTrue(xml.contains(to.resolve(t + ".qcow2").toAbsolutePath().toString()), t + ":\n" + xml);
+        }
     }
 }

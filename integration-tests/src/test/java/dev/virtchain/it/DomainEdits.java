@@ -50,12 +50,20 @@ final class DomainEdits {
 
     /** virsh attach-device --live --config of a qcow2 virtio disk (discard passed through, as TestGuest's). */
     static void attachDisk(String uri, String domain, Path image, String target) {
+        attachDisk(uri, domain, image, target, Domain.DeviceModifyFlags.LIVE | Domain.DeviceModifyFlags.CONFIG);
+    }
+
+    /** virsh attach-device --live of a qcow2 virtio disk: the running domain has it, its definition does not. */
+    static void attachDiskLiveOnly(String uri, String domain, Path image, String target) {
+        attachDisk(uri, domain, image, target, Domain.DeviceModifyFlags.LIVE);
+    }
+
+    private static void attachDisk(String uri, String domain, Path image, String target, int flags) {
         String xml = "<disk type='file' device='disk'>\n"
                 + "  <driver name='qemu' type='qcow2' discard='unmap'/>\n"
                 + "  <source file='" + image.toAbsolutePath() + "'/>\n"
                 + "  <target dev='" + target + "' bus='virtio'/>\n"
                 + "</disk>\n";
-        on(uri, domain, "attach disk " + target, d -> d.attachDeviceFlags(xml,
-                Domain.DeviceModifyFlags.LIVE | Domain.DeviceModifyFlags.CONFIG));
+        on(uri, domain, "attach disk " + target, d -> d.attachDeviceFlags(xml, flags));
     }
 }

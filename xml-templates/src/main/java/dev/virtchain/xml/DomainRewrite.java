@@ -41,6 +41,7 @@ public final class DomainRewrite {
     private String initrd;
     private String charFilesDir;
     private String serialFile;
+    private boolean withoutRuntimeState;
     private final Map<String, DiskFile> disks = new LinkedHashMap<>();
     private final List<String> removedDisks = new ArrayList<>();
 
@@ -154,6 +155,18 @@ public final class DomainRewrite {
         return this;
     }
 
+    /**
+     * Drops what a running domain's XML carries about this run of it and a definition does not:
+     * the root's {@code id}, every {@code <alias>}, the {@code index} of disk sources and backing
+     * stores, and the label a dynamic {@code <seclabel>} was given ({@code <label>},
+     * {@code <imagelabel>}, {@code <baselabel>} stay for a static one). For a saved live XML
+     * when no inactive definition was kept with the backup.
+     */
+    public DomainRewrite withoutRuntimeState() {
+        this.withoutRuntimeState = true;
+        return this;
+    }
+
     /** The rewritten domain XML. */
     public String toXml() throws LibvirtXmlException {
         Document doc = Xml.parseDom(original, DOCUMENT);
@@ -161,6 +174,9 @@ public final class DomainRewrite {
         if (!"domain".equals(domain.getLocalName())) {
             throw new LibvirtXmlException(DOCUMENT,
                     "root element is <" + domain.getLocalName() + ">, expected <domain>");
+        }
+        if (withoutRuntimeState) {
+            RuntimeState.remove(domain);
         }
         if (name != null) {
             setText(domain, "name", name, null);

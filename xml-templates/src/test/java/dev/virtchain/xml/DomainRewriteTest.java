@@ -31,6 +31,24 @@ class DomainRewriteTest {
     }
 
     @Test
+    void withoutRuntimeStateDropsTheIdAliasesSourceIndexesAndTheDynamicLabelAndNothingElse()
+            throws LibvirtXmlException {
+        String actual = DomainRewrite.of(Fixtures.UEFI_DOMAIN).withoutRuntimeState().toXml();
+
+        String expected = Fixtures.UEFI_DOMAIN.replace("<domain type='kvm' id='7' ", "<domain type='kvm' ")
+                .replaceAll("(?m)^ *<alias name='[^']*'/>\n", "")
+                .replaceAll("(<source [^>]*) index='\\d+'", "$1")
+                .replaceAll("(?s)<seclabel type='dynamic' model='apparmor' relabel='yes'>.*?</seclabel>",
+                        "<seclabel type='dynamic' model='apparmor' relabel='yes'/>");
+        expected = dropLines(expected, "<backingStore type=", "</backingStore>");
+        expected = expected.replaceAll("(?m)^ *<backingStore/>\n", ""); // a rewrite always drops them
+        assertFalse(expected.contains("<alias") || expected.matches("(?s).*<source [^>]*index=.*") || expected.contains("<domain type='kvm' id="), expected);
+        assertTrue(expected.contains("<controller type='usb' index='0'") && expected.contains("<interface"),
+                "the rest stays");
+        assertSameXml(expected, actual);
+    }
+
+    @Test
     void changesNameUuidDisksBackingStoresAndInterfacesAndNothingElse() throws LibvirtXmlException {
         String actual = DomainRewrite.of(Fixtures.UEFI_DOMAIN)
                 .name("web1-restored")

@@ -275,7 +275,7 @@ public final class BackupRun {
         List<DiskBackup> disks = targets.finish(o.checksum());
         Trace.mark("run: targets synced and summed");
         String checkpointXml = plan.checkpoint() == null ? null : hv.checkpointXml(domain.name(), plan.checkpoint());
-        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, checkpointXml,
+        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, hv.inactiveXml(domain.name()), checkpointXml,
                 manifest.latest().map(Backup::seq).orElse(null));
         Backup b = plan.done(clock.instant(), disks);
         if (watcher != null) {

@@ -20,10 +20,13 @@ import java.util.regex.Pattern;
  * no other run can be writing them then.
  */
 final class Leftovers {
-    /** {@code vda.0003.inc.qcow2}, {@code domain.0003.xml}, {@code nvram.0003.fd}, {@code kernel.0003}, {@code initrd.0003}. */
+    /**
+     * {@code vda.0003.inc.qcow2}, {@code domain.0003.xml}, {@code domain.0003.inactive.xml},
+     * {@code nvram.0003.fd}, {@code kernel.0003}, {@code initrd.0003}.
+     */
     private static final Pattern BACKUP_FILE = Pattern.compile(
             "(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}\\.(\\d{4,9})\\.(?:full|inc|diff|copy)\\.qcow2"
-                    + "|domain\\.(\\d{4,9})\\.xml|nvram\\.(\\d{4,9})\\.fd|kernel\\.(\\d{4,9})|initrd\\.(\\d{4,9}))");
+                    + "|domain\\.(\\d{4,9})(?:\\.inactive)?\\.xml|nvram\\.(\\d{4,9})\\.fd|kernel\\.(\\d{4,9})|initrd\\.(\\d{4,9}))");
     /** {@code .virtchain.json.N.tmp}: the manifest's temporary name before DurableFiles. */
     private static final Pattern MANIFEST_TMP = Pattern.compile("\\." + Pattern.quote(Naming.MANIFEST) + "\\..*\\.tmp");
 

@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 
 /**
  * The files a backup keeps beside its disk images (docs/DESIGN.md, "Backup directory"): the domain XML
- * ({@code domain.SEQ.xml}), the new checkpoint's XML for a later redefinition
+ * ({@code domain.SEQ.xml}), a persistent domain's inactive definition ({@code domain.SEQ.inactive.xml}), the new checkpoint's XML for a later redefinition
  * ({@code checkpoints/NAME.xml}), and the UEFI variables, kernel and initrd the domain boots from
  * ({@code nvram.SEQ.fd}, {@code kernel.SEQ}, {@code initrd.SEQ}). Saved before the manifest names
  * the backup, deleted again when the run fails: one list for both.
@@ -30,12 +30,17 @@ final class SideFiles {
     }
 
     /**
-     * Saves the domain's XML, {@code checkpointXml} (null for a copy) and its boot files; a boot
+     * Saves the domain's XML, its inactive definition ({@code inactiveXml}, null for a transient
+     * domain), {@code checkpointXml} (null for a copy) and its boot files; a boot
      * file unchanged since backup {@code previous} (null for none) is a hard link to its copy there.
      * A boot file that cannot be copied is a warning: the disks are the backup.
      */
-    void save(Domain domain, String domainXml, String checkpointXml, Integer previous) throws IOException {
+    void save(Domain domain, String domainXml, String inactiveXml, String checkpointXml, Integer previous)
+            throws IOException {
         writeFile(dir.resolve(plan.domainXml()), domainXml);
+        if (inactiveXml != null) {
+            writeFile(dir.resolve(Naming.inactiveDomainXml(plan.seq())), inactiveXml);
+        }
         if (checkpointXml != null) {
             writeFile(dir.resolve(plan.checkpointXml()), checkpointXml);
         }
@@ -46,7 +51,7 @@ final class SideFiles {
 
     /** Deletes whatever {@link #save} may have written, under final and partial names. */
     void delete() {
-        List<String> own = new ArrayList<>(List.of(plan.domainXml()));
+        List<String> own = new ArrayList<>(List.of(plan.domainXml(), Naming.inactiveDomainXml(plan.seq())));
         for (Naming.BootFile kind : Naming.BootFile.values()) {
             own.add(kind.file(plan.seq()));
         }

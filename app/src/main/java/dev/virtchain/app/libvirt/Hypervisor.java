@@ -52,6 +52,14 @@ public interface Hypervisor extends AutoCloseable {
     /** The domain's live XML (its inactive XML when it is not running). */
     String domainXml(String domain) throws HypervisorException;
 
+    /**
+     * The persistent definition of the domain (virsh dumpxml --inactive), or null for a transient
+     * domain, which has none. (Default: none, for fakes of the backup engine.)
+     */
+    default String inactiveXml(String domain) throws HypervisorException {
+        return null;
+    }
+
     boolean isActive(String domain) throws HypervisorException;
 
     /** Starts a defined domain, with its vCPUs paused if {@code paused}. */

@@ -22,6 +22,7 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int CHECKPOINT_DELETE_METADATA_ONLY = 2;
     private static final int BACKUP_BEGIN_REUSE_EXTERNAL = 1;    // targets are our pre-created overlays
     private static final int MONITOR_COMMAND_HMP = 1;
+    private static final int XML_INACTIVE = 2;                   // VIR_DOMAIN_XML_INACTIVE: the persistent definition
     private static final int OPERATION_INVALID = 55;            // VIR_ERR_OPERATION_INVALID: domain not running
 
     private final OpenConnect conn;
@@ -102,6 +103,11 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public String domainXml(String domain) throws HypervisorException {
         return onDomain(domain, "domain XML", d -> d.getXMLDesc(0));
+    }
+
+    @Override
+    public String inactiveXml(String domain) throws HypervisorException {
+        return onDomain(domain, "inactive domain XML", d -> d.isPersistent() == 1 ? d.getXMLDesc(XML_INACTIVE) : null);
     }
 
     @Override

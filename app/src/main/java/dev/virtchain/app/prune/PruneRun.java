@@ -166,6 +166,7 @@ public final class PruneRun {
             delete(f.file());
         } else if (step instanceof PruneStep.DeleteSavedFiles s) {
             delete(Naming.domainXml(s.seq()));
+            delete(Naming.inactiveDomainXml(s.seq()));
             for (Naming.BootFile f : Naming.BootFile.values()) {
                 delete(f.file(s.seq()));
             }

@@ -124,14 +124,19 @@ public final class RestoreCommand implements Callable<Integer> {
         checkFree(xmlFile);
 
         PrintWriter o = spec.commandLine().getOut();
-        String saved = Files.readString(dir().resolve(Naming.domainXml(seq)));
+        // A definition is what a define expects: the inactive one kept with the backup, or else
+        // (a transient domain, a backup from before it was kept) the live XML without its runtime state.
+        Path inactive = dir().resolve(Naming.inactiveDomainXml(seq));
+        String saved = Files.readString(Files.isRegularFile(inactive) ? inactive : dir().resolve(Naming.domainXml(seq)));
         // The restored domain never shares a disk or a console file with the original.
-        DomainRewrite xml = DomainRewrite.of(saved).name(newName).uuid(UUID.randomUUID())
+        DomainRewrite xml = DomainRewrite.of(saved).withoutRuntimeState().name(newName).uuid(UUID.randomUUID())
                 .charDeviceFilesInto(out.toAbsolutePath().toString());
         Domain original = Domain.parse(saved);
         Set<String> restoredDisks = new HashSet<>();
         chains.forEach(c -> restoredDisks.add(c.target()));
+        Set<String> defined = new HashSet<>();
         for (DomainDisk d : original.disks()) {
+            defined.add(d.targetDev());
             if (d.device().equals("disk") && !restoredDisks.contains(d.targetDev())) {
                 xml.removeDisk(d.targetDev());
                 o.println("left out " + d.targetDev() + ": not restored");
@@ -149,8 +154,15 @@ public final class RestoreCommand implements Callable<Integer> {
         restoreDisks(chains, o);
         for (DiskChain c : chains) {
             Path target = restoredFile(c);
-            xml.disk(c.target(), target.toString(), format);
             o.println("restored " + c.target() + " from " + String.join(" <- ", c.files()) + " into " + target);
+            if (defined.contains(c.target())) {
+                xml.disk(c.target(), target.toString(), format);
+            } else {
+                spec.commandLine().getErr().println("virtchain: warning: " + c.target() + " was attached to the "
+                        + "running domain only, not to its definition: the domain XML leaves it out; attach it "
+                        + "with virsh attach-disk " + newName + " " + target.toAbsolutePath() + " " + c.target()
+                        + " --subdriver " + format + " --config");
+            }
         }
         bootFiles.copyInto(xml, force);
         bootFiles.targets().forEach((kind, copy) -> o.println("restored " + kind.file(seq) + " into " + copy));
