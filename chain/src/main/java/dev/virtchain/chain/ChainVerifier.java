@@ -3,6 +3,7 @@ package dev.virtchain.chain;
 import dev.virtchain.qcow2.CheckResult;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
+import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.PastEnd;
@@ -13,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.LongConsumer;
 
@@ -29,9 +32,17 @@ public final class ChainVerifier {
 
     /** Checks every file the point in time is read through. */
     public static void verify(Path dir, RestorePoint point) throws IOException, ChainException {
+        verify(dir, point, false);
+    }
+
+    /**
+     * Checks every file the point in time is read through and, with {@code structure}, the
+     * structure of each ({@link #structure}), opening each file once.
+     */
+    public static void verify(Path dir, RestorePoint point, boolean structure) throws IOException, ChainException {
         for (DiskChain chain : point.disks()) {
             for (DiskBackup layer : chain.layers()) {
-                verify(dir, layer);
+                verify(dir, layer, structure);
             }
         }
     }
@@ -50,29 +61,53 @@ public final class ChainVerifier {
 
     /** Checks one file's header against its manifest record. */
     public static void verify(Path dir, DiskBackup d) throws IOException, ChainException {
+        verify(dir, d, false);
+    }
+
+    /**
+     * Checks one file's header against its manifest record and, with {@code structure}, its
+     * structure as {@link #structure} does, opening the file once: the first problem throws.
+     */
+    public static void verify(Path dir, DiskBackup d, boolean structure) throws IOException, ChainException {
+        List<String> found = problems(dir, d, structure);
+        if (!found.isEmpty()) {
+            throw new ChainException(ErrorKind.CORRUPT, found.get(0));
+        }
+    }
+
+    /**
+     * Every problem of {@code d}'s file, each one line naming it, opening it once: missing, a
+     * header that disagrees with the manifest (backing name, backing format, virtual size) and,
+     * with {@code structure}, a structural problem. A file that cannot be opened as qcow2 at all
+     * throws.
+     */
+    public static List<String> problems(Path dir, DiskBackup d, boolean structure) throws IOException {
         Path file = dir.resolve(d.file());
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ChainException(ErrorKind.CORRUPT, d.file() + " is missing from " + dir + " (the manifest lists it)");
+            return List.of(d.file() + " is missing from " + dir + " (the manifest lists it)");
         }
-        Qcow2Header h;
-        long size;
+        List<String> found = new ArrayList<>();
         try (Image image = Images.open(file.toString(), "qcow2", false)) {
-            h = ((Qcow2Image) image).header();
-            size = image.virtualSize();
+            Qcow2Image q = (Qcow2Image) image;
+            header(d, q.header(), image.virtualSize(), found);
+            if (structure) {
+                structure(d, q, found);
+            }
         }
+        return found;
+    }
+
+    private static void header(DiskBackup d, Qcow2Header h, long size, List<String> found) {
         String linked = h.backingFile();
         if (d.backingFile() == null ? linked != null : !d.backingFile().equals(linked)) {
-            throw new ChainException(ErrorKind.CORRUPT,
-                    d.file() + " links to " + describe(linked) + " in its qcow2 header, but the manifest"
+            found.add(d.file() + " links to " + describe(linked) + " in its qcow2 header, but the manifest"
                     + " says " + describe(d.backingFile()));
-        }
-        if (linked != null && h.backingFormat() != null && !h.backingFormat().equals("qcow2")) {
-            throw new ChainException(ErrorKind.CORRUPT, d.file() + " links to " + describe(linked) + " as format "
+        } else if (linked != null && h.backingFormat() != null && !h.backingFormat().equals("qcow2")) {
+            found.add(d.file() + " links to " + describe(linked) + " as format "
                     + Names.quote(h.backingFormat()) + ", but backup files are qcow2");
         }
         if (size != d.virtualSize()) {
-            throw new ChainException(ErrorKind.CORRUPT,
-                    d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
+            found.add(d.file() + " has virtual size " + size + " in its qcow2 header, but the manifest"
                     + " says " + d.virtualSize());
         }
     }
@@ -111,14 +146,25 @@ public final class ChainVerifier {
      */
     public static void structure(Path dir, DiskBackup d) throws IOException, ChainException {
         try (Image image = Images.open(dir.resolve(d.file()).toString(), "qcow2", false)) {
-            Qcow2Image q = (Qcow2Image) image;
-            q.checkDataBounds(PastEnd.FAIL); // first: the check would count the same damage, less precisely
-            CheckResult c = Qcow2Check.check(q, line -> { });
-            if (c.exitCode() != 0) {
-                throw new ChainException(ErrorKind.CORRUPT,
-                        d.file() + ": structural check found " + c.corruptions() + " corruption(s), "
-                        + c.leaks() + " leaked cluster(s)" + (c.failure() != null ? ", " + c.failure() : ""));
+            List<String> found = new ArrayList<>();
+            structure(d, (Qcow2Image) image, found);
+            if (!found.isEmpty()) {
+                throw new ChainException(ErrorKind.CORRUPT, found.get(0));
             }
+        }
+    }
+
+    private static void structure(DiskBackup d, Qcow2Image q, List<String> found) throws IOException {
+        try {
+            q.checkDataBounds(PastEnd.FAIL); // first: the check would count the same damage, less precisely
+        } catch (ImageException e) {
+            found.add(e.getMessage());
+            return;
+        }
+        CheckResult c = Qcow2Check.check(q, line -> { });
+        if (c.exitCode() != 0) {
+            found.add(d.file() + ": structural check found " + c.corruptions() + " corruption(s), "
+                    + c.leaks() + " leaked cluster(s)" + (c.failure() != null ? ", " + c.failure() : ""));
         }
     }
 

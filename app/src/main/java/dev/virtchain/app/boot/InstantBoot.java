@@ -85,12 +85,11 @@ public final class InstantBoot {
     public static Plan plan(Request r) throws IOException, ChainException {
         Manifest m = ManifestFile.load(r.dir());
         RestorePoint point = RestorePoint.resolve(m, r.at());
-        ChainVerifier.verify(r.dir(), point);
-        // qemu would read a truncated file's lost clusters as zeros and boot a damaged guest.
-        for (DiskChain c : point.disks()) {
-            for (DiskBackup d : c.layers()) {
-                ChainVerifier.structure(r.dir(), d);
-                if (r.checksums()) {
+        // Links and structure: qemu would read a truncated file's lost clusters as zeros and boot a damaged guest.
+        ChainVerifier.verify(r.dir(), point, true);
+        if (r.checksums()) {
+            for (DiskChain c : point.disks()) {
+                for (DiskBackup d : c.layers()) {
                     ChainVerifier.checksum(r.dir(), d);
                 }
             }

@@ -212,13 +212,8 @@ public final class VerifyCommand implements Callable<Integer> {
                 problems.add(d.file() + ": cannot compute its checksum: " + e.getMessage());
             }
             try {
-                ChainVerifier.structure(dir(), d);
-            } catch (IOException | ChainException e) {
-                problems.add(e.getMessage());
-            }
-            try {
-                ChainVerifier.verify(dir(), d);
-            } catch (IOException | ChainException e) {
+                problems.addAll(ChainVerifier.problems(dir(), d, true));
+            } catch (IOException e) {
                 problems.add(e.getMessage());
             }
         }
