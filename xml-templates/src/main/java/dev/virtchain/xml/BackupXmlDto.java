@@ -1,12 +1,8 @@
 package dev.virtchain.xml;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.annotation.JsonSetter;
-import com.fasterxml.jackson.dataformat.xml.annotation.JacksonXmlElementWrapper;
 import com.fasterxml.jackson.dataformat.xml.annotation.JacksonXmlProperty;
 import com.fasterxml.jackson.dataformat.xml.annotation.JacksonXmlRootElement;
-import java.util.ArrayList;
-import java.util.List;
 
 /** The {@code <domainbackup>} document element for element, as Jackson reads and writes it. */
 @JacksonXmlRootElement(localName = "domainbackup")
@@ -15,20 +11,7 @@ final class BackupXmlDto {
     @JacksonXmlProperty(isAttribute = true)
     public String mode;
     public String incremental;
-    public Disks disks;
-
-    static final class Disks {
-        @JacksonXmlElementWrapper(useWrapping = false)
-        @JacksonXmlProperty(localName = "disk")
-        public List<Disk> disk = new ArrayList<>();
-
-        // Appends, so that <disk> elements split by others are all kept.
-        @JacksonXmlElementWrapper(useWrapping = false)
-        @JsonSetter("disk")
-        void addDisks(List<Disk> more) {
-            disk.addAll(more);
-        }
-    }
+    public DiskList<Disk> disks;
 
     @JsonPropertyOrder({"name", "backup", "type", "backupmode", "incremental", "target", "driver"})
     static final class Disk {

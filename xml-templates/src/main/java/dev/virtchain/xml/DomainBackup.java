@@ -45,7 +45,7 @@ public record DomainBackup(String incremental, List<BackupDisk> disks) {
         dto.mode = "push";
         dto.incremental = incremental;
         if (!disks.isEmpty()) {
-            dto.disks = new BackupXmlDto.Disks();
+            dto.disks = new DiskList<>();
             for (BackupDisk d : disks) {
                 dto.disks.disk.add(toDto(d));
             }

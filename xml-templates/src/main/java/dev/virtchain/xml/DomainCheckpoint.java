@@ -60,7 +60,7 @@ public record DomainCheckpoint(String name, String description, Long creationTim
         dto.name = name;
         dto.description = description;
         if (!disks.isEmpty()) {
-            dto.disks = new CheckpointXmlDto.Disks();
+            dto.disks = new DiskList<>();
             for (CheckpointDisk d : disks) {
                 CheckpointXmlDto.Disk x = new CheckpointXmlDto.Disk();
                 x.name = d.name();
