@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
                 "",
                 "READS names the backups whose files a point reads, its own first, down to the full "
                 + "(a..b: every backup from a down to b). After a prune, a backup that several points still "
-                + "read stays on disk as their base (\"base of 2, 3\"), no restore point any more; "
+                + "read stays on disk as their base, no restore point any more (\"base: no restore point, read by 2, 3\"); "
                 + "\"merged 1\" says that a prune merged backup 1 into this one, whose files now hold its data."},
         footer = {"",
                 "Examples:",
@@ -84,7 +84,7 @@ public final class ListCommand implements Callable<Integer> {
             if (m.isRestorePoint(b.seq())) {
                 what = chain(reads) + (b.merged().isEmpty() ? "" : ", merged " + set(b.merged()));
             } else {
-                what = "base of " + set(readers.getOrDefault(b.seq(), Set.of())) + ": no restore point";
+                what = "base: no restore point, read by " + set(readers.getOrDefault(b.seq(), Set.of()));
             }
             out.printf(row, b.seq(), b.level().word(), b.time().truncatedTo(ChronoUnit.SECONDS),
                     b.parentSeq() == null ? "-" : b.parentSeq(), b.checkpoint() == null ? "-" : b.checkpoint(), what);

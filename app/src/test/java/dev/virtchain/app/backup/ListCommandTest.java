@@ -70,7 +70,7 @@ class ListCommandTest {
         assertEquals("""
                 domain web01 (0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01), backup set SETIDxxx
                 SEQ   LEVEL TIME                 PARENT CHECKPOINT              READS
-                0     full  2026-11-20T23:00:00Z -      virtchain.SETIDxxx.0000 base of 2, 3: no restore point
+                0     full  2026-11-20T23:00:00Z -      virtchain.SETIDxxx.0000 base: no restore point, read by 2, 3
                       vda  vda.0000.full.qcow2  size 8.0 MiB, written 0.0 MiB
                 2     inc   2026-11-22T23:00:00Z 0      virtchain.SETIDxxx.0002 2 <- 0, merged 1
                       vda  vda.0002.inc.qcow2 -> vda.0000.full.qcow2  size 8.0 MiB, written 0.0 MiB
@@ -190,7 +190,7 @@ class ListCommandTest {
         assertEquals("""
                 domain web01 (0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01), backup set 7a3f9c21
                 SEQ   LEVEL TIME                 PARENT CHECKPOINT              READS
-                0     full  2026-11-01T01:30:00Z -      virtchain.7a3f9c21.0000 base of 13..19: no restore point
+                0     full  2026-11-01T01:30:00Z -      virtchain.7a3f9c21.0000 base: no restore point, read by 13..19
                       vda  vda.0000.full.qcow2  size 4.0 MiB, written 1.0 MiB
                       vdb  vdb.0000.full.qcow2  size 4.0 MiB, written 0.5 MiB
                 13    inc   2026-11-14T01:30:00Z 0      virtchain.7a3f9c21.0013 13 <- 0, merged 7..12

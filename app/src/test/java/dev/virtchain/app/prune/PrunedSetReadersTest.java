@@ -61,7 +61,7 @@ class PrunedSetReadersTest {
     @Test
     void listSaysWhichRecordIsABaseAndNoRestorePoint() {
         CliDriver.Result r = CLI.ok("list", bk.toString());
-        assertTrue(r.stdout().contains(" base of 2, 3: no restore point\n"), r.stdout());
+        assertTrue(r.stdout().contains(" base: no restore point, read by 2, 3\n"), r.stdout());
         assertTrue(r.stdout().contains(" 2 <- 0, merged 1\n"), r.stdout());
         JsonNode backups = CLI.ok("list", bk.toString(), "--json").json().get("backups");
         assertEquals(3, backups.size(), backups.toString());
