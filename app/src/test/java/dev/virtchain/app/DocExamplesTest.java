@@ -79,6 +79,7 @@ class DocExamplesTest {
         assertEquals(sameSetId(quoted(GUIDE, "virtchain prune " + DIR + " --keep-last 3 --dry-run")),
                 asQuoted(dir, CLI.ok("prune", dir.toString(), "--keep-last", "3", "--dry-run").stdout()));
         CLI.ok("prune", dir.toString(), "--keep-last", "3", "-c", "test:///default");
+        NightlySetFixture.assertClean(dir);
         assertEquals(sameSetId(quoted(GUIDE, "virtchain list " + DIR + "   # after the prune")),
                 asQuoted(dir, CLI.ok("list", dir.toString()).stdout()));
     }

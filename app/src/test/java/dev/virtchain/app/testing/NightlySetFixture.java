@@ -93,7 +93,7 @@ public final class NightlySetFixture {
     /**
      * Prunes the set in {@code dir} (this one or any other) under {@code policy} as {@code virtchain
      * prune} does, periods counted in UTC and {@code now} being now; no libvirt is asked to delete a
-     * checkpoint.
+     * checkpoint. Then qemu-img checks every file the manifest names.
      */
     public static void prune(Path dir, RetentionPolicy policy, Instant now) throws Exception {
         Manifest m = ManifestFile.load(dir);
@@ -107,6 +107,16 @@ public final class NightlySetFixture {
         PrunePlan plan = PrunePlan.of(m, policy, clock, sizes);
         if (!new PruneRun(dir, checkpoint -> { }).run(m, plan, now).complete()) {
             throw new AssertionError("the prune of " + dir + " did not complete");
+        }
+        assertClean(dir);
+    }
+
+    /** qemu-img check finds every file the manifest of {@code dir} names clean (the merged ones too). */
+    public static void assertClean(Path dir) throws Exception {
+        for (Backup b : ManifestFile.load(dir).backups()) {
+            for (DiskBackup d : b.disks()) {
+                Qemu.assertClean(dir.resolve(d.file()));
+            }
         }
     }
 }
