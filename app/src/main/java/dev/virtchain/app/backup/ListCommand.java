@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
                 "READS names the backups whose files a point reads, its own first, down to the full "
                 + "(a..b: every backup from a down to b). After a prune, a backup that several points still "
                 + "read stays on disk as their base, no restore point any more (\"base: no restore point, read by 2, 3\"); "
-                + "\"merged 1\" says that a prune merged backup 1 into this one, whose files now hold its data."},
+                + "\"merged 1\" says that a prune merged backup 1 into this one, whose files now hold its data.",
+                ""},
         footer = {"",
                 "Examples:",
                 "  virtchain list /backup/web01",
