@@ -13,9 +13,16 @@ import java.util.Optional;
  * @param checkpoint the libvirt checkpoint it created; null for copy
  * @param parentSeq  the backup it builds on; null for full and copy
  * @param disks      its disks, in the domain's order
+ * @param merged     the seqs of the backups a prune merged into this one (their data is in its files
+ *                   now, their records are gone), in seq order; empty for a backup never merged into
  */
 public record Backup(int seq, Level level, Instant time, String checkpoint, Integer parentSeq,
-        List<DiskBackup> disks) {
+        List<DiskBackup> disks, List<Integer> merged) {
+    /** A backup nothing was merged into, as a backup run records it. */
+    public Backup(int seq, Level level, Instant time, String checkpoint, Integer parentSeq, List<DiskBackup> disks) {
+        this(seq, level, time, checkpoint, parentSeq, disks, List.of());
+    }
+
     public Backup {
         if (seq < 0) {
             throw new IllegalArgumentException("seq " + seq + " is negative");
@@ -55,6 +62,23 @@ public record Backup(int seq, Level level, Instant time, String checkpoint, Inte
                         + " backup must be backed up in full");
             }
         }
+        java.util.TreeSet<Integer> sorted = new java.util.TreeSet<>();
+        for (Integer m : merged) {
+            if (m == null || m < 0 || m >= seq) {
+                throw new IllegalArgumentException("merged: " + m + " is not the seq of a backup before " + seq);
+            }
+            if (!sorted.add(m)) {
+                throw new IllegalArgumentException("merged: " + m + " is listed twice");
+            }
+        }
+        merged = List.copyOf(sorted);
+    }
+
+    /** This backup with {@code more} added to the backups merged into it. */
+    public Backup withMerged(java.util.Collection<Integer> more) {
+        java.util.TreeSet<Integer> all = new java.util.TreeSet<>(merged);
+        all.addAll(more);
+        return new Backup(seq, level, time, checkpoint, parentSeq, disks, List.copyOf(all));
     }
 
     /** The disk with target dev {@code target}, if this backup has it. */

@@ -27,9 +27,11 @@ import java.util.UUID;
  * every field by name, then the links between backups; each failure names the file and the field's
  * path. Unknown fields are refused: rewriting a manifest would otherwise silently drop them.
  *
- * <p>Format {@value #FORMAT_PRUNED} adds {@code bases} (records that are not restore points) and
- * {@code prune} (the journal of a prune under way, or null). It is written only when a manifest
- * has either, so a directory never pruned keeps format {@value #FORMAT}, and a virtchain from
+ * <p>Format {@value #FORMAT_PRUNED} adds {@code bases} (records that are not restore points),
+ * {@code prune} (the journal of a prune under way, or null) and, in a backup's record, {@code merged}
+ * (the seqs a prune merged into it; written only when there are some, and read as none when it is
+ * absent, as in the format 2 manifests written before it existed). It is written only when a
+ * manifest has any of them, so a directory never pruned keeps format {@value #FORMAT}, and a virtchain from
  * before prune refuses a pruned one by its format ("a newer virtchain wrote it") instead of
  * offering bases as restore points.
  */
@@ -47,7 +49,8 @@ final class ManifestJson {
     }
 
     static byte[] encode(Manifest m) {
-        boolean pruned = !m.bases().isEmpty() || m.journal() != null;
+        boolean pruned = !m.bases().isEmpty() || m.journal() != null
+                || m.backups().stream().anyMatch(b -> !b.merged().isEmpty());
         ObjectNode root = JSON.createObjectNode();
         root.put("format", pruned ? FORMAT_PRUNED : FORMAT);
         root.put("setId", m.setId());
@@ -95,6 +98,10 @@ final class ManifestJson {
                 sum.put("algorithm", d.checksum().algorithm());
                 sum.put("value", d.checksum().value());
                 n.put("mode", d.mode().word());
+            }
+            if (!b.merged().isEmpty()) {
+                ArrayNode merged = o.putArray("merged");
+                b.merged().forEach(merged::add);
             }
     }
 
@@ -189,9 +196,8 @@ final class ManifestJson {
         dom.only("name", "uuid");
         Domain domain = dom.build(() -> new Domain(dom.string("name"), uuid(dom)));
         List<Backup> backups = new ArrayList<>();
-        int i = 0;
         for (Obj b : top.objects("backups")) {
-            backups.add(backup(b, i++));
+            backups.add(backup(b, pruned));
         }
         Set<Integer> bases = new java.util.TreeSet<>();
         PruneJournal journal = null;
@@ -221,8 +227,13 @@ final class ManifestJson {
         throw dom.bad("uuid", "'" + s + "' is not a UUID");
     }
 
-    private static Backup backup(Obj b, int index) throws ManifestException {
-        b.only("seq", "level", "time", "checkpoint", "parentSeq", "disks");
+    /** A backup's record; {@code pruned}: format 2, where it may name the backups merged into it. */
+    private static Backup backup(Obj b, boolean pruned) throws ManifestException {
+        if (pruned) {
+            b.only("seq", "level", "time", "checkpoint", "parentSeq", "disks", "merged");
+        } else {
+            b.only("seq", "level", "time", "checkpoint", "parentSeq", "disks");
+        }
         int seq = b.integer("seq");
         Level level = b.word("level", Level::of);
         Instant time = b.instant("time");
@@ -232,7 +243,8 @@ final class ManifestJson {
         for (Obj d : b.objects("disks")) {
             disks.add(disk(d));
         }
-        return b.build(() -> new Backup(seq, level, time, checkpoint, parent, disks));
+        List<Integer> merged = b.has("merged") ? b.integers("merged") : List.of();
+        return b.build(() -> new Backup(seq, level, time, checkpoint, parent, disks, merged));
     }
 
     private static PruneJournal journal(Obj j) throws ManifestException {
@@ -309,7 +321,7 @@ final class ManifestJson {
             }
             case "rewrite" -> {
                 c.only("change", "after", "recomputeChecksums");
-                Backup after = backup(c.object("after"), 0);
+                Backup after = backup(c.object("after"), true);
                 List<String> recompute = c.strings("recomputeChecksums");
                 return new ManifestChange.Rewrite(after, recompute);
             }
@@ -396,6 +408,10 @@ final class ManifestJson {
                 throw bad(field, v + " is not a whole number up to " + Integer.MAX_VALUE);
             }
             return v.intValue();
+        }
+
+        boolean has(String field) {
+            return node.has(field);
         }
 
         boolean isNull(String field) throws ManifestException {

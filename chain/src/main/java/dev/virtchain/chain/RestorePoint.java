@@ -28,11 +28,19 @@ public record RestorePoint(Backup backup, List<DiskChain> disks) {
             throw new ChainException(ErrorKind.NOT_FOUND, "the backup set has no backups yet", "run a backup first");
         }
         Backup b = find(m, at);
+        return new RestorePoint(b, chains(m, b));
+    }
+
+    /**
+     * Per disk of record {@code b} (a restore point or a base), the files it reads, from its own
+     * down to the disk's full.
+     */
+    public static List<DiskChain> chains(Manifest m, Backup b) {
         List<DiskChain> chains = new ArrayList<>();
         for (DiskBackup top : b.disks()) {
             chains.add(chainOf(m, b, top));
         }
-        return new RestorePoint(b, chains);
+        return chains;
     }
 
     /** The restore point {@code at} names; a base left by a prune is none. */

@@ -189,4 +189,40 @@ class PrunedManifestJsonTest {
         assertEquals(Set.of(), m.bases());
         assertEquals(null, m.journal());
     }
+
+    @Test
+    void theBackupsMergedIntoARecordAreFormat2AndReadBackEqual() throws Exception {
+        Manifest m = fiveBackups();
+        List<Backup> records = new java.util.ArrayList<>(m.backups());
+        records.set(4, records.get(4).withMerged(List.of(3, 1)));
+        Manifest merged = m.withRecords(records, Set.of());
+        String json = encode(merged);
+        assertTrue(json.contains("\"format\" : 2,"), json);
+        assertTrue(json.contains("\"merged\" : [ 1, 3 ]"), json);
+        assertEquals(1, json.split("\"merged\"", -1).length - 1, "written only where there are some: " + json);
+        assertEquals(merged, decode(json));
+        assertEquals(List.of(1, 3), decode(json).backup(4).orElseThrow().merged());
+    }
+
+    @Test
+    void aFormat2RecordWithoutMergedReadsAsNothingMergedIntoIt() throws Exception {
+        String v2 = ManifestFileTest.VALID.replace("\"format\" : 1", "\"format\" : 2")
+                .replace("\"backups\" : [", "\"bases\" : [ ],\n  \"prune\" : null,\n  \"backups\" : [");
+        Manifest m = decode(v2);
+        assertTrue(m.backups().stream().allMatch(b -> b.merged().isEmpty()), m.toString());
+    }
+
+    @Test
+    void format1RefusesMergedAndAMergedSeqNotBeforeTheRecordIsRefused() throws Exception {
+        String v1 = ManifestFileTest.VALID.replaceFirst("\"disks\" : \\[", "\"merged\" : [ ],\n      \"disks\" : [");
+        assertFalse(v1.equals(ManifestFileTest.VALID));
+        ManifestException e = assertThrows(ManifestException.class, () -> decode(v1));
+        assertTrue(e.getMessage().startsWith("virtchain.json: backups[0].merged: unknown field"), e.getMessage());
+        String v2 = v1.replace("\"format\" : 1", "\"format\" : 2")
+                .replace("\"backups\" : [", "\"bases\" : [ ],\n  \"prune\" : null,\n  \"backups\" : [")
+                .replace("\"merged\" : [ ]", "\"merged\" : [ 5 ]");
+        ManifestException late = assertThrows(ManifestException.class, () -> decode(v2));
+        assertTrue(late.getMessage().startsWith("virtchain.json: backups[0]: merged: 5 is not the seq of a backup before"),
+                late.getMessage());
+    }
 }

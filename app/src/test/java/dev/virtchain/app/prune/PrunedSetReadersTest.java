@@ -61,12 +61,13 @@ class PrunedSetReadersTest {
     @Test
     void listSaysWhichRecordIsABaseAndNoRestorePoint() {
         CliDriver.Result r = CLI.ok("list", bk.toString());
-        assertTrue(r.stdout().contains("pruned: no restore point, its files stay as the base of later backups"),
-                r.stdout());
+        assertTrue(r.stdout().contains(" base: no restore point, read by 2, 3\n"), r.stdout());
+        assertTrue(r.stdout().contains(" 2 <- 0, merged 1\n"), r.stdout());
         JsonNode backups = CLI.ok("list", bk.toString(), "--json").json().get("backups");
         assertEquals(3, backups.size(), backups.toString());
         assertTrue(backups.get(0).get("base").asBoolean(), backups.toString());
         assertTrue(backups.get(1).get("base") == null, backups.toString());
+        assertEquals("[1]", backups.get(1).get("merged").toString());
     }
 
     @Test

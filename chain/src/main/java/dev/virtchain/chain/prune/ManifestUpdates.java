@@ -50,7 +50,8 @@ public final class ManifestUpdates {
                     disks.add(d);
                 }
                 Backup b = r.after();
-                records.put(b.seq(), new Backup(b.seq(), b.level(), b.time(), b.checkpoint(), b.parentSeq(), disks));
+                records.put(b.seq(), new Backup(b.seq(), b.level(), b.time(), b.checkpoint(), b.parentSeq(), disks,
+                        b.merged()));
             }
         }
         bases.retainAll(records.keySet());

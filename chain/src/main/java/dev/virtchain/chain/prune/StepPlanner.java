@@ -111,7 +111,8 @@ final class StepPlanner {
             if (stay.isEmpty()) {
                 gone.add(0, b.seq());
             } else if (stay.size() < b.disks().size()) {
-                u.rewrite(new Backup(b.seq(), b.level(), b.time(), b.checkpoint(), b.parentSeq(), stay), List.of());
+                u.rewrite(new Backup(b.seq(), b.level(), b.time(), b.checkpoint(), b.parentSeq(), stay, b.merged()),
+                        List.of());
             }
         }
         for (int seq : gone) { // newest first: a parent goes after the children that went with it
@@ -164,8 +165,13 @@ final class StepPlanner {
         }
         Integer parent = records.get(run.get(run.size() - 1)).parentSeq();
         Level level = parent == null ? Level.FULL : t.level();
+        List<Integer> merged = new ArrayList<>(t.merged());
+        for (int s : run) { // and what earlier prunes merged into them
+            merged.add(s);
+            merged.addAll(records.get(s).merged());
+        }
         Update u = new Update();
-        u.rewrite(new Backup(t.seq(), level, t.time(), t.checkpoint(), parent, disks), recompute);
+        u.rewrite(new Backup(t.seq(), level, t.time(), t.checkpoint(), parent, disks, merged), recompute);
         for (int s : run) {
             u.forget(s);
         }
@@ -233,7 +239,8 @@ final class StepPlanner {
             forgotten.add(new ManifestChange.Forget(seq));
             for (Backup r : List.copyOf(records.values())) {
                 if (r.parentSeq() != null && r.parentSeq() == seq) {
-                    rewrite(new Backup(r.seq(), Level.FULL, r.time(), r.checkpoint(), null, r.disks()), List.of());
+                    rewrite(new Backup(r.seq(), Level.FULL, r.time(), r.checkpoint(), null, r.disks(), r.merged()),
+                            List.of());
                 }
             }
         }

@@ -321,4 +321,31 @@ class PrunePlanTest {
                 "manifest: forget 0; 1 is full (vdb full)",
                 "delete checkpoint 0000"), show(plan));
     }
+
+    @Test
+    void aMergedIntoRecordNamesTheBackupsMergedIntoItAlsoThoseOfAnEarlierPrune() throws Exception {
+        set.full();
+        set.inc();
+        set.inc();
+        set.inc();
+        set.diff();
+        PrunePlan first = prune(NONE.withKeepLast(3));
+        assertEquals(List.of(0, 2, 3, 4), first.recordsAfter().stream().map(Backup::seq).toList());
+        assertEquals(List.of(List.of(), List.of(1), List.of(), List.of()),
+                first.recordsAfter().stream().map(Backup::merged).toList(), "1 is merged into 2, 0 stays a base");
+        Manifest after = new Manifest(SetBuilder.SET, SetBuilder.VM, first.recordsAfter(), first.basesAfter(), null);
+        PrunePlan second = PrunePlan.of(after, NONE.withKeepLast(2), set.clockAfterLast(ZoneId.of("UTC")),
+                set.sizes());
+        assertEquals(List.of(0, 3, 4), second.recordsAfter().stream().map(Backup::seq).toList());
+        assertEquals(List.of(1, 2), second.recordsAfter().get(1).merged(),
+                "2 is merged into 3, and with it what the first prune merged into 2");
+    }
+
+    @Test
+    void aKeptPointWhoseParentIsDeletedIsNoMerge() throws Exception {
+        set.full();
+        set.disks("vdb").inc();
+        PrunePlan plan = prune(NONE.withKeepLast(1));
+        assertEquals(List.of(), plan.recordsAfter().get(0).merged(), "it read nothing of 0");
+    }
 }
