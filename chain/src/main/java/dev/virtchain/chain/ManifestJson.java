@@ -7,18 +7,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.virtchain.chain.prune.ManifestChange;
 import dev.virtchain.chain.prune.PruneJournal;
-import dev.virtchain.chain.prune.PruneStep;
 import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -67,7 +64,7 @@ final class ManifestJson {
             if (m.journal() == null) {
                 root.putNull("prune");
             } else {
-                encodeJournal(root.putObject("prune"), m.journal());
+                JournalJson.encode(root.putObject("prune"), m.journal());
             }
         }
         try {
@@ -80,7 +77,7 @@ final class ManifestJson {
         }
     }
 
-    private static void encodeBackup(ObjectNode o, Backup b) {
+    static void encodeBackup(ObjectNode o, Backup b) {
             o.put("seq", b.seq());
             o.put("level", b.level().word());
             o.put("time", DateTimeFormatter.ISO_INSTANT.format(b.time()));
@@ -105,59 +102,6 @@ final class ManifestJson {
             }
     }
 
-    private static void encodeJournal(ObjectNode o, PruneJournal j) {
-        o.put("began", DateTimeFormatter.ISO_INSTANT.format(j.began()));
-        o.put("done", j.done());
-        o.put("started", j.started());
-        ArrayNode steps = o.putArray("steps");
-        for (PruneStep step : j.steps()) {
-            ObjectNode n = steps.addObject();
-            if (step instanceof PruneStep.Commit c) {
-                n.put("step", "commit");
-                n.put("target", c.target());
-                n.put("into", c.into());
-                ArrayNode through = n.putArray("through");
-                c.through().forEach(through::add);
-                n.put("top", c.top());
-                n.put("virtualSize", c.virtualSize());
-                n.put("bytesToCopy", c.bytesToCopy());
-            } else if (step instanceof PruneStep.Rename r) {
-                n.put("step", "rename");
-                n.put("from", r.from());
-                n.put("to", r.to());
-                n.put("bytesReplaced", r.bytesReplaced());
-            } else if (step instanceof PruneStep.DeleteFile f) {
-                n.put("step", "deleteFile");
-                n.put("file", f.file());
-                n.put("bytes", f.bytes());
-            } else if (step instanceof PruneStep.DeleteSavedFiles f) {
-                n.put("step", "deleteSavedFiles");
-                n.put("seq", f.seq());
-            } else if (step instanceof PruneStep.DeleteCheckpoint c) {
-                n.put("step", "deleteCheckpoint");
-                n.put("checkpoint", c.checkpoint());
-            } else if (step instanceof PruneStep.ManifestUpdate u) {
-                n.put("step", "manifestUpdate");
-                ArrayNode changes = n.putArray("changes");
-                for (ManifestChange change : u.changes()) {
-                    ObjectNode c = changes.addObject();
-                    if (change instanceof ManifestChange.Unlist l) {
-                        c.put("change", "unlist");
-                        c.put("seq", l.seq());
-                    } else if (change instanceof ManifestChange.Forget f) {
-                        c.put("change", "forget");
-                        c.put("seq", f.seq());
-                    } else if (change instanceof ManifestChange.Rewrite w) {
-                        c.put("change", "rewrite");
-                        encodeBackup(c.putObject("after"), w.after());
-                        ArrayNode recompute = c.putArray("recomputeChecksums");
-                        w.recomputeChecksums().forEach(recompute::add);
-                    }
-                }
-            }
-        }
-    }
-
     /** Reads manifest {@code json}; {@code file} names it in errors. */
     static Manifest decode(String file, byte[] json) throws ManifestException {
         JsonNode root;
@@ -172,7 +116,7 @@ final class ManifestJson {
         if (root == null || !root.isObject()) {
             throw new ManifestException(file, "not a JSON object");
         }
-        Obj top = new Obj(file, "", (ObjectNode) root);
+        JsonFields top = new JsonFields(file, "", (ObjectNode) root);
         JsonNode format = root.get("format");
         if (format == null) {
             throw new ManifestException(file, "format: missing; this is not a virtchain manifest, or a damaged one");
@@ -192,19 +136,19 @@ final class ManifestJson {
         if (!Naming.isSetId(setId)) {
             throw top.bad("setId", "'" + setId + "' is not a set id (1 to 32 of a-z and 0-9)");
         }
-        Obj dom = top.object("domain");
+        JsonFields dom = top.object("domain");
         dom.only("name", "uuid");
         Domain domain = dom.build(() -> new Domain(dom.string("name"), uuid(dom)));
         List<Backup> backups = new ArrayList<>();
-        for (Obj b : top.objects("backups")) {
+        for (JsonFields b : top.objects("backups")) {
             backups.add(backup(b, pruned));
         }
-        Set<Integer> bases = new java.util.TreeSet<>();
+        Set<Integer> bases = new TreeSet<>();
         PruneJournal journal = null;
         if (pruned) {
             bases.addAll(top.integers("bases"));
             if (!top.isNull("prune")) {
-                journal = journal(top.object("prune"));
+                journal = JournalJson.decode(top.object("prune"));
             }
         }
         try {
@@ -214,7 +158,7 @@ final class ManifestJson {
         }
     }
 
-    private static UUID uuid(Obj dom) throws ManifestException {
+    private static UUID uuid(JsonFields dom) throws ManifestException {
         String s = dom.string("uuid");
         try {
             UUID u = UUID.fromString(s);
@@ -228,7 +172,7 @@ final class ManifestJson {
     }
 
     /** A backup's record; {@code pruned}: format 2, where it may name the backups merged into it. */
-    private static Backup backup(Obj b, boolean pruned) throws ManifestException {
+    static Backup backup(JsonFields b, boolean pruned) throws ManifestException {
         if (pruned) {
             b.only("seq", "level", "time", "checkpoint", "parentSeq", "disks", "merged");
         } else {
@@ -240,294 +184,24 @@ final class ManifestJson {
         String checkpoint = b.nullableString("checkpoint");
         Integer parent = b.nullableInteger("parentSeq");
         List<DiskBackup> disks = new ArrayList<>();
-        for (Obj d : b.objects("disks")) {
+        for (JsonFields d : b.objects("disks")) {
             disks.add(disk(d));
         }
         List<Integer> merged = b.has("merged") ? b.integers("merged") : List.of();
         return b.build(() -> new Backup(seq, level, time, checkpoint, parent, disks, merged));
     }
 
-    private static PruneJournal journal(Obj j) throws ManifestException {
-        j.only("began", "done", "started", "steps");
-        Instant began = j.instant("began");
-        int done = j.integer("done");
-        boolean started = j.bool("started");
-        List<PruneStep> steps = new ArrayList<>();
-        for (Obj s : j.objects("steps")) {
-            steps.add(step(s));
-        }
-        return j.build(() -> new PruneJournal(began, steps, done, started));
-    }
-
-    private static PruneStep step(Obj s) throws ManifestException {
-        String kind = s.string("step");
-        switch (kind) {
-            case "commit" -> {
-                s.only("step", "target", "into", "through", "top", "virtualSize", "bytesToCopy");
-                String target = s.string("target");
-                String into = s.fileName("into");
-                List<String> through = new ArrayList<>();
-                for (String f : s.strings("through")) {
-                    through.add(s.checkFileName("through", f));
-                }
-                String top = s.fileName("top");
-                long size = s.longValue("virtualSize");
-                long bytes = s.longValue("bytesToCopy");
-                return s.build(() -> new PruneStep.Commit(target, into, through, top, size, bytes));
-            }
-            case "rename" -> {
-                s.only("step", "from", "to", "bytesReplaced");
-                return new PruneStep.Rename(s.fileName("from"), s.fileName("to"), s.longValue("bytesReplaced"));
-            }
-            case "deleteFile" -> {
-                s.only("step", "file", "bytes");
-                return new PruneStep.DeleteFile(s.fileName("file"), s.longValue("bytes"));
-            }
-            case "deleteSavedFiles" -> {
-                s.only("step", "seq");
-                return new PruneStep.DeleteSavedFiles(s.integer("seq"));
-            }
-            case "deleteCheckpoint" -> {
-                s.only("step", "checkpoint");
-                String name = s.string("checkpoint");
-                if (!Naming.isCheckpointName(name)) {
-                    throw s.bad("checkpoint", "'" + name + "' is not a checkpoint name");
-                }
-                return new PruneStep.DeleteCheckpoint(name);
-            }
-            case "manifestUpdate" -> {
-                s.only("step", "changes");
-                List<ManifestChange> changes = new ArrayList<>();
-                for (Obj c : s.objects("changes")) {
-                    changes.add(change(c));
-                }
-                return s.build(() -> new PruneStep.ManifestUpdate(changes));
-            }
-            default -> throw s.bad("step", "'" + kind + "' is not a prune step (commit, rename, deleteFile, "
-                    + "deleteSavedFiles, deleteCheckpoint, manifestUpdate)");
-        }
-    }
-
-    private static ManifestChange change(Obj c) throws ManifestException {
-        String kind = c.string("change");
-        switch (kind) {
-            case "unlist" -> {
-                c.only("change", "seq");
-                return new ManifestChange.Unlist(c.integer("seq"));
-            }
-            case "forget" -> {
-                c.only("change", "seq");
-                return new ManifestChange.Forget(c.integer("seq"));
-            }
-            case "rewrite" -> {
-                c.only("change", "after", "recomputeChecksums");
-                Backup after = backup(c.object("after"), true);
-                List<String> recompute = c.strings("recomputeChecksums");
-                return new ManifestChange.Rewrite(after, recompute);
-            }
-            default -> throw c.bad("change", "'" + kind + "' is not a manifest change (unlist, forget, rewrite)");
-        }
-    }
-
-    private static DiskBackup disk(Obj d) throws ManifestException {
+    private static DiskBackup disk(JsonFields d) throws ManifestException {
         d.only("target", "file", "virtualSize", "backingFile", "bytesWritten", "checksum", "mode");
         String target = d.string("target");
         String file = d.string("file");
         long size = d.longValue("virtualSize");
         String backing = d.nullableString("backingFile");
         long written = d.longValue("bytesWritten");
-        Obj sum = d.object("checksum");
+        JsonFields sum = d.object("checksum");
         sum.only("algorithm", "value");
         Checksum checksum = sum.build(() -> new Checksum(sum.string("algorithm"), sum.string("value")));
         DiskMode mode = d.word("mode", DiskMode::of);
         return d.build(() -> new DiskBackup(target, file, size, backing, written, checksum, mode));
-    }
-
-    /** One JSON object being read, with its path for messages ({@code backups[2].disks[0]}). */
-    private static final class Obj {
-        private final String file;
-        private final String path;
-        private final ObjectNode node;
-
-        Obj(String file, String path, ObjectNode node) {
-            this.file = file;
-            this.path = path;
-            this.node = node;
-        }
-
-        String at(String field) {
-            return path.isEmpty() ? field : path + "." + field;
-        }
-
-        ManifestException bad(String field, String problem) {
-            return new ManifestException(file, at(field) + ": " + problem);
-        }
-
-        void only(String... fields) throws ManifestException {
-            Set<String> known = Set.of(fields);
-            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                String f = it.next();
-                if (!known.contains(f)) {
-                    throw bad(f, "unknown field (known here: " + String.join(", ", fields) + ")");
-                }
-            }
-        }
-
-        JsonNode required(String field) throws ManifestException {
-            JsonNode v = node.get(field);
-            if (v == null) {
-                throw bad(field, "missing");
-            }
-            return v;
-        }
-
-        String string(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isTextual()) {
-                throw bad(field, v + " is not a string");
-            }
-            return v.textValue();
-        }
-
-        String nullableString(String field) throws ManifestException {
-            JsonNode v = required(field);
-            return v.isNull() ? null : string(field);
-        }
-
-        long longValue(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-                throw bad(field, v + " is not a whole number");
-            }
-            return v.longValue();
-        }
-
-        int integer(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-                throw bad(field, v + " is not a whole number up to " + Integer.MAX_VALUE);
-            }
-            return v.intValue();
-        }
-
-        boolean has(String field) {
-            return node.has(field);
-        }
-
-        boolean isNull(String field) throws ManifestException {
-            return required(field).isNull();
-        }
-
-        boolean bool(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isBoolean()) {
-                throw bad(field, v + " is not true or false");
-            }
-            return v.booleanValue();
-        }
-
-        /** A file name in the backup directory: a plain name, never a path. */
-        String fileName(String field) throws ManifestException {
-            return checkFileName(field, string(field));
-        }
-
-        String checkFileName(String field, String name) throws ManifestException {
-            if (!Naming.isPlainFileName(name)) {
-                throw bad(field, "'" + name + "' is not a plain file name");
-            }
-            return name;
-        }
-
-        List<String> strings(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isArray()) {
-                throw bad(field, "is not an array");
-            }
-            List<String> out = new ArrayList<>();
-            for (int i = 0; i < v.size(); i++) {
-                if (!v.get(i).isTextual()) {
-                    throw bad(field + "[" + i + "]", v.get(i) + " is not a string");
-                }
-                out.add(v.get(i).textValue());
-            }
-            return out;
-        }
-
-        List<Integer> integers(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isArray()) {
-                throw bad(field, "is not an array");
-            }
-            List<Integer> out = new ArrayList<>();
-            for (int i = 0; i < v.size(); i++) {
-                JsonNode e = v.get(i);
-                if (!e.isIntegralNumber() || !e.canConvertToInt()) {
-                    throw bad(field + "[" + i + "]", e + " is not a whole number up to " + Integer.MAX_VALUE);
-                }
-                out.add(e.intValue());
-            }
-            return out;
-        }
-
-        Integer nullableInteger(String field) throws ManifestException {
-            return required(field).isNull() ? null : integer(field);
-        }
-
-        Instant instant(String field) throws ManifestException {
-            String s = string(field);
-            try {
-                return DateTimeFormatter.ISO_INSTANT.parse(s, Instant::from);
-            } catch (DateTimeParseException e) {
-                throw bad(field, "'" + s + "' is not an ISO-8601 UTC time such as 2025-01-31T02:00:00Z");
-            }
-        }
-
-        <T> T word(String field, java.util.function.Function<String, T> parse) throws ManifestException {
-            String s = string(field);
-            try {
-                return parse.apply(s);
-            } catch (IllegalArgumentException e) {
-                throw bad(field, e.getMessage());
-            }
-        }
-
-        Obj object(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isObject()) {
-                throw bad(field, "is not an object");
-            }
-            return new Obj(file, at(field), (ObjectNode) v);
-        }
-
-        List<Obj> objects(String field) throws ManifestException {
-            JsonNode v = required(field);
-            if (!v.isArray()) {
-                throw bad(field, "is not an array");
-            }
-            List<Obj> out = new ArrayList<>();
-            for (int i = 0; i < v.size(); i++) {
-                JsonNode e = v.get(i);
-                String p = at(field) + "[" + i + "]";
-                if (!e.isObject()) {
-                    throw new ManifestException(file, p + ": is not an object");
-                }
-                out.add(new Obj(file, p, (ObjectNode) e));
-            }
-            return out;
-        }
-
-        /** Builds a record from checked fields; a rule the record itself enforces is reported at this path. */
-        <T> T build(Builder<T> b) throws ManifestException {
-            try {
-                return b.build();
-            } catch (IllegalArgumentException e) {
-                throw new ManifestException(file, (path.isEmpty() ? "" : path + ": ") + e.getMessage());
-            }
-        }
-    }
-
-    @FunctionalInterface
-    private interface Builder<T> {
-        T build() throws ManifestException;
     }
 }
