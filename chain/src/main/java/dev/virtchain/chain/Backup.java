@@ -32,7 +32,7 @@ public record Backup(int seq, Level level, Instant time, String checkpoint, Inte
         }
         if (level.makesCheckpoint() != (checkpoint != null)) {
             throw new IllegalArgumentException(level.makesCheckpoint()
-                    ? "a " + level.word() + " backup needs its checkpoint"
+                    ? level.withArticle() + " backup needs its checkpoint"
                     : "a copy has no checkpoint, not '" + checkpoint + "'");
         }
         if (checkpoint != null && !Naming.isCheckpointName(checkpoint)) {
@@ -40,8 +40,8 @@ public record Backup(int seq, Level level, Instant time, String checkpoint, Inte
         }
         if (level.hasParent() != (parentSeq != null)) {
             throw new IllegalArgumentException(level.hasParent()
-                    ? "a " + level.word() + " backup needs its parent seq"
-                    : "a " + level.word() + " backup has no parent, not " + parentSeq);
+                    ? level.withArticle() + " backup needs its parent seq"
+                    : level.withArticle() + " backup has no parent, not " + parentSeq);
         }
         if (parentSeq != null && parentSeq >= seq) {
             throw new IllegalArgumentException("parent seq " + parentSeq + " is not before seq " + seq);

@@ -21,6 +21,11 @@ public enum Level {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** The word with its article, as a sentence says it: {@code a full}, {@code an inc}. */
+    public String withArticle() {
+        return ("aeiou".indexOf(word().charAt(0)) >= 0 ? "an " : "a ") + word();
+    }
+
     /** Whether a backup of this level creates a libvirt checkpoint (all but copy). */
     public boolean makesCheckpoint() {
         return this != COPY;

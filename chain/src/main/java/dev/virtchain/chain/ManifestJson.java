@@ -54,6 +54,9 @@ final class ManifestJson {
         ObjectNode domain = root.putObject("domain");
         domain.put("name", m.domain().name());
         domain.put("uuid", m.domain().uuid().toString());
+        if (m.domain().uri() != null) {
+            domain.put("uri", m.domain().uri());
+        }
         ArrayNode backups = root.putArray("backups");
         for (Backup b : m.backups()) {
             encodeBackup(backups.addObject(), b);
@@ -137,8 +140,9 @@ final class ManifestJson {
             throw top.bad("setId", "'" + setId + "' is not a set id (1 to 32 of a-z and 0-9)");
         }
         JsonFields dom = top.object("domain");
-        dom.only("name", "uuid");
-        Domain domain = dom.build(() -> new Domain(dom.string("name"), uuid(dom)));
+        dom.only("name", "uuid", "uri");
+        String uri = dom.has("uri") ? dom.string("uri") : null;
+        Domain domain = dom.build(() -> new Domain(dom.string("name"), uuid(dom), uri));
         List<Backup> backups = new ArrayList<>();
         for (JsonFields b : top.objects("backups")) {
             backups.add(backup(b, pruned));

@@ -12,6 +12,11 @@ public enum RequestedLevel {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** The word with its article, as a sentence says it: {@code a full}, {@code an inc}. */
+    public String withArticle() {
+        return ("aeiou".indexOf(word().charAt(0)) >= 0 ? "an " : "a ") + word();
+    }
+
     /** The level asked for; {@code auto} has none until the planner chooses. */
     Level level() {
         if (this == AUTO) {

@@ -112,6 +112,16 @@ class ManifestFileTest {
     }
 
     @Test
+    void theUriTheLatestBackupWasMadeThroughIsKeptWhenKnownAndOptional() throws Exception {
+        Manifest m = decode(VALID);
+        assertEquals(null, m.domain().uri(), "a manifest without it reads as unknown");
+        Manifest with = m.withDomain(new Domain(m.domain().name(), m.domain().uuid(), "qemu:///embed?root=/x"));
+        ManifestFile.write(dir, with);
+        assertEquals(with, ManifestFile.load(dir));
+        assertTrue(Files.readString(dir.resolve("virtchain.json")).contains("\"uri\" : \"qemu:///embed?root=/x\""));
+    }
+
+    @Test
     void anUnknownFormatVersionIsAClearErrorNamingTheFileAndTheField() throws Exception {
         Files.writeString(dir.resolve("virtchain.json"), VALID.replace("\"format\" : 1", "\"format\" : 3"));
         ManifestException e = assertThrows(ManifestException.class, () -> ManifestFile.read(dir));
@@ -137,11 +147,11 @@ class ManifestFileTest {
                 Arguments.of("2025-03-04T02:00:00Z", "2025-03-04 02:00", "backups[1].time: '2025-03-04 02:00' is not"
                         + " an ISO-8601 UTC time"),
                 Arguments.of("\"checkpoint\" : \"virtchain.5e7a1c2b.0001\"", "\"checkpoint\" : null",
-                        "backups[1]: a inc backup needs its checkpoint"),
+                        "backups[1]: an inc backup needs its checkpoint"),
                 Arguments.of("\"checkpoint\" : \"virtchain.5e7a1c2b.0001\"",
                         "\"checkpoint\" : \"virtchain.5e7a1c2b.0000\"", "backups[1].checkpoint: virtchain.5e7a1c2b.0000"
                         + " is already the checkpoint of an earlier backup"),
-                Arguments.of("\"parentSeq\" : 0,", "\"parentSeq\" : null,", "backups[1]: a inc backup needs its parent"),
+                Arguments.of("\"parentSeq\" : 0,", "\"parentSeq\" : null,", "backups[1]: an inc backup needs its parent"),
                 Arguments.of("\"level\" : \"inc\"", "\"level\" : \"copy\"", "backups[1]: a copy has no checkpoint"),
                 Arguments.of("\"file\" : \"vda.0001.inc.qcow2\"", "\"file\" : \"../vda.0001.inc.qcow2\"",
                         "backups[1].disks[0]: '../vda.0001.inc.qcow2' is not a plain file name"),
@@ -180,7 +190,7 @@ class ManifestFileTest {
         assertEquals(Level.DIFF, ok.backups().get(1).level());
         String onInc = diff.replace("\"level\" : \"full\"", "\"level\" : \"inc\"");
         ManifestException e = assertThrows(ManifestException.class, () -> decode(onInc));
-        assertEquals("virtchain.json: backups[0]: a inc backup needs its parent seq", e.getMessage());
+        assertEquals("virtchain.json: backups[0]: an inc backup needs its parent seq", e.getMessage());
     }
 
     @Test

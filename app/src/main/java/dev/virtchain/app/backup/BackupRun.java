@@ -91,9 +91,8 @@ public final class BackupRun {
                 // writes to them, so there is nothing to freeze and the backup is consistent.
                 o = o.withFreeze(BackupOptions.Freeze.OFF);
             } else if (o.level() != RequestedLevel.COPY) {
-                String article = o.level() == RequestedLevel.AUTO || o.level() == RequestedLevel.INC ? "an " : "a ";
                 throw new BackupException(ErrorKind.CONFLICT,
-                        "domain " + ref.name() + " is not running: " + article + o.level().word()
+                        "domain " + ref.name() + " is not running: " + o.level().withArticle()
                         + " backup needs it running; use --start-paused, or -l copy for a copy of its disks");
             }
         }
@@ -281,7 +280,9 @@ public final class BackupRun {
         if (watcher != null) {
             watcher.checkInterrupted(); // the last moment a signal still means "record nothing"
         }
-        ManifestFile.write(o.dir(), manifest.with(b));
+        // The domain as it is now: its name may have changed, and restore's hints name the URI.
+        dev.virtchain.chain.Domain now = new dev.virtchain.chain.Domain(domain.name(), manifest.domain().uuid(), hv.uri());
+        ManifestFile.write(o.dir(), manifest.withDomain(now).with(b));
         Trace.mark("run: manifest written");
         return b;
     }

@@ -174,7 +174,10 @@ public final class RestoreCommand implements Callable<Integer> {
                 o.println("defined domain " + hv.define(domainXml) + " on " + connect.uri());
             }
         } else if (chains.size() == point.disks().size()) {
-            o.println("to define it: virsh define " + xmlFile.toAbsolutePath());
+            // Where the domain was backed up from, unless -c says otherwise: the lab's embedded root, say.
+            String uri = connect.given().orElse(m.domain().uri());
+            o.println("to define it: virsh " + (uri == null || uri.equals(ConnectOption.DEFAULT_URI) ? ""
+                    : "-c '" + uri.replace("'", "'\\''") + "' ") + "define " + xmlFile.toAbsolutePath());
         }
         o.flush();
         return 0;

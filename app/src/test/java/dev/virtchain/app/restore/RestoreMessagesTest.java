@@ -1,6 +1,7 @@
 package dev.virtchain.app.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
@@ -67,6 +68,22 @@ class RestoreMessagesTest {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(f -> f.getFileName().toString()).sorted().toList();
         }
+    }
+
+    @Test
+    void theDefineHintNamesTheUriTheBackupWasMadeThroughUnlessCSaysOtherwise() throws Exception {
+        Path bk = backupOf("1M", "write -P 0x31 0 64k");
+        Manifest m = ManifestFile.load(bk);
+        ManifestFile.write(bk, m.withDomain(new Domain(m.domain().name(), m.domain().uuid(),
+                "qemu:///embed?root=/tmp/vc-lab/libvirt")));
+        Path out = root.resolve("out");
+        String xml = out.toAbsolutePath().resolve("web01-restored-0.xml").toString();
+        CliDriver.Result r = CLI.ok("restore", bk.toString(), "-o", out.toString());
+        assertTrue(r.stdout().contains("\nto define it: virsh -c 'qemu:///embed?root=/tmp/vc-lab/libvirt' define "
+                + xml + "\n"), r::toString);
+        CliDriver.Result system = CLI.ok("restore", bk.toString(), "-o", root.resolve("out2").toString(), "-c",
+                "qemu:///system");
+        assertTrue(system.stdout().contains("\nto define it: virsh define "), system::toString);
     }
 
     @Test
