@@ -105,7 +105,7 @@ class PruneYearIT {
                 "the XML of the checkpoints left to delete stays until they are deleted");
 
         hv.define(xml);
-        hv.start(g.name(), false);
+        hv.start(g.name(), true);
         StringWriter err = new StringWriter();
         try (DirectoryLock lock = DirectoryLock.acquire(y.dir())) {
             InterruptedPrune.finishLocked(y.dir(), hv, new PrintWriter(err, true));
@@ -115,9 +115,16 @@ class PruneYearIT {
         assertEquals(Set.of(Naming.checkpointName(set, 2), Naming.checkpointName(set, 3)), y.savedCheckpoints());
 
         y.backupNight(4, Level.INC, "the inc after the domain came back");
+        assertEquals(2, y.warnings.size(), y.warnings.toString());
+        for (int seq = 2; seq <= 3; seq++) {
+            assertTrue(y.warnings.get(seq - 2).startsWith("libvirt had lost checkpoint " + Naming.checkpointName(set, seq)
+                    + "; redefined it"), y.warnings.toString());
+        }
         y.judgeDirectory("after the inc", Set.of(2, 3, 4), true);
-        System.out.println("PruneYearIT (undefined domain): the guest disk's bitmaps after the inc: "
+        // Not asserted, reported: the bitmaps of checkpoints 0 and 1, deleted while libvirt did not know
+        // them, stay in the guest's disk (qemu stores the new inc's own bitmap when it closes the disk).
+        System.out.println("PruneYearIT (undefined domain): bitmaps stored in the guest's disk after the inc: "
                 + Qemu.img(vm, "info", "-U", g.disk("vda").toString()).lines()
-                        .filter(l -> l.contains("name:")).toList());
+                        .filter(l -> l.contains("name:")).map(l -> l.strip().substring(6)).toList());
     }
 }
