@@ -213,45 +213,81 @@ final class PruneYear {
         return out;
     }
 
-    static Level scheduled(int day) {
-        if (day == 0) {
-            return Level.FULL;
+    /** A night with a backup: days after {@link #START}, and the level. */
+    record Night(int day, Level level) {
+        LocalDate date() {
+            return START.plusDays(day);
         }
-        return START.plusDays(day).getDayOfWeek() == DayOfWeek.SUNDAY ? Level.DIFF : Level.INC;
     }
 
-    /** Runs nights 0 to {@code days - 1} and returns what they measured. */
-    Figures run(int days) throws Exception {
-        long t0 = System.nanoTime();
+    /** A backup every night from day 0 to {@code days - 1}: the full on day 0, a diff on Sundays, an inc otherwise. */
+    static List<Night> nightly(int days) {
+        List<Night> nights = new ArrayList<>();
         for (int day = 0; day < days; day++) {
-            night(day);
+            nights.add(new Night(day, day == 0 ? Level.FULL
+                    : START.plusDays(day).getDayOfWeek() == DayOfWeek.SUNDAY ? Level.DIFF : Level.INC));
+        }
+        return nights;
+    }
+
+    /**
+     * All of 2026 with a backup on {@code nights} nights: the full on January 1; until October, on
+     * Sunday nights only, a diff on a month's first Sunday and an inc on the others; from November 1
+     * (a Sunday) every night, a diff on Sundays and an inc otherwise.
+     */
+    static List<Night> sundaysThenNightly() {
+        List<Night> nights = new ArrayList<>();
+        LocalDate nightly = LocalDate.of(2026, 11, 1);
+        for (int day = 0; START.plusDays(day).getYear() == 2026; day++) {
+            LocalDate d = START.plusDays(day);
+            boolean sunday = d.getDayOfWeek() == DayOfWeek.SUNDAY;
+            if (day == 0) {
+                nights.add(new Night(day, Level.FULL));
+            } else if (d.isBefore(nightly)) {
+                if (sunday) {
+                    nights.add(new Night(day, d.getDayOfMonth() <= 7 ? Level.DIFF : Level.INC));
+                }
+            } else {
+                nights.add(new Night(day, sunday ? Level.DIFF : Level.INC));
+            }
+        }
+        return nights;
+    }
+
+    /** Runs {@code nights}, backup {@code i} on night {@code i}, and returns what they measured. */
+    Figures run(List<Night> nights) throws Exception {
+        long t0 = System.nanoTime();
+        for (int seq = 0; seq < nights.size(); seq++) {
+            night(nights, seq);
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
         Manifest m = ManifestFile.load(out);
-        return new Figures(days, elapsed, maxFiles, maxBytes, qcow2Files().size(), qcow2Bytes(),
+        return new Figures(nights.size(), elapsed, maxFiles, maxBytes, qcow2Files().size(), qcow2Bytes(),
                 m.restorePoints().size(), m.bases().size(), merges, qemuImgRuns);
     }
 
-    /** The writes before night {@code day}'s backup, then the backup, then the prune, each judged. */
-    void night(int day) throws Exception {
-        String at = "night " + day + " (" + START.plusDays(day) + ", " + scheduled(day).word() + ")";
+    /** The writes before backup {@code seq} of {@code nights}, then the backup, then the prune, each judged. */
+    void night(List<Night> nights, int seq) throws Exception {
+        Night n = nights.get(seq);
+        int day = n.day();
+        String at = "backup " + seq + " (" + n.date() + ", " + n.level().word() + ")";
         long t = System.nanoTime();
-        backupNight(day, scheduled(day), at);
+        backupNight(seq, day, n.level(), at);
         assertEquals(List.of(), warnings, at);
         t = System.nanoTime();
         prune(day, at);
         t = lap(3, t);
-        judgeDirectory(day, at);
+        judgeDirectory(at, expectedRestorePoints(nights, seq), true);
         lap(4, t);
     }
 
     /** Night {@code day}'s writes and its backup at {@code level}, judged as {@link #judgeNewBackup} says. */
-    Backup backupNight(int day, Level level, String at) throws Exception {
+    Backup backupNight(int seq, int day, Level level, String at) throws Exception {
         long t = System.nanoTime();
         write(day);
         Manifest before = ManifestFile.read(out).orElse(null);
         t = lap(0, t);
-        Backup b = backup(day, level, at);
+        Backup b = backup(seq, day, level, at);
         t = lap(1, t);
         judgeNewBackup(before, b, at);
         dirtySince.put(b.seq(), new TreeSet<>());
@@ -307,7 +343,7 @@ final class PruneYear {
     }
 
     /** Night {@code day}'s backup at {@code level} and its capture. */
-    Backup backup(int day, Level level, String at) throws Exception {
+    Backup backup(int seq, int day, Level level, String at) throws Exception {
         clock.set(START.plusDays(day).atTime(1, 0).toInstant(ZoneOffset.UTC));
         StringWriter err = new StringWriter();
         BackupOptions o = new BackupOptions(g.name(), out, RequestedLevel.of(level.word()), Set.of(), Set.of(),
@@ -322,7 +358,7 @@ final class PruneYear {
         img("convert", "-U", "-O", "qcow2", g.disk("vda").toString(), capture(report.backup().seq()).toString());
         laps[5] += System.nanoTime() - c;
         Backup b = report.backup();
-        assertEquals(day, b.seq(), at + ": seqs count the nights");
+        assertEquals(seq, b.seq(), at + ": seqs count the backups");
         assertEquals(level, b.level(), at + ": " + err);
         warnings = report.warnings();
         return b;
@@ -377,21 +413,17 @@ final class PruneYear {
         return sizes;
     }
 
-    /** Everything the class Javadoc lists, after the prune of night {@code day}. */
-    void judgeDirectory(int day, String at) throws Exception {
-        judgeDirectory(at, expectedRestorePoints(day), true);
-    }
-
     /**
-     * The same for restore points {@code expected}; libvirt's checkpoints only when {@code libvirt}
-     * (the domain may be gone), and the prune's journal must be empty only then.
+     * Everything the class Javadoc lists, after a prune that leaves restore points {@code expected};
+     * libvirt's checkpoints only when {@code libvirt} (the domain may be gone), and the prune's
+     * journal must be empty only then.
      */
     void judgeDirectory(String at, Set<Integer> expected, boolean libvirt) throws Exception {
         Manifest m = ManifestFile.load(out);
         if (libvirt) {
             assertEquals(null, m.journal(), at + ": no prune under way");
         }
-        Set<Integer> points = new TreeSet<>();
+        TreeSet<Integer> points = new TreeSet<>();
         m.restorePoints().forEach(b -> points.add(b.seq()));
         assertEquals(expected, points, at + ": the restore points restic's rules keep");
         Set<Integer> records = new TreeSet<>();
@@ -441,9 +473,12 @@ final class PruneYear {
         }
 
         // Every restore point whose chain is new or changed: its links as qemu-img reads them, its content.
+        // Newest first: the chain qemu-img reads from a point's top holds, from each file in it on, that
+        // file's own chain (the links are in the headers), so one info serves every point of a line.
         judged.keySet().retainAll(points);
         Function<Integer, Backup> record = s -> m.backup(s).orElseThrow();
-        for (int seq : points) {
+        List<List<String>> readTonight = new ArrayList<>();
+        for (int seq : points.descendingSet()) {
             List<String> chain = new ArrayList<>();
             for (Backup b = record.apply(seq); ; b = record.apply(b.parentSeq())) {
                 DiskBackup d = b.disk("vda").orElseThrow();
@@ -460,8 +495,18 @@ final class PruneYear {
                 continue;
             }
             String top = chain.get(0);
-            qemuImgRuns += 2;
-            List<String> read = BackupDirs.chain(out, top);
+            List<String> read = null;
+            for (List<String> r : readTonight) {
+                if (r.contains(top)) {
+                    read = r.subList(r.indexOf(top), r.size());
+                }
+            }
+            if (read == null) {
+                qemuImgRuns++;
+                read = BackupDirs.chain(out, top);
+                readTonight.add(read);
+            }
+            qemuImgRuns++;
             assertEquals(chain, read, at + ": the backing chain of restore point " + seq);
             assertTrue(named.containsAll(read), at + ": restore point " + seq + " reads only files the manifest names");
             BackupDirs.assertSameContent(out, out.resolve(top), capture(seq));
@@ -477,29 +522,30 @@ final class PruneYear {
     }
 
     /**
-     * The restore points restic's rules keep when night {@code last}'s backup is the newest and every
-     * night before it had one: the newest backup of each of the N most recent days, ISO weeks and
-     * months, and the oldest backup (night 0) for a rule that finds fewer than N periods. Pruning every
-     * night keeps the same ones as pruning once: a period's newest backup stays its newest, and the
-     * oldest backup is night 0 for as long as any rule still wants it.
+     * The restore points restic's rules keep when backup {@code last} of {@code nights} is the newest
+     * and every backup before it was taken: the newest backup of each of the N most recent days, ISO
+     * weeks and months that have one, and the oldest backup (the full, seq 0) for a rule that finds
+     * fewer than N periods. Pruning after every backup keeps the same ones as pruning once: a period's
+     * newest backup stays its newest, and the oldest backup is seq 0 for as long as any rule still
+     * wants it.
      */
-    static SortedSet<Integer> expectedRestorePoints(int last) {
+    static SortedSet<Integer> expectedRestorePoints(List<Night> nights, int last) {
         SortedSet<Integer> keep = new TreeSet<>();
         List<Function<LocalDate, Object>> periods = List.of(d -> d,
                 d -> d.get(IsoFields.WEEK_BASED_YEAR) * 100 + d.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR), YearMonth::from);
         int[] counts = {KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY};
         for (int i = 0; i < counts.length; i++) {
             Set<Object> seen = new LinkedHashSet<>();
-            for (int day = last; day >= 0; day--) {
-                Object p = periods.get(i).apply(START.plusDays(day));
+            for (int seq = last; seq >= 0; seq--) {
+                Object p = periods.get(i).apply(nights.get(seq).date());
                 if (!seen.contains(p) && seen.size() < counts[i]) {
                     seen.add(p);
-                    keep.add(day);
+                    keep.add(seq);
                 }
             }
             Set<Object> all = new HashSet<>();
-            for (int day = 0; day <= last; day++) {
-                all.add(periods.get(i).apply(START.plusDays(day)));
+            for (int seq = 0; seq <= last; seq++) {
+                all.add(periods.get(i).apply(nights.get(seq).date()));
             }
             if (all.size() < counts[i]) {
                 keep.add(0);

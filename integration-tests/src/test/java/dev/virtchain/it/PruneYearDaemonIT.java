@@ -26,7 +26,7 @@ class PruneYearDaemonIT {
         try (LibvirtDaemon daemon = LibvirtDaemon.start(dir.resolve("daemon"))) {
             TestGuest g = daemon.startGuest(dir, "vc-quarter", 1, PruneYear.SIZE);
             PruneYear quarter = new PruneYear(daemon.hypervisor(), g, work);
-            PruneYear.Figures f = quarter.run(DAYS);
+            PruneYear.Figures f = quarter.run(PruneYear.nightly(DAYS));
             System.out.println("PruneYearDaemonIT: " + f.text() + "\n  time: " + quarter.lapText());
             assertTrue(f.maxFiles() <= PruneYear.fileBound(), f.text());
             assertTrue(f.maxBytes() <= PruneYear.byteBound(), f.text());
