@@ -90,7 +90,8 @@ class PruneYearIT {
      * left in the journal and the outcome says why. Then the domain is defined again from its saved
      * XML (same UUID) and started: the next backup's first step, finishing the interrupted prune
      * (InterruptedPrune, as BackupCommand does it), completes it, and the next inc, on checkpoints
-     * redefined from checkpoints/, holds exactly the clusters written since the newest backup.
+     * redefined from checkpoints/, holds exactly the clusters written since the newest backup, and
+     * the diff after it exactly those written since the chain's base.
      */
     @Test
     void pruneOfAnUndefinedDomainLeavesItsCheckpointsForLater(@TempDir Path vm,
@@ -135,9 +136,15 @@ class PruneYearIT {
                     + "; redefined it"), y.warnings.toString());
         }
         y.judgeDirectory("after the inc", Set.of(2, 3, 4), true);
+        // A diff against the chain's base (backup 2, which the prune made the full): libvirt merges
+        // the bitmaps of its checkpoint and of every descendant, so this holds exactly the clusters
+        // written since backup 2 only if the redefined checkpoints have the right parents.
+        y.backupNight(5, 5, Level.DIFF, "the diff after the domain came back");
+        assertEquals(List.of(), y.warnings);
+        y.judgeDirectory("after the diff", Set.of(2, 3, 4, 5), true);
         // Not asserted, reported: the bitmaps of checkpoints 0 and 1, deleted while libvirt did not know
         // them, stay in the guest's disk (qemu stores the new inc's own bitmap when it closes the disk).
-        System.out.println("PruneYearIT (undefined domain): bitmaps stored in the guest's disk after the inc: "
+        System.out.println("PruneYearIT (undefined domain): bitmaps stored in the guest's disk at the end: "
                 + Qemu.img(vm, "info", "-U", g.disk("vda").toString()).lines()
                         .filter(l -> l.contains("name:")).map(l -> l.strip().substring(6)).toList());
     }
