@@ -31,6 +31,8 @@ TOOLS = {
     "info": {"vc": "virtchain img info", "qemu": "qemu-img info"},
     "reflink-flatten": {"vc": "virtchain img flatten", "qemu": "qemu-img convert",
                         "qemuwb": "qemu-img convert -t writeback", "cp": "cp --reflink=never + sync"},
+    "prune": {"vc": "virtchain prune --keep-last 10", "qemu": "qemu-img commit -d inc1",
+              "cp": "cp of inc1 + sync"},
     "reflink-restore": {"vc": "virtchain restore", "convsync": "qemu-img convert + sync",
                         "cp": "cp --reflink=never of the set + sync"},
 }
@@ -61,6 +63,9 @@ COMPARISONS = [
     ("XFS reflink: flatten, 4 GiB", "t", ("reflink-flatten", "vc"), ("reflink-flatten", "cp"), ("ratio", 1.0)),
     ("XFS reflink: restore full+inc", "t", ("reflink-restore", "vc"), ("reflink-restore", "convsync"), None),
     ("XFS reflink: restore full+inc", "t", ("reflink-restore", "vc"), ("reflink-restore", "cp"), None),
+    ("prune: drop the full under 10 incs", "t", ("prune", "vc"), ("prune", "qemu"), ("ratio", 1.0)),
+    ("prune: drop the full under 10 incs", "t", ("prune", "vc"), ("prune", "cp"), None),
+    ("peak RSS prune", "rss", ("prune", "vc"), ("prune", "qemu"), ("value", RSS_LIMIT_MIB)),
 ]
 UNIT = {"t": "s", "rss": "MiB"}
 

@@ -1,5 +1,6 @@
 package dev.virtchain.app.prune;
 
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
@@ -115,6 +116,7 @@ public final class PruneRun {
                 m = ManifestUpdates.apply(m, u, (algorithm, file) -> Checksum.of(algorithm, dir.resolve(file)))
                         .withJournal(j.finish());
                 ManifestFile.write(dir, m);
+                Trace.mark("prune: step " + j.done() + " done: manifest update");
                 crash.at(j.done(), Moment.AFTER_STEP);
                 continue;
             }
@@ -132,9 +134,11 @@ public final class PruneRun {
             } catch (CheckpointCleaner.Unreachable e) {
                 return new Outcome(m, checkpointsLeft(j), e.getMessage());
             }
+            Trace.mark("prune: step " + j.done() + " done: " + step.getClass().getSimpleName());
             crash.at(j.done(), Moment.AFTER_STEP);
             m = m.withJournal(j.finish());
             ManifestFile.write(dir, m);
+            Trace.mark("prune: step " + j.done() + " journaled");
         }
         if (m.journal() != null) {
             m = m.withJournal(null);
