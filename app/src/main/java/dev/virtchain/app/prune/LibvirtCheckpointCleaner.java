@@ -3,11 +3,11 @@ package dev.virtchain.app.prune;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.chain.Naming;
+import dev.virtchain.qcow2.DurableFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -57,7 +57,7 @@ public final class LibvirtCheckpointCleaner implements CheckpointCleaner {
 
     /**
      * Gives every saved checkpoint XML whose parent is {@code checkpoint} the parent {@code parent}
-     * (none when null), each replaced atomically. Run again after a crash, it finds nothing left to
+     * (none when null), each replaced durably and atomically (DurableFiles). Run again after a crash, it finds nothing left to
      * change; the deleted checkpoint's XML goes only after this, so its parent is known until then.
      */
     private void reparentChildren(String checkpoint, String parent) throws IOException {
@@ -68,9 +68,7 @@ public final class LibvirtCheckpointCleaner implements CheckpointCleaner {
                 if (!checkpoint.equals(parentOf(text))) {
                     continue;
                 }
-                Path tmp = saved.resolve("." + child.getFileName() + ".tmp");
-                Files.writeString(tmp, withParent(text, parent));
-                Files.move(tmp, child, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                DurableFiles.writeString(child, withParent(text, parent));
             }
         }
     }
