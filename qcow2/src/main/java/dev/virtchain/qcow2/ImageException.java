@@ -112,7 +112,7 @@ public class ImageException extends IOException implements ErrorKind.Kinded {
         return e.getMessage() != null ? e.getMessage() : "input/output error";
     }
 
-    static String hex(long v) {
+    public static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }
 }
