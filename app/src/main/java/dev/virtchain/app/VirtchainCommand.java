@@ -1,8 +1,9 @@
-package dev.virtchain.app.cli;
+package dev.virtchain.app;
 
 import dev.virtchain.app.backup.BackupCommand;
 import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.boot.BootCommand;
+import dev.virtchain.app.cli.VersionProvider;
 import dev.virtchain.app.img.ImgCommand;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.restore.RestoreCommand;
@@ -10,6 +11,7 @@ import dev.virtchain.app.restore.VerifyCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+/** The top command: its sub-commands, and the options all of them inherit. */
 @Command(name = "virtchain",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
