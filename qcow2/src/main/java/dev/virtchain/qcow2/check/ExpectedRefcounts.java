@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.check;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 
 /**
@@ -80,7 +81,8 @@ final class ExpectedRefcounts {
         long[] page = pages[p];
         if (page == null) {
             if (++allocatedPages > maxPages) {
-                throw new ImageException(file, "check needs more memory for its refcount array than the heap allows ("
+                throw new ImageException(ErrorKind.UNSUPPORTED, file,
+                        "check needs more memory for its refcount array than the heap allows ("
                         + allocatedPages * PAGE_SIZE + " clusters referenced)");
             }
             page = new long[PAGE_SIZE];

@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.format;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +41,7 @@ public final class HeaderExtensions {
                 break;
             }
             if (len > end - pos) {
-                throw new ImageException(file, "header extension " + hex(type & 0xffffffffL) + " at "
+                throw new ImageException(ErrorKind.CORRUPT, file, "header extension " + hex(type & 0xffffffffL) + " at "
                         + hex(pos - 8) + " has length " + len + ", past the end of the header area ("
                         + hex(end) + ")");
             }
@@ -57,7 +58,7 @@ public final class HeaderExtensions {
         int length = data.remaining();
         int next = pos + 8 + ((length + 7) & ~7);
         if (next > cluster0.capacity()) {
-            throw new ImageException(file, "header extension " + hex(type & 0xffffffffL)
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "header extension " + hex(type & 0xffffffffL)
                     + " does not fit in the first cluster");
         }
         cluster0.putInt(pos, type).putInt(pos + 4, length).put(pos + 8, data, data.position(), length);

@@ -25,6 +25,7 @@ import static dev.virtchain.qcow2.format.Qcow2Header.COMPRESSION_ZSTD;
 import static dev.virtchain.qcow2.format.Qcow2Header.V2_HEADER_LENGTH;
 import static dev.virtchain.qcow2.format.Qcow2Header.V3_MIN_HEADER_LENGTH;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Names;
 import java.io.IOException;
@@ -65,19 +66,21 @@ final class HeaderParser {
     /** The fixed fields, version 3's too, once the file is known to hold a header of a version we read. */
     private static Qcow2Header fixedFields(String file, ByteBuffer b) throws ImageException {
         if (b.remaining() < V2_HEADER_LENGTH) {
-            throw new ImageException(file, "file is " + b.remaining() + " bytes, too small for a qcow2 header ("
-                    + V2_HEADER_LENGTH + ")");
+            throw new ImageException(ErrorKind.CORRUPT, file, "file is " + b.remaining()
+                    + " bytes, too small for a qcow2 header (" + V2_HEADER_LENGTH + ")");
         }
         int magic = (int) MAGIC.get(b);
         if (magic != Qcow2Header.MAGIC) {
-            throw new ImageException(file, "magic " + hex(magic & 0xffffffffL) + " is not qcow2's (0x514649fb)");
+            throw new ImageException(ErrorKind.CORRUPT, file, "magic " + hex(magic & 0xffffffffL)
+                    + " is not qcow2's (0x514649fb)");
         }
         int version = (int) VERSION.get(b);
         if (version == 1) {
-            throw new ImageException(file, "qcow version 1 images are not supported (only qcow2)");
+            throw new ImageException(ErrorKind.UNSUPPORTED, file,
+                    "qcow version 1 images are not supported (only qcow2)");
         }
         if (version != 2 && version != 3) {
-            throw new ImageException(file, "qcow2 version " + Integer.toUnsignedString(version)
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "qcow2 version " + Integer.toUnsignedString(version)
                     + " is not supported (only 2 and 3)");
         }
         long incompatible = 0;
@@ -88,7 +91,7 @@ final class HeaderParser {
         int compressionType = COMPRESSION_ZLIB;
         if (version == 3) {
             if (b.remaining() < V3_MIN_HEADER_LENGTH) {
-                throw new ImageException(file, "file is " + b.remaining()
+                throw new ImageException(ErrorKind.CORRUPT, file, "file is " + b.remaining()
                         + " bytes, too small for a qcow2 version 3 header (" + V3_MIN_HEADER_LENGTH + ")");
             }
             incompatible = INCOMPATIBLE_FEATURES.get(b);
@@ -115,47 +118,49 @@ final class HeaderParser {
     private static void checkGeometry(String file, Qcow2Header h, int probed, long fileSize) throws ImageException {
         int clusterBits = h.clusterBits();
         if (clusterBits < Qcow2Header.MIN_CLUSTER_BITS || clusterBits > Qcow2Header.MAX_CLUSTER_BITS) {
-            throw new ImageException(file, CLUSTER_BITS + " " + Integer.toUnsignedString(clusterBits)
+            throw new ImageException(ErrorKind.CORRUPT, file, CLUSTER_BITS + " " + Integer.toUnsignedString(clusterBits)
                     + " is out of range (9 to 21)");
         }
         long clusterSize = h.clusterSize();
         int headerLength = h.headerLength();
         if (h.version() == 3) {
             if (Integer.toUnsignedLong(headerLength) < V3_MIN_HEADER_LENGTH) {
-                throw new ImageException(file, HEADER_LENGTH + " " + Integer.toUnsignedString(headerLength)
+                throw new ImageException(ErrorKind.CORRUPT, file, HEADER_LENGTH + " "
+                        + Integer.toUnsignedString(headerLength)
                         + " is shorter than the version 3 header (" + V3_MIN_HEADER_LENGTH + ")");
             }
             if (Integer.toUnsignedLong(headerLength) > clusterSize) {
-                throw new ImageException(file, HEADER_LENGTH + " " + Integer.toUnsignedString(headerLength)
-                        + " exceeds the cluster size (" + clusterSize + ")");
+                throw new ImageException(ErrorKind.CORRUPT, file, HEADER_LENGTH + " "
+                        + Integer.toUnsignedString(headerLength) + " exceeds the cluster size (" + clusterSize + ")");
             }
             if (headerLength > V3_MIN_HEADER_LENGTH && probed <= V3_MIN_HEADER_LENGTH) {
-                throw new ImageException(file, HEADER_LENGTH + " " + headerLength + " runs past end of file ("
-                        + fileSize + ")");
+                throw new ImageException(ErrorKind.CORRUPT, file, HEADER_LENGTH + " " + headerLength
+                        + " runs past end of file (" + fileSize + ")");
             }
             if (Integer.toUnsignedLong(h.refcountOrder()) > 6) {
-                throw new ImageException(file, REFCOUNT_ORDER + " " + Integer.toUnsignedString(h.refcountOrder())
-                        + " is out of range (0 to 6)");
+                throw new ImageException(ErrorKind.CORRUPT, file, REFCOUNT_ORDER + " "
+                        + Integer.toUnsignedString(h.refcountOrder()) + " is out of range (0 to 6)");
             }
         }
         if (headerLength > fileSize) {
-            throw new ImageException(file, HEADER_LENGTH + " " + headerLength + " runs past end of file (" + fileSize
-                    + ")");
+            throw new ImageException(ErrorKind.CORRUPT, file, HEADER_LENGTH + " " + headerLength
+                    + " runs past end of file (" + fileSize + ")");
         }
         int cryptMethod = h.cryptMethod();
         if (cryptMethod != 0) {
-            throw new ImageException(file, "image is encrypted (" + CRYPT_METHOD + " "
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "image is encrypted (" + CRYPT_METHOD + " "
                     + Integer.toUnsignedString(cryptMethod) + ", "
                     + (cryptMethod == 1 ? "AES" : cryptMethod == 2 ? "LUKS" : "unknown")
                     + "); virtchain does not read encrypted images");
         }
         int compressionType = h.compressionType();
         if (compressionType != COMPRESSION_ZLIB && compressionType != COMPRESSION_ZSTD) {
-            throw new ImageException(file, COMPRESSION_TYPE + " " + compressionType + " is unknown (0 zlib, 1 zstd)");
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, COMPRESSION_TYPE + " " + compressionType
+                    + " is unknown (0 zlib, 1 zstd)");
         }
         boolean compressionBit = (h.incompatibleFeatures() & Qcow2Header.INCOMPAT_COMPRESSION) != 0;
         if (compressionBit != (compressionType != COMPRESSION_ZLIB)) {
-            throw new ImageException(file, COMPRESSION_TYPE + " " + compressionType
+            throw new ImageException(ErrorKind.CORRUPT, file, COMPRESSION_TYPE + " " + compressionType
                     + (compressionBit ? " is zlib but the compression type incompatible bit (3) is set"
                             : " is not zlib but the compression type incompatible bit (3) is clear"));
         }
@@ -170,18 +175,18 @@ final class HeaderParser {
         }
         long clusterSize = h.clusterSize();
         if (offset < 0 || offset > clusterSize) {
-            throw new ImageException(file, BACKING_FILE_OFFSET + " " + hex(offset)
+            throw new ImageException(ErrorKind.CORRUPT, file, BACKING_FILE_OFFSET + " " + hex(offset)
                     + " is outside the first cluster (" + clusterSize + " bytes)");
         }
         int length = h.backingFileSize();
         long maxLen = Math.min(Qcow2Header.MAX_BACKING_NAME, clusterSize - offset);
         if (Integer.toUnsignedLong(length) > maxLen) {
-            throw new ImageException(file, BACKING_FILE_SIZE + " " + Integer.toUnsignedString(length)
+            throw new ImageException(ErrorKind.CORRUPT, file, BACKING_FILE_SIZE + " " + Integer.toUnsignedString(length)
                     + " is too long (at most " + maxLen + " bytes here)");
         }
         if (offset + length > c0.limit()) {
-            throw new ImageException(file, "backing file name at " + hex(offset) + " runs past end of file ("
-                    + fileSize + ")");
+            throw new ImageException(ErrorKind.CORRUPT, file, "backing file name at " + hex(offset)
+                    + " runs past end of file (" + fileSize + ")");
         }
         // qemu uses the name as a C string: a NUL byte ends it (and no NUL may reach a Path).
         String name = HeaderExtensions.cString(c0, (int) offset, length);
@@ -211,7 +216,8 @@ final class HeaderParser {
             switch (type) {
                 case Qcow2Header.EXT_BACKING_FORMAT -> {
                     if (n >= 16) {
-                        throw new ImageException(file, "backing format extension has length " + n + " (at most 15)");
+                        throw new ImageException(ErrorKind.CORRUPT, file, "backing format extension has length " + n
+                                + " (at most 15)");
                     }
                     backingFormat = HeaderExtensions.cString(data, 0, n);
                 }
@@ -239,7 +245,7 @@ final class HeaderParser {
             throws ImageException {
         int n = data.limit();
         if (n != 24) {
-            throw new ImageException(file, "bitmaps extension has length " + n + " (must be 24)");
+            throw new ImageException(ErrorKind.CORRUPT, file, "bitmaps extension has length " + n + " (must be 24)");
         }
         long count = Integer.toUnsignedLong(data.getInt(0));
         int reserved = data.getInt(4);
@@ -249,18 +255,19 @@ final class HeaderParser {
             return new BitmapsExtension((int) Math.min(count, Integer.MAX_VALUE), dirSize, dirOffset); // ignored, as qemu does
         }
         if (reserved != 0) {
-            throw new ImageException(file, "bitmaps extension has reserved field " + hex(reserved & 0xffffffffL)
-                    + " (must be 0)");
+            throw new ImageException(ErrorKind.CORRUPT, file, "bitmaps extension has reserved field "
+                    + hex(reserved & 0xffffffffL) + " (must be 0)");
         }
         if (count == 0) {
-            throw new ImageException(file, "bitmaps extension counts 0 bitmaps (a present extension needs at least 1)");
+            throw new ImageException(ErrorKind.CORRUPT, file,
+                    "bitmaps extension counts 0 bitmaps (a present extension needs at least 1)");
         }
         if (count > Qcow2Header.MAX_BITMAPS) {
-            throw new ImageException(file, "bitmaps extension counts " + count + " bitmaps (at most "
+            throw new ImageException(ErrorKind.CORRUPT, file, "bitmaps extension counts " + count + " bitmaps (at most "
                     + Qcow2Header.MAX_BITMAPS + ")");
         }
         if (dirSize < 0 || dirSize > Qcow2Header.MAX_BITMAP_DIRECTORY_BYTES) {
-            throw new ImageException(file, "bitmap_directory_size " + Long.toUnsignedString(dirSize)
+            throw new ImageException(ErrorKind.CORRUPT, file, "bitmap_directory_size " + Long.toUnsignedString(dirSize)
                     + " is too large (at most " + Qcow2Header.MAX_BITMAP_DIRECTORY_BYTES + ")");
         }
         checkTable(file, "bitmap directory", "bitmap_directory_offset", dirOffset, dirSize, h.clusterSize(), fileSize);
@@ -271,18 +278,20 @@ final class HeaderParser {
     private static void checkFeatures(String file, Qcow2Header h) throws ImageException {
         long unknownIncompat = h.incompatibleFeatures() & ~Qcow2Header.INCOMPAT_KNOWN;
         if (unknownIncompat != 0) {
-            throw new ImageException(file, "unsupported incompatible feature(s): "
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "unsupported incompatible feature(s): "
                     + describeBits(unknownIncompat, h.featureNames()));
         }
         if (h.hasDataFile() && h.dataFile() == null) {
-            throw new ImageException(file, "incompatible feature 'external data file' is set but the image names no data file");
+            throw new ImageException(ErrorKind.CORRUPT, file,
+                    "incompatible feature 'external data file' is set but the image names no data file");
         }
         if (!h.hasDataFile() && h.dataFile() != null) {
-            throw new ImageException(file, "image names data file " + Names.quote(h.dataFile())
+            throw new ImageException(ErrorKind.CORRUPT, file, "image names data file " + Names.quote(h.dataFile())
                     + " but the external data file feature bit (2) is clear");
         }
         if (h.extendedL2() && h.clusterBits() < Qcow2Header.MIN_EXTENDED_L2_CLUSTER_BITS) {
-            throw new ImageException(file, "extended L2 entries need clusters of at least 16 KiB, cluster_bits is "
+            throw new ImageException(ErrorKind.CORRUPT, file,
+                    "extended L2 entries need clusters of at least 16 KiB, cluster_bits is "
                     + h.clusterBits());
         }
     }
@@ -291,18 +300,19 @@ final class HeaderParser {
     private static void checkTables(String file, Qcow2Header h, long fileSize) throws ImageException {
         long size = h.size();
         if (size < 0) {
-            throw new ImageException(file, SIZE + " " + Long.toUnsignedString(size) + " is too large");
+            throw new ImageException(ErrorKind.CORRUPT, file, SIZE + " " + Long.toUnsignedString(size)
+                    + " is too large");
         }
         long clusterSize = h.clusterSize();
         long l1Needed = Qcow2Header.l1EntriesFor(size, h.clusterBits(), h.extendedL2());
         long l1Entries = Integer.toUnsignedLong(h.l1Size());
         if (l1Entries * 8 > Qcow2Header.MAX_L1_BYTES) {
-            throw new ImageException(file, L1_SIZE + " " + l1Entries + " is too large (at most "
+            throw new ImageException(ErrorKind.CORRUPT, file, L1_SIZE + " " + l1Entries + " is too large (at most "
                     + Qcow2Header.MAX_L1_BYTES / 8 + " entries)");
         }
         if (l1Needed > l1Entries) {
-            throw new ImageException(file, L1_SIZE + " " + l1Entries + " is too small for size " + size + " (needs "
-                    + l1Needed + ")");
+            throw new ImageException(ErrorKind.CORRUPT, file, L1_SIZE + " " + l1Entries + " is too small for size "
+                    + size + " (needs " + l1Needed + ")");
         }
         if (l1Entries > 0) {
             checkTable(file, "l1 table", L1_TABLE_OFFSET.toString(), h.l1TableOffset(), l1Entries * 8, clusterSize,
@@ -310,17 +320,18 @@ final class HeaderParser {
         }
         long reftableClusters = Integer.toUnsignedLong(h.refcountTableClusters());
         if (reftableClusters == 0) {
-            throw new ImageException(file, REFCOUNT_TABLE_CLUSTERS + " is 0: the image has no refcount table");
+            throw new ImageException(ErrorKind.CORRUPT, file, REFCOUNT_TABLE_CLUSTERS
+                    + " is 0: the image has no refcount table");
         }
         if (reftableClusters * clusterSize > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
-            throw new ImageException(file, REFCOUNT_TABLE_CLUSTERS + " " + reftableClusters + " is too large (at most "
-                    + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES / clusterSize + ")");
+            throw new ImageException(ErrorKind.CORRUPT, file, REFCOUNT_TABLE_CLUSTERS + " " + reftableClusters
+                    + " is too large (at most " + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES / clusterSize + ")");
         }
         checkTable(file, "refcount table", REFCOUNT_TABLE_OFFSET.toString(), h.refcountTableOffset(),
                 reftableClusters * clusterSize, clusterSize, fileSize);
         long snapshots = Integer.toUnsignedLong(h.nbSnapshots());
         if (snapshots > Qcow2Header.MAX_SNAPSHOTS) {
-            throw new ImageException(file, NB_SNAPSHOTS + " " + snapshots + " is too large (at most "
+            throw new ImageException(ErrorKind.CORRUPT, file, NB_SNAPSHOTS + " " + snapshots + " is too large (at most "
                     + Qcow2Header.MAX_SNAPSHOTS + ")");
         }
         if (snapshots > 0) {
@@ -337,7 +348,8 @@ final class HeaderParser {
     static void checkTable(String file, String what, String offsetField, long offset, long length, long clusterSize,
             long fileSize) throws ImageException {
         if ((offset & (clusterSize - 1)) != 0) {
-            throw new ImageException(file, offsetField + " " + hex(offset) + " is not cluster aligned");
+            throw new ImageException(ErrorKind.CORRUPT, file, offsetField + " " + hex(offset)
+                    + " is not cluster aligned");
         }
         long end;
         try {
@@ -346,8 +358,8 @@ final class HeaderParser {
             end = Long.MAX_VALUE;
         }
         if (end > fileSize) {
-            throw new ImageException(file, what + " (" + offsetField + " " + hex(offset) + ", " + length
-                    + " bytes) runs past end of file (" + hex(fileSize) + ")");
+            throw new ImageException(ErrorKind.CORRUPT, file, what + " (" + offsetField + " " + hex(offset) + ", "
+                    + length + " bytes) runs past end of file (" + hex(fileSize) + ")");
         }
     }
 

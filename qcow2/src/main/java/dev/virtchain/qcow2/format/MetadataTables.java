@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.format;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.io.ImageFile;
@@ -63,14 +64,14 @@ public final class MetadataTables {
             long vmState = Integer.toUnsignedLong(e.getInt(32));
             long extraLen = Integer.toUnsignedLong(e.getInt(36));
             if (extraLen > MAX_SNAPSHOT_EXTRA) {
-                throw new ImageException(f.name(), what + " has extra_data_size " + extraLen + " (at most "
-                        + MAX_SNAPSHOT_EXTRA + ")");
+                throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has extra_data_size " + extraLen
+                        + " (at most " + MAX_SNAPSHOT_EXTRA + ")");
             }
             checkSnapshotL1(f, h, what, l1Offset, l1Size);
             pos += SNAPSHOT_ENTRY_FIXED;
             long entryEnd = pos + extraLen + idLen + nameLen;
             if (entryEnd - start > MAX_SNAPSHOT_TABLE_BYTES) {
-                throw new ImageException(f.name(), what + " ends " + (entryEnd - start)
+                throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " ends " + (entryEnd - start)
                         + " bytes into the snapshot table, which may hold at most " + MAX_SNAPSHOT_TABLE_BYTES);
             }
             ByteBuffer extra = f.read(what + " extra data", pos, (int) extraLen);
@@ -102,7 +103,7 @@ public final class MetadataTables {
             throws ImageException {
         long entries = Integer.toUnsignedLong(l1Size);
         if (entries > Qcow2Header.MAX_L1_BYTES / 8) {
-            throw new ImageException(f.name(), what + " has l1_size " + entries + " (at most "
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has l1_size " + entries + " (at most "
                     + Qcow2Header.MAX_L1_BYTES / 8 + ")");
         }
         if (entries > 0) {
@@ -122,7 +123,7 @@ public final class MetadataTables {
         for (int i = 0; i < ext.count(); i++) {
             String what = "bitmap directory entry " + i;
             if (dir.limit() - pos < BITMAP_ENTRY_FIXED) {
-                throw new ImageException(f.name(), what + " at " + hex(ext.directoryOffset() + pos)
+                throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " at " + hex(ext.directoryOffset() + pos)
                         + " runs past the directory's end (bitmap_directory_size " + ext.directorySize() + ")");
             }
             long tableOffset = dir.getLong(pos);
@@ -134,15 +135,17 @@ public final class MetadataTables {
             long extraLen = Integer.toUnsignedLong(dir.getInt(pos + 20));
             long entryLen = (BITMAP_ENTRY_FIXED + extraLen + nameLen + 7) & ~7L;
             if (entryLen > dir.limit() - pos) {
-                throw new ImageException(f.name(), what + " (" + entryLen + " bytes) runs past the directory's end"
+                throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " (" + entryLen
+                        + " bytes) runs past the directory's end"
                         + " (bitmap_directory_size " + ext.directorySize() + ")");
             }
             if (extraLen != 0) {
-                throw new ImageException(f.name(), what + " has extra_data_size " + extraLen
+                throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has extra_data_size " + extraLen
                         + "; bitmap extra data is not supported");
             }
             if (nameLen == 0 || nameLen > MAX_BITMAP_NAME) {
-                throw new ImageException(f.name(), what + " has name_size " + nameLen + " (1 to " + MAX_BITMAP_NAME + ")");
+                throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has name_size " + nameLen + " (1 to "
+                        + MAX_BITMAP_NAME + ")");
             }
             byte[] nameBytes = new byte[nameLen];
             dir.get(pos + BITMAP_ENTRY_FIXED, nameBytes);
@@ -152,7 +155,7 @@ public final class MetadataTables {
             pos += (int) entryLen;
         }
         if (pos != dir.limit()) {
-            throw new ImageException(f.name(), "bitmap directory has " + (dir.limit() - pos)
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), "bitmap directory has " + (dir.limit() - pos)
                     + " bytes after the last of the " + ext.count()
                     + " bitmaps the bitmaps extension counts (bitmap_directory_size " + ext.directorySize() + ")");
         }
@@ -163,37 +166,40 @@ public final class MetadataTables {
     private static void checkBitmap(ImageFile f, Qcow2Header h, String what, long tableOffset, int tableSize, int flags,
             int type, int granularityBits) throws ImageException {
         if (type != BITMAP_TYPE_DIRTY_TRACKING) {
-            throw new ImageException(f.name(), what + " has type " + type + " (only 1, dirty tracking, is defined)");
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has type " + type
+                    + " (only 1, dirty tracking, is defined)");
         }
         if ((flags & ~BITMAP_KNOWN_FLAGS) != 0) {
-            throw new ImageException(f.name(), what + " has reserved flags set (flags " + hex(flags & 0xffffffffL) + ")");
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has reserved flags set (flags "
+                    + hex(flags & 0xffffffffL) + ")");
         }
         if (granularityBits < MIN_GRANULARITY_BITS || granularityBits > MAX_GRANULARITY_BITS) {
-            throw new ImageException(f.name(), what + " has granularity_bits " + granularityBits + " (9 to 31)");
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has granularity_bits " + granularityBits
+                    + " (9 to 31)");
         }
         long entries = Integer.toUnsignedLong(tableSize);
         if (entries == 0) {
-            throw new ImageException(f.name(), what + " has bitmap_table_size 0");
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has bitmap_table_size 0");
         }
         if (entries > MAX_BITMAP_TABLE_ENTRIES) {
-            throw new ImageException(f.name(), what + " has bitmap_table_size " + entries
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has bitmap_table_size " + entries
                     + " (at most " + MAX_BITMAP_TABLE_ENTRIES + ")");
         }
         long physBytes = entries * h.clusterSize();
         if (physBytes > MAX_BITMAP_PHYS_BYTES) {
-            throw new ImageException(f.name(), what + " has bitmap_table_size " + entries + ", " + physBytes
-                    + " bytes of bitmap (at most " + MAX_BITMAP_PHYS_BYTES + ")");
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has bitmap_table_size " + entries + ", "
+                    + physBytes + " bytes of bitmap (at most " + MAX_BITMAP_PHYS_BYTES + ")");
         }
         if (tableOffset == 0) {
-            throw new ImageException(f.name(), what + " has bitmap_table_offset 0");
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has bitmap_table_offset 0");
         }
         HeaderParser.checkTable(f.name(), "bitmap table", what + " bitmap_table_offset", tableOffset,
                 entries * 8, h.clusterSize(), f.size());
         long bitsNeeded = (h.size() >>> granularityBits)
                 + ((h.size() & ((1L << granularityBits) - 1)) != 0 ? 1 : 0);
         if ((flags & Bitmap.FLAG_IN_USE) == 0 && bitsNeeded > physBytes * 8) {
-            throw new ImageException(f.name(), what + " has bitmap_table_size " + entries + ", too small for size "
-                    + h.size() + " at granularity " + (1L << granularityBits));
+            throw new ImageException(ErrorKind.CORRUPT, f.name(), what + " has bitmap_table_size " + entries
+                    + ", too small for size " + h.size() + " at granularity " + (1L << granularityBits));
         }
     }
 }

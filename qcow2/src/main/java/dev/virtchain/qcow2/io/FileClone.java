@@ -4,6 +4,7 @@ import static dev.virtchain.qcow2.ImageException.hex;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -76,7 +77,8 @@ public final class FileClone implements ExtentCloner {
             if (cannotShare(e.getErrorCode())) {
                 return false;
             }
-            throw new ImageException(destination.toString(), "cloning " + length + " bytes at " + hex(sourceOffset)
+            throw new ImageException(ErrorKind.IO, destination.toString(), "cloning " + length + " bytes at "
+                    + hex(sourceOffset)
                     + " of " + sources.get(source) + " to " + hex(destinationOffset) + " failed: " + e.getMessage(), e);
         }
     }

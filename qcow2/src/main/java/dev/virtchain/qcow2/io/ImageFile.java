@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.io;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class ImageFile implements AutoCloseable {
         try {
             path = Path.of(name);
         } catch (InvalidPathException e) {
-            throw new ImageException(name, "is not a valid file name (" + e.getReason() + ")");
+            throw new ImageException(ErrorKind.UNSUPPORTED, name, "is not a valid file name (" + e.getReason() + ")");
         }
         return open(name, path);
     }
@@ -57,17 +58,17 @@ public final class ImageFile implements AutoCloseable {
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            throw new ImageException(name, "no such file");
+            throw new ImageException(ErrorKind.NOT_FOUND, name, "no such file");
         } catch (AccessDeniedException e) {
-            throw new ImageException(name, "permission denied");
+            throw new ImageException(ErrorKind.IO, name, "permission denied");
         } catch (IOException e) {
-            throw new ImageException(name, "cannot open: " + ImageException.reason(e), e);
+            throw new ImageException(ErrorKind.of(e), name, "cannot open: " + ImageException.reason(e), e);
         }
         try {
             return new ImageFile(name, path, ch, ch.size());
         } catch (IOException e) {
             ch.close();
-            throw new ImageException(name, "cannot read its size: " + ImageException.reason(e), e);
+            throw new ImageException(ErrorKind.IO, name, "cannot read its size: " + ImageException.reason(e), e);
         }
     }
 
@@ -80,17 +81,17 @@ public final class ImageFile implements AutoCloseable {
         try {
             a = Files.readAttributes(path, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
-            throw new ImageException(name, "no such file");
+            throw new ImageException(ErrorKind.NOT_FOUND, name, "no such file");
         } catch (AccessDeniedException e) {
-            throw new ImageException(name, "permission denied");
+            throw new ImageException(ErrorKind.IO, name, "permission denied");
         } catch (IOException e) {
-            throw new ImageException(name, "cannot open: " + ImageException.reason(e), e);
+            throw new ImageException(ErrorKind.of(e), name, "cannot open: " + ImageException.reason(e), e);
         }
         if (a.isDirectory()) {
-            throw new ImageException(name, "is a directory, not an image file");
+            throw new ImageException(ErrorKind.UNSUPPORTED, name, "is a directory, not an image file");
         }
         if (a.isOther() && !isBlockDevice(path)) {
-            throw new ImageException(name, "is not a regular file or block device");
+            throw new ImageException(ErrorKind.UNSUPPORTED, name, "is not a regular file or block device");
         }
     }
 
@@ -140,10 +141,11 @@ public final class ImageFile implements AutoCloseable {
 
     private void checkBounds(String what, long offset, long length) throws ImageException {
         if (length < 0) {
-            throw new ImageException(name, what + " at " + hex(offset) + " has a negative length (" + length + ")");
+            throw new ImageException(ErrorKind.CORRUPT, name, what + " at " + hex(offset) + " has a negative length ("
+                    + length + ")");
         }
         if (offset < 0 || offset > size || length > size - offset) {
-            throw new ImageException(name, what + " at " + hex(offset) + " (" + length
+            throw new ImageException(ErrorKind.CORRUPT, name, what + " at " + hex(offset) + " (" + length
                     + " bytes) lies past end of file (" + hex(size) + ")");
         }
     }
@@ -151,7 +153,7 @@ public final class ImageFile implements AutoCloseable {
     /** Fills {@code dst} from {@code offset}; bytes past the end of the file read as zero, as in qemu. */
     public void readZeroPadded(long offset, ByteBuffer dst) throws IOException {
         if (offset < 0) {
-            throw new ImageException(name, "read at negative offset " + offset);
+            throw new ImageException(ErrorKind.CORRUPT, name, "read at negative offset " + offset);
         }
         if (offset < size) {
             int n = (int) Math.min(dst.remaining(), size - offset);
@@ -185,11 +187,12 @@ public final class ImageFile implements AutoCloseable {
             }
             full = Positional.readFully(channel, dst, offset + (dst.position() - start));
         } catch (IOException e) {
-            throw new ImageException(name, "cannot read at " + hex(offset + (dst.position() - start)) + ": "
-                    + e.getMessage(), e);
+            throw new ImageException(ErrorKind.IO, name, "cannot read at " + hex(offset + (dst.position() - start))
+                    + ": " + e.getMessage(), e);
         }
         if (!full) {
-            throw new ImageException(name, "file shrank while reading at " + hex(offset + (dst.position() - start)));
+            throw new ImageException(ErrorKind.IO, name, "file shrank while reading at "
+                    + hex(offset + (dst.position() - start)));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.ops;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.HeaderExtensions;
 import dev.virtchain.qcow2.format.HeaderField;
@@ -57,7 +58,7 @@ public final class BackingLink {
                 pos = HeaderExtensions.put(name, area, pos, Qcow2Header.EXT_END, ByteBuffer.allocate(0));
             }
             if (pos + backingName.length > cs) {
-                throw new ImageException(name, "backing file name (" + backingName.length
+                throw new ImageException(ErrorKind.UNSUPPORTED, name, "backing file name (" + backingName.length
                         + " bytes) does not fit in the first cluster with the header extensions");
             }
             area.put(pos, backingName);

@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.ops;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.LayerStatus;
@@ -51,10 +52,11 @@ public final class Committer {
             Qcow2Image q = (Qcow2Image) top;
             h = q.header();
             if (h.backingFile() == null) {
-                throw new ImageException(name, "has no backing file to commit into");
+                throw new ImageException(ErrorKind.CONFLICT, name, "has no backing file to commit into");
             }
             if (!keepImage && (h.nbSnapshots() > 0 || !q.bitmaps().isEmpty() || h.hasDataFile())) {
-                throw new ImageException(name, "has internal snapshots, bitmaps or an external data file, "
+                throw new ImageException(ErrorKind.UNSUPPORTED, name,
+                        "has internal snapshots, bitmaps or an external data file, "
                         + "which emptying it would drop; commit with -d to keep it as it is");
             }
             backing = Images.resolve(name, h.backingFile());
@@ -67,7 +69,7 @@ public final class Committer {
                 try {
                     HeaderEncoder.encode(name, o);
                 } catch (ImageException e) {
-                    throw new ImageException(name, "cannot be emptied after the commit: " + e.problem()
+                    throw new ImageException(e.kind(), name, "cannot be emptied after the commit: " + e.problem()
                             + "; commit with -d to keep it as it is", e);
                 }
             }
@@ -129,7 +131,7 @@ public final class Committer {
             try {
                 try (Qcow2Writer w = Qcow2Writer.open(into)) {
                     if (w.virtualSize() > virtualSize) {
-                        throw new ImageException(into.toString(), "is larger (" + w.virtualSize()
+                        throw new ImageException(ErrorKind.UNSUPPORTED, into.toString(), "is larger (" + w.virtualSize()
                                 + " bytes) than the size it is to have after the commit (" + virtualSize
                                 + "); cutting an image is not supported");
                     }
@@ -155,7 +157,8 @@ public final class Committer {
         for (Path want : expected) {
             Image below = at.backing();
             if (below == null || !Files.isSameFile(below.path(), want)) {
-                throw new ImageException(at.filename(), "links to " + (below == null ? "no backing file"
+                throw new ImageException(ErrorKind.CONFLICT, at.filename(), "links to "
+                        + (below == null ? "no backing file"
                         : Names.escape(below.path().getFileName().toString())) + ", not to "
                         + Names.escape(want.getFileName().toString()) + " as the commit into "
                         + Names.escape(into.getFileName().toString()) + " expects");
@@ -163,7 +166,8 @@ public final class Committer {
             if (want != into) {
                 layers.add(below);
             } else if (!below.format().equals("qcow2")) {
-                throw new ImageException(below.filename(), "is " + below.format() + ", not qcow2");
+                throw new ImageException(ErrorKind.UNSUPPORTED, below.filename(), "is " + below.format()
+                        + ", not qcow2");
             }
             at = below;
         }
@@ -295,7 +299,7 @@ public final class Committer {
         try {
             tmp = DurableFiles.createTemporaryBeside(image);
         } catch (IOException e) {
-            throw new ImageException(image.toString(), "cannot create its empty replacement: "
+            throw new ImageException(ErrorKind.of(e), image.toString(), "cannot create its empty replacement: "
                     + ImageException.reason(e), e);
         }
         Files.delete(tmp);

@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.ops;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.MapEntry;
@@ -103,7 +104,8 @@ public final class Flattener {
     static void flatten(Image src, Path dst, Options o, Progress progress, ExtentCloner.Factory cloners)
             throws IOException {
         if (!o.format().equals("qcow2") && !o.raw()) {
-            throw new ImageException(dst.toString(), "output format '" + o.format() + "' is not supported (qcow2 or raw)");
+            throw new ImageException(ErrorKind.UNSUPPORTED, dst.toString(), "output format '" + o.format()
+                    + "' is not supported (qcow2 or raw)");
         }
         AtomicOutput out = AtomicOutput.to(dst);
         try (out) {

@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.read;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Names;
@@ -108,10 +109,12 @@ public final class Images {
             try {
                 real = file.path().toRealPath();
             } catch (IOException e) {
-                throw new ImageException(filename, "cannot resolve its real path: " + ImageException.reason(e), e);
+                throw new ImageException(ErrorKind.of(e), filename, "cannot resolve its real path: "
+                        + ImageException.reason(e), e);
             }
             if (!seen.add(real)) {
-                throw new ImageException(overlay, "backing chain loops back to " + Names.escape(filename));
+                throw new ImageException(ErrorKind.CORRUPT, overlay, "backing chain loops back to "
+                        + Names.escape(filename));
             }
             ByteBuffer probe = ByteBuffer.allocate((int) Math.min(Qcow2Header.PROBE_LENGTH, file.size()));
             file.readFully("header", 0, probe);
@@ -123,7 +126,7 @@ public final class Images {
                 case "qcow2":
                     break;
                 default:
-                    throw new ImageException(filename, "format " + Names.quote(fmt)
+                    throw new ImageException(ErrorKind.UNSUPPORTED, filename, "format " + Names.quote(fmt)
                             + " is not supported (qcow2 or raw)");
             }
             Qcow2Header h = Qcow2Header.parse(filename, probe, (off, len) -> file.read("first cluster", off, len),
@@ -139,15 +142,15 @@ public final class Images {
     private static ImageFile openDataFile(String filename, String name) throws IOException {
         String protocol = protocolOf(name);
         if (protocol != null) {
-            throw new ImageException(filename, "data file " + Names.quote(name) + " uses protocol "
-                    + Names.quote(protocol) + ", which virtchain does not open (only local files)");
+            throw new ImageException(ErrorKind.UNSUPPORTED, filename, "data file " + Names.quote(name)
+                    + " uses protocol " + Names.quote(protocol) + ", which virtchain does not open (only local files)");
         }
         String full = resolve(filename, name);
         try {
             return ImageFile.open(full);
         } catch (ImageException e) {
             // The image that names the data file comes first: that is the file the user opened.
-            throw new ImageException(filename, "data file " + Names.quote(name)
+            throw new ImageException(e.kind(), filename, "data file " + Names.quote(name)
                     + (full.equals(name) ? "" : " (" + Names.escape(full) + ")") + ": " + e.problem(), e);
         }
     }
@@ -156,19 +159,20 @@ public final class Images {
         String name = h.backingFile();
         String protocol = protocolOf(name);
         if (protocol != null) {
-            throw new ImageException(filename, "backing file " + Names.quote(name) + " uses protocol "
-                    + Names.quote(protocol) + ", which virtchain does not open (only local files)");
+            throw new ImageException(ErrorKind.UNSUPPORTED, filename, "backing file " + Names.quote(name)
+                    + " uses protocol " + Names.quote(protocol) + ", which virtchain does not open (only local files)");
         }
         if (depth + 1 >= MAX_CHAIN_DEPTH) {
-            throw new ImageException(filename, "backing chain is deeper than " + MAX_CHAIN_DEPTH + " images");
+            throw new ImageException(ErrorKind.UNSUPPORTED, filename, "backing chain is deeper than "
+                    + MAX_CHAIN_DEPTH + " images");
         }
         String full = resolve(filename, name);
         try {
             return openLayer(full, h.backingFormat(), seen, filename);
         } catch (ImageException e) {
             if (full.equals(e.file()) && e.problem().equals("no such file")) {
-                throw new ImageException(filename, "backing file " + Names.quote(name) + " (" + Names.escape(full)
-                        + ") does not exist");
+                throw new ImageException(ErrorKind.NOT_FOUND, filename, "backing file " + Names.quote(name) + " ("
+                        + Names.escape(full) + ") does not exist");
             }
             throw e;
         }
@@ -177,7 +181,8 @@ public final class Images {
     private static String probeFormat(ImageFile file, ByteBuffer probe) throws ImageException {
         if (Qcow2Header.hasMagic(probe)) {
             if (probe.remaining() >= 8 && probe.getInt(4) == 1) {
-                throw new ImageException(file.name(), "qcow version 1 images are not supported (only qcow2)");
+                throw new ImageException(ErrorKind.UNSUPPORTED, file.name(),
+                        "qcow version 1 images are not supported (only qcow2)");
             }
             return "qcow2";
         }

@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.read;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.LayerStatus;
@@ -169,8 +170,8 @@ public final class Qcow2Image implements Image {
             return new Run(SubclusterKind.UNALLOCATED_PLAIN, max, -1);
         }
         if ((l2Offset & (cs - 1)) != 0) {
-            throw new ImageException(name, "l1 entry " + l1Index + " points to l2 table at " + hex(l2Offset)
-                    + ", which is not cluster aligned");
+            throw new ImageException(ErrorKind.CORRUPT, name, "l1 entry " + l1Index + " points to l2 table at "
+                    + hex(l2Offset) + ", which is not cluster aligned");
         }
         long[] l2 = l2Table(l2Offset, l1Index);
         boolean ext = header.extendedL2();
@@ -191,12 +192,13 @@ public final class Qcow2Image implements Image {
             if (k.hasHostCluster()) {
                 long hostCluster = L2Entry.offset(entry);
                 if ((hostCluster & (cs - 1)) != 0) {
-                    throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+                    throw new ImageException(ErrorKind.CORRUPT, name, "l2 entry " + index + " of table at "
+                            + hex(l2Offset)
                             + " points to cluster " + hex(hostCluster) + ", which is not cluster aligned");
                 }
                 if (dataFile != file && header.dataFileRaw() && hostCluster != (pos & ~(cs - 1))) {
-                    throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
-                            + " maps guest cluster " + hex(pos & ~(cs - 1)) + " to " + hex(hostCluster)
+                    throw new ImageException(ErrorKind.CORRUPT, name, "l2 entry " + index + " of table at "
+                            + hex(l2Offset) + " maps guest cluster " + hex(pos & ~(cs - 1)) + " to " + hex(hostCluster)
                             + " of a raw data file");
                 }
                 host = hostCluster + (pos & (cs - 1));
@@ -223,12 +225,12 @@ public final class Qcow2Image implements Image {
     private SubclusterKind classify(long entry, long bitmap, int sc, long l2Offset, int index) throws ImageException {
         L2Entry.Type type = L2Entry.type(entry, header.extendedL2(), dataFile != file);
         if (type == L2Entry.Type.COMPRESSED && dataFile != file) {
-            throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+            throw new ImageException(ErrorKind.CORRUPT, name, "l2 entry " + index + " of table at " + hex(l2Offset)
                     + " is compressed, which an image with an external data file cannot hold");
         }
         SubclusterKind kind = SubclusterKind.of(type, bitmap, sc, header.extendedL2());
         if (kind == null) {
-            throw new ImageException(name, "l2 entry " + index + " of table at " + hex(l2Offset)
+            throw new ImageException(ErrorKind.CORRUPT, name, "l2 entry " + index + " of table at " + hex(l2Offset)
                     + (type == L2Entry.Type.NORMAL ? " has subclusters marked both allocated and zero"
                             : " has allocated subclusters but no cluster") + " (bitmap " + hex(bitmap) + ")");
         }
@@ -240,8 +242,8 @@ public final class Qcow2Image implements Image {
         if (table == null) {
             int cs = (int) header.clusterSize();
             if (l2Offset + cs > file.size()) {
-                throw new ImageException(name, "l2 table at " + hex(l2Offset) + " (l1 entry " + l1Index
-                        + ") lies past end of file (" + hex(file.size()) + ")");
+                throw new ImageException(ErrorKind.CORRUPT, name, "l2 table at " + hex(l2Offset) + " (l1 entry "
+                        + l1Index + ") lies past end of file (" + hex(file.size()) + ")");
             }
             table = new long[cs / 8];
             file.read("l2 table", l2Offset, cs).asLongBuffer().get(table);
@@ -317,7 +319,8 @@ public final class Qcow2Image implements Image {
     byte[] decompressCluster(long entry, long guestOffset) throws IOException {
         CompressedCluster c = CompressedCluster.of(entry, header.clusterBits());
         if (c.offset() >= file.size()) {
-            throw new ImageException(name, "compressed cluster for guest offset " + hex(guestOffset) + " at "
+            throw new ImageException(ErrorKind.CORRUPT, name, "compressed cluster for guest offset "
+                    + hex(guestOffset) + " at "
                     + hex(c.offset()) + " lies past end of file (" + hex(file.size()) + ")");
         }
         // qemu reads whole sectors; the last compressed cluster may end before the last sector does.
@@ -329,8 +332,8 @@ public final class Qcow2Image implements Image {
         }
         String problem = decompressor.decompress(src.array(), c.size(), out);
         if (problem != null) {
-            throw new ImageException(name, "compressed cluster for guest offset " + hex(guestOffset) + " at "
-                    + hex(c.offset()) + ": " + problem);
+            throw new ImageException(ErrorKind.CORRUPT, name, "compressed cluster for guest offset "
+                    + hex(guestOffset) + " at " + hex(c.offset()) + ": " + problem);
         }
         return out;
     }

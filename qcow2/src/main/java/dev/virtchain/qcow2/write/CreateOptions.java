@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.write;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.Qcow2Header;
 
@@ -42,10 +43,11 @@ public record CreateOptions(long size, int clusterBits, boolean extendedL2, int 
     /** Refuses options no image can have, or virtchain does not write. */
     void check(String name) throws ImageException {
         if (clusterBits < Qcow2Header.MIN_CLUSTER_BITS || clusterBits > Qcow2Header.MAX_CLUSTER_BITS) {
-            throw new ImageException(name, "cluster size " + (1L << clusterBits) + " is out of range (512 B to 2 MiB)");
+            throw new ImageException(ErrorKind.USAGE, name, "cluster size " + (1L << clusterBits)
+                    + " is out of range (512 B to 2 MiB)");
         }
         if (extendedL2 && clusterBits < Qcow2Header.MIN_EXTENDED_L2_CLUSTER_BITS) {
-            throw new ImageException(name, "extended L2 entries need clusters of at least 16 KiB");
+            throw new ImageException(ErrorKind.USAGE, name, "extended L2 entries need clusters of at least 16 KiB");
         }
         if (size < 0 || Qcow2Header.l1EntriesFor(size, clusterBits, extendedL2) * 8 > Qcow2Header.MAX_L1_BYTES) {
             throw tooLarge(name, size, clusterBits, extendedL2);
@@ -58,13 +60,15 @@ public record CreateOptions(long size, int clusterBits, boolean extendedL2, int 
     /** Refuses a backing format virtchain does not write a link to. */
     public static void checkBackingFormat(String file, String format) throws ImageException {
         if (format != null && !format.equals("qcow2") && !format.equals("raw")) {
-            throw new ImageException(file, "backing format '" + format + "' is not supported (qcow2 or raw)");
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "backing format '" + format
+                    + "' is not supported (qcow2 or raw)");
         }
     }
 
     /** A size the largest L1 table cannot map, and the largest it can. */
     static ImageException tooLarge(String name, long size, int clusterBits, boolean extendedL2) {
-        return new ImageException(name, "size " + size + " is too large for " + (1L << clusterBits)
+        return new ImageException(ErrorKind.UNSUPPORTED, name, "size " + size + " is too large for "
+                + (1L << clusterBits)
                 + "-byte clusters (at most " + Qcow2Header.maxSizeFor(clusterBits, extendedL2) + ")");
     }
 

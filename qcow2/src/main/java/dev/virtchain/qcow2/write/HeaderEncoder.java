@@ -20,6 +20,7 @@ import static dev.virtchain.qcow2.format.HeaderField.SIZE;
 import static dev.virtchain.qcow2.format.HeaderField.SNAPSHOTS_OFFSET;
 import static dev.virtchain.qcow2.format.HeaderField.VERSION;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.Feature;
 import dev.virtchain.qcow2.format.HeaderExtensions;
@@ -129,8 +130,8 @@ public final class HeaderEncoder {
         }
         pos += 8; // end of extensions: type 0, length 0
         if (nameLength > 0 && pos + nameLength > cs) {
-            throw new ImageException(file, "backing file name (" + nameLength + " bytes) does not fit in a "
-                    + cs + "-byte cluster");
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "backing file name (" + nameLength
+                    + " bytes) does not fit in a " + cs + "-byte cluster");
         }
         return pos;
     }
@@ -139,8 +140,8 @@ public final class HeaderEncoder {
     public static byte[] backingName(String file, String backing) throws ImageException {
         byte[] name = backing == null ? new byte[0] : backing.getBytes(StandardCharsets.UTF_8);
         if (name.length > Qcow2Header.MAX_BACKING_NAME) {
-            throw new ImageException(file, "backing file name is " + name.length + " bytes (at most "
-                    + Qcow2Header.MAX_BACKING_NAME + ")");
+            throw new ImageException(ErrorKind.UNSUPPORTED, file, "backing file name is " + name.length
+                    + " bytes (at most " + Qcow2Header.MAX_BACKING_NAME + ")");
         }
         return name;
     }
@@ -160,7 +161,8 @@ public final class HeaderEncoder {
             return b.flip();
         }, fileSize);
         if (h.corrupt()) {
-            throw new ImageException(name, "image is marked corrupt; virtchain does not write to it");
+            throw new ImageException(ErrorKind.CORRUPT, name,
+                    "image is marked corrupt; virtchain does not write to it");
         }
         return h;
     }

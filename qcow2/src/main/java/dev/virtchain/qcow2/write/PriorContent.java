@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.write;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.CompressedCluster;
@@ -52,7 +53,8 @@ final class PriorContent implements Closeable {
         try (Decompressor d = new Decompressor(header.compressionType())) {
             String problem = d.decompress(src.array(), src.position(), out);
             if (problem != null) {
-                throw new ImageException(name, "compressed cluster for guest offset " + hex(guest) + ": " + problem);
+                throw new ImageException(ErrorKind.CORRUPT, name, "compressed cluster for guest offset " + hex(guest)
+                        + ": " + problem);
             }
         }
         return out;

@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.write;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.CompressedCluster;
 import dev.virtchain.qcow2.format.HeaderField;
@@ -156,7 +157,7 @@ public final class Qcow2Writer implements Closeable {
 
     private void checkRange(long offset, long length) throws ImageException {
         if (offset < 0 || length < 0 || offset + length > size) {
-            throw new ImageException(name, "write of " + length + " bytes at " + hex(offset)
+            throw new ImageException(ErrorKind.USAGE, name, "write of " + length + " bytes at " + hex(offset)
                     + " is outside the virtual size (" + size + ")");
         }
     }
@@ -371,7 +372,7 @@ public final class Qcow2Writer implements Closeable {
 
     private void requireCopied(long entry, long guest) throws ImageException {
         if (!L2Entry.copied(entry)) {
-            throw new ImageException(name, "cluster for guest offset " + hex(guest)
+            throw new ImageException(ErrorKind.UNSUPPORTED, name, "cluster for guest offset " + hex(guest)
                     + " is shared (COPIED flag clear); virtchain does not write to shared clusters");
         }
     }

@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.write;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.Qcow2Header;
 import dev.virtchain.qcow2.format.RefcountBlock;
@@ -146,8 +147,8 @@ final class Refcounts {
         int i = (int) (cluster % entriesPerBlock);
         long v = RefcountBlock.get(b, i, refcountOrder) + delta;
         if (v < 0 || v > maxRefcount) {
-            throw new ImageException(name, "refcount of cluster " + hex(cluster << clusterBits) + " would become " + v
-                    + " (" + (1 << refcountOrder) + "-bit refcounts)");
+            throw new ImageException(ErrorKind.CORRUPT, name, "refcount of cluster " + hex(cluster << clusterBits)
+                    + " would become " + v + " (" + (1 << refcountOrder) + "-bit refcounts)");
         }
         RefcountBlock.set(b, i, refcountOrder, v);
         blocks.changed(blockIndex);
@@ -166,7 +167,8 @@ final class Refcounts {
         long want = Math.max(minEntries, table.length() * 2L) + 2;
         long clusters = (want + entriesPerCluster - 1) / entriesPerCluster;
         if (clusters * clusterSize > Qcow2Header.MAX_REFCOUNT_TABLE_BYTES) {
-            throw new ImageException(name, "refcount table would exceed " + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES
+            throw new ImageException(ErrorKind.UNSUPPORTED, name, "refcount table would exceed "
+                    + Qcow2Header.MAX_REFCOUNT_TABLE_BYTES
                     + " bytes; the image is too large for " + clusterSize + "-byte clusters");
         }
         long oldOffset = table.offset();
@@ -185,11 +187,11 @@ final class Refcounts {
         if (b == null) {
             long off = table.get((int) blockIndex) & RefcountBlock.REFT_OFFSET_MASK;
             if ((off & (clusterSize - 1)) != 0) {
-                throw new ImageException(name, "refcount table entry " + blockIndex + " points to " + hex(off)
-                        + ", which is not cluster aligned");
+                throw new ImageException(ErrorKind.CORRUPT, name, "refcount table entry " + blockIndex + " points to "
+                        + hex(off) + ", which is not cluster aligned");
             }
             if (off + clusterSize > ch.size()) {
-                throw new ImageException(name, "refcount block " + blockIndex + " at " + hex(off)
+                throw new ImageException(ErrorKind.CORRUPT, name, "refcount block " + blockIndex + " at " + hex(off)
                         + " lies past end of file");
             }
             b = new byte[(int) clusterSize];
@@ -213,7 +215,7 @@ final class Refcounts {
 
     private void readFully(ByteBuffer b, long pos) throws IOException {
         if (!Positional.readFully(ch, b, pos)) {
-            throw new ImageException(name, "unexpected end of file at " + hex(pos + b.position()));
+            throw new ImageException(ErrorKind.CORRUPT, name, "unexpected end of file at " + hex(pos + b.position()));
         }
     }
 

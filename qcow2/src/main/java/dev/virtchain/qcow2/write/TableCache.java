@@ -2,6 +2,7 @@ package dev.virtchain.qcow2.write;
 
 import static dev.virtchain.qcow2.ImageException.hex;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.L2Entry;
 import dev.virtchain.qcow2.format.Qcow2Header;
@@ -81,16 +82,17 @@ final class TableCache {
             return t;
         }
         if ((off & (clusterSize - 1)) != 0) {
-            throw new ImageException(name, "l1 entry " + l1Index + " points to l2 table at " + hex(off)
-                    + ", which is not cluster aligned");
+            throw new ImageException(ErrorKind.CORRUPT, name, "l1 entry " + l1Index + " points to l2 table at "
+                    + hex(off) + ", which is not cluster aligned");
         }
         long[] t = l2Tables.get(off);
         if (t == null) {
             if (!L2Entry.copied(l1e) && create) {
-                throw new ImageException(name, "l2 table at " + hex(off) + " is shared (COPIED flag clear)");
+                throw new ImageException(ErrorKind.UNSUPPORTED, name, "l2 table at " + hex(off)
+                        + " is shared (COPIED flag clear)");
             }
             if (off + clusterSize > ch.size()) {
-                throw new ImageException(name, "l2 table at " + hex(off) + " lies past end of file");
+                throw new ImageException(ErrorKind.CORRUPT, name, "l2 table at " + hex(off) + " lies past end of file");
             }
             ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
             Positional.readZeroPadded(ch, b, off);

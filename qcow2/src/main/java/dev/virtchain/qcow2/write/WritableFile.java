@@ -1,5 +1,6 @@
 package dev.virtchain.qcow2.write;
 
+import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.Qcow2Header;
 import java.io.IOException;
@@ -27,7 +28,7 @@ final class WritableFile {
             ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
         } catch (FileAlreadyExistsException e) {
-            throw new ImageException(name, "already exists");
+            throw new ImageException(ErrorKind.CONFLICT, name, "already exists");
         }
         try {
             HeaderEncoder.writeEmptyImage(ch, header, o);
@@ -56,21 +57,25 @@ final class WritableFile {
     private static Qcow2Writer open(String name, FileChannel ch) throws IOException {
         Qcow2Header h = HeaderEncoder.readForWriting(name, ch);
         if (h.dirty()) {
-            throw new ImageException(name, "image is dirty (its lazy refcounts were never written back); "
+            throw new ImageException(ErrorKind.CONFLICT, name,
+                    "image is dirty (its lazy refcounts were never written back); "
                     + "repair it with 'qemu-img check -r all' before writing to it");
         }
         if (h.lazyRefcounts()) {
-            throw new ImageException(name, "image uses lazy refcounts, which virtchain does not write");
+            throw new ImageException(ErrorKind.UNSUPPORTED, name,
+                    "image uses lazy refcounts, which virtchain does not write");
         }
         if (h.nbSnapshots() > 0) {
-            throw new ImageException(name, "image has " + h.nbSnapshots()
+            throw new ImageException(ErrorKind.UNSUPPORTED, name, "image has " + h.nbSnapshots()
                     + " internal snapshot(s); virtchain does not write to images with internal snapshots");
         }
         if (h.hasDataFile()) {
-            throw new ImageException(name, "image has an external data file; virtchain does not write to those");
+            throw new ImageException(ErrorKind.UNSUPPORTED, name,
+                    "image has an external data file; virtchain does not write to those");
         }
         if (h.bitmapsValid() && h.bitmaps().count() > 0) {
-            throw new ImageException(name, "image has persistent bitmaps; virtchain does not write to it "
+            throw new ImageException(ErrorKind.UNSUPPORTED, name,
+                    "image has persistent bitmaps; virtchain does not write to it "
                     + "(writing would leave the bitmaps stale)");
         }
         DirtyTable l1 = DirtyTable.read(ch, h.l1TableOffset(), h.l1Size());
