@@ -1,7 +1,7 @@
 package dev.virtchain.app;
 
-import dev.virtchain.qcow2.CreateOptions;
-import dev.virtchain.qcow2.Qcow2Writer;
+import dev.virtchain.qcow2.write.CreateOptions;
+import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

@@ -3,7 +3,6 @@ package dev.virtchain.app;
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.cli.UnknownCommand;
-import dev.virtchain.app.cli.VirtchainCommand;
 import dev.virtchain.app.libvirt.Hypervisor;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -32,7 +31,7 @@ public final class Main {
         CommandLine cl = new CommandLine(root);
         cl.setOut(o);
         cl.setErr(e);
-        cl.setExecutionExceptionHandler(ExitCodes.handler(root));
+        cl.setExecutionExceptionHandler(ExitCodes.handler(root::debug));
         cl.setParameterExceptionHandler(ExitCodes.usageHandler());
         try {
             CommandLine[] where = new CommandLine[1];

@@ -1,6 +1,6 @@
 package dev.virtchain.chain;
 
-import dev.virtchain.qcow2.WholeFile;
+import dev.virtchain.qcow2.read.WholeFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

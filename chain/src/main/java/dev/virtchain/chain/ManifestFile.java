@@ -1,7 +1,7 @@
 package dev.virtchain.chain;
 
-import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.ErrorKind;
+import dev.virtchain.qcow2.io.DurableFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.virtchain.qcow2.BackingLink;
-import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.ImageException;
-import dev.virtchain.qcow2.Qcow2Writer;
+import dev.virtchain.qcow2.ops.BackingLink;
 import dev.virtchain.qcow2.testing.Qemu;
+import dev.virtchain.qcow2.write.CreateOptions;
+import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;

@@ -17,7 +17,11 @@ import java.nio.file.Path;
  * {@code vda.0003.inc.qcow2: l1 table ends at 0x7f000000, past end of file (0x30000)}. The file
  * name is escaped here ({@link Names#escape}); a name the problem quotes from an image goes
  * through {@link Names#quote} where the problem is written. Its {@link ErrorKind} is CORRUPT
- * unless the constructor is given another.
+ * unless the constructor is given another; the library names the kind at every site: NOT_FOUND
+ * for a missing file (a backing or data file too), UNSUPPORTED for what virtchain does not read
+ * or write (versions, features, protocols, names that do not fit), CONFLICT for an existing
+ * output or a state that refuses the request, USAGE for arguments no image can take, IO for the
+ * system's errors, CORRUPT for damaged images.
  */
 public class ImageException extends IOException implements ErrorKind.Kinded {
     private static final long serialVersionUID = 1L;
@@ -112,7 +116,7 @@ public class ImageException extends IOException implements ErrorKind.Kinded {
         return e.getMessage() != null ? e.getMessage() : "input/output error";
     }
 
-    static String hex(long v) {
+    public static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }
 }

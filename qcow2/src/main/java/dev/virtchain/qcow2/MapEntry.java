@@ -12,13 +12,13 @@ public record MapEntry(long start, long length, int depth, boolean present, bool
     }
 
     /** qemu-img's rule for merging adjacent entries. */
-    boolean mergeableWith(MapEntry next) {
+    public boolean mergeableWith(MapEntry next) {
         return length > 0 && zero == next.zero && data == next.data && depth == next.depth
                 && present == next.present && hasOffset() == next.hasOffset()
                 && (!hasOffset() || offset + length == next.offset);
     }
 
-    MapEntry extendedBy(MapEntry next) {
+    public MapEntry extendedBy(MapEntry next) {
         return new MapEntry(start, length + next.length, depth, present, zero, data, offset);
     }
 }

@@ -20,7 +20,8 @@ public interface PastEnd {
 
     /** The rule for backup sets: the read fails, naming the file and where its data should have been. */
     PastEnd FAIL = (file, guest, host, length, fileSize) -> {
-        throw new ImageException(file, "data for guest offset " + hex(guest) + " lies at " + hex(host) + " ("
+        throw new ImageException(ErrorKind.CORRUPT, file, "data for guest offset " + hex(guest) + " lies at "
+                + hex(host) + " ("
                 + length + " bytes), past end of file (" + hex(fileSize) + "): the file is truncated or damaged");
     };
 

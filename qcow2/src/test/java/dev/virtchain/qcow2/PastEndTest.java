@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.read.Qcow2Image;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -3,7 +3,7 @@ package dev.virtchain.app.backup;
 import dev.virtchain.chain.SourceDisk;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.read.Images;
 import dev.virtchain.xml.DiskSelection;
 import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainDisk;

@@ -2,7 +2,7 @@ package dev.virtchain.app.backup;
 
 import dev.virtchain.chain.BackupPlan;
 import dev.virtchain.chain.Naming;
-import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.io.DurableFiles;
 import dev.virtchain.xml.Domain;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.virtchain.app.boot;
 
 import dev.virtchain.chain.Naming.BootFile;
-import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.io.DurableFiles;
 import dev.virtchain.xml.DomainOs;
 import dev.virtchain.xml.DomainRewrite;
 import java.io.IOException;

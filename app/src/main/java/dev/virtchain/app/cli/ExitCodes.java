@@ -7,6 +7,7 @@ import dev.virtchain.xml.LibvirtXmlException;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
@@ -26,10 +27,10 @@ public final class ExitCodes {
     private ExitCodes() {
     }
 
-    /** For errors met while a command runs. */
-    public static IExecutionExceptionHandler handler(VirtchainCommand root) {
+    /** For errors met while a command runs; {@code debug} says whether --debug was given. */
+    public static IExecutionExceptionHandler handler(BooleanSupplier debug) {
         return (ex, cl, parsed) -> {
-            if (root.debug()) {
+            if (debug.getAsBoolean()) {
                 ex.printStackTrace(cl.getErr());
             }
             return report(ex, cl);

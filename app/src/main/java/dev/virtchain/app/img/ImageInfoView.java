@@ -1,12 +1,12 @@
 package dev.virtchain.app.img;
 
-import dev.virtchain.qcow2.Bitmap;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Names;
-import dev.virtchain.qcow2.Qcow2Header;
-import dev.virtchain.qcow2.Qcow2Image;
-import dev.virtchain.qcow2.Snapshot;
+import dev.virtchain.qcow2.format.Bitmap;
+import dev.virtchain.qcow2.format.Qcow2Header;
+import dev.virtchain.qcow2.format.Snapshot;
+import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.read.Qcow2Image;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;

@@ -1,11 +1,11 @@
 package dev.virtchain.app.img;
 
-import dev.virtchain.qcow2.Qcow2Header;
+import dev.virtchain.qcow2.format.Qcow2Header;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /** qemu-img's {@code -o key=value,...} options and size arguments ("64M", "1.5G", "512"). */
 final class ImageOptions {

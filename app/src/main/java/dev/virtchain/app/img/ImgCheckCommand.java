@@ -3,13 +3,12 @@ package dev.virtchain.app.img;
 import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.app.cli.Json;
-
 import dev.virtchain.app.cli.OutputFormat;
 import dev.virtchain.qcow2.CheckResult;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
-import dev.virtchain.qcow2.Qcow2Check;
-import dev.virtchain.qcow2.Qcow2Image;
+import dev.virtchain.qcow2.check.Qcow2Check;
+import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.read.Qcow2Image;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -19,10 +18,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "check",
         mixinStandardHelpOptions = true,

@@ -1,18 +1,18 @@
 package dev.virtchain.app.img;
 
-import picocli.CommandLine.Mixin;
-import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.FormatOption;
-import dev.virtchain.qcow2.Committer;
+import dev.virtchain.app.cli.ProgressOptions;
+import dev.virtchain.qcow2.ops.Committer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "commit",
         mixinStandardHelpOptions = true,

@@ -1,20 +1,20 @@
 package dev.virtchain.app.img;
 
-import picocli.CommandLine.Mixin;
-import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.ExitCodes;
+import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.ImageCompare;
-import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.PastEnd;
+import dev.virtchain.qcow2.ops.ImageCompare;
+import dev.virtchain.qcow2.read.Images;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "compare",
         mixinStandardHelpOptions = true,

@@ -1,11 +1,11 @@
 package dev.virtchain.app.img;
 
-import dev.virtchain.qcow2.AtomicOutput;
-import dev.virtchain.qcow2.CreateOptions;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.Names;
-import dev.virtchain.qcow2.Qcow2Writer;
+import dev.virtchain.qcow2.io.AtomicOutput;
+import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.write.CreateOptions;
+import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
@@ -14,11 +14,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "create",
         mixinStandardHelpOptions = true,

@@ -1,15 +1,14 @@
 package dev.virtchain.app.img;
 
-import picocli.CommandLine.Mixin;
 import dev.virtchain.app.cli.ForceShareOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.chain.Naming;
-import dev.virtchain.qcow2.CreateOptions;
-import dev.virtchain.qcow2.Flattener;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
 import dev.virtchain.qcow2.PastEnd;
+import dev.virtchain.qcow2.ops.Flattener;
+import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.write.CreateOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -17,11 +16,12 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "flatten",
         aliases = "convert",

@@ -5,7 +5,7 @@ import dev.virtchain.app.cli.FormatOption;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.OutputFormat;
 import dev.virtchain.qcow2.Image;
-import dev.virtchain.qcow2.Images;
+import dev.virtchain.qcow2.read.Images;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "info",
         mixinStandardHelpOptions = true,

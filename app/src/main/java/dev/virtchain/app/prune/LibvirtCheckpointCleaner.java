@@ -3,7 +3,7 @@ package dev.virtchain.app.prune;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.chain.Naming;
-import dev.virtchain.qcow2.DurableFiles;
+import dev.virtchain.qcow2.io.DurableFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

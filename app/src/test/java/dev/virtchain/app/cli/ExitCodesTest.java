@@ -3,6 +3,7 @@ package dev.virtchain.app.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.virtchain.app.VirtchainCommand;
 import dev.virtchain.app.backup.BackupException;
 import dev.virtchain.app.boot.BootException;
 import dev.virtchain.app.libvirt.HypervisorException;

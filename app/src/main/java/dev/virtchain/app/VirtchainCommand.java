@@ -1,0 +1,36 @@
+package dev.virtchain.app;
+
+import dev.virtchain.app.backup.BackupCommand;
+import dev.virtchain.app.backup.ListCommand;
+import dev.virtchain.app.boot.BootCommand;
+import dev.virtchain.app.cli.VersionProvider;
+import dev.virtchain.app.img.ImgCommand;
+import dev.virtchain.app.prune.PruneCommand;
+import dev.virtchain.app.restore.RestoreCommand;
+import dev.virtchain.app.restore.VerifyCommand;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The top command: its sub-commands, and the options all of them inherit. */
+@Command(name = "virtchain",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
+        subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
+                PruneCommand.class, ImgCommand.class},
+        footer = {"",
+                "Examples:",
+                "  virtchain backup -d web01 -o /backup/web01",
+                "  virtchain list /backup/web01",
+                "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --dry-run",
+                "  virtchain img info --backing-chain vda.0003.inc.qcow2",
+                "  virtchain img check vda.0000.full.qcow2"})
+public final class VirtchainCommand {
+    @Option(names = "--debug", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces of errors.")
+    boolean debug;
+
+    public boolean debug() {
+        return debug;
+    }
+}

@@ -1,5 +1,0 @@
-package dev.virtchain.qcow2;
-
-/** The bitmaps header extension: where the persistent dirty bitmap directory lives. */
-public record BitmapsExtension(int count, long directorySize, long directoryOffset) {
-}
