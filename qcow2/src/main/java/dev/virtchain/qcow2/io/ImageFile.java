@@ -57,12 +57,8 @@ public final class ImageFile implements AutoCloseable {
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new ImageException(ErrorKind.NOT_FOUND, name, "no such file");
-        } catch (AccessDeniedException e) {
-            throw new ImageException(ErrorKind.IO, name, "permission denied");
         } catch (IOException e) {
-            throw new ImageException(ErrorKind.of(e), name, "cannot open: " + ImageException.reason(e), e);
+            throw cannotOpen(name, e);
         }
         try {
             return new ImageFile(name, path, ch, ch.size());
@@ -70,6 +66,17 @@ public final class ImageFile implements AutoCloseable {
             ch.close();
             throw new ImageException(ErrorKind.IO, name, "cannot read its size: " + ImageException.reason(e), e);
         }
+    }
+
+    /** Why the file {@code name} cannot be opened (or looked at), in the user's words. */
+    private static ImageException cannotOpen(String name, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return new ImageException(ErrorKind.NOT_FOUND, name, "no such file");
+        }
+        if (e instanceof AccessDeniedException) {
+            return new ImageException(ErrorKind.IO, name, "permission denied");
+        }
+        return new ImageException(ErrorKind.of(e), name, "cannot open: " + ImageException.reason(e), e);
     }
 
     /**
@@ -80,12 +87,8 @@ public final class ImageFile implements AutoCloseable {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            throw new ImageException(ErrorKind.NOT_FOUND, name, "no such file");
-        } catch (AccessDeniedException e) {
-            throw new ImageException(ErrorKind.IO, name, "permission denied");
         } catch (IOException e) {
-            throw new ImageException(ErrorKind.of(e), name, "cannot open: " + ImageException.reason(e), e);
+            throw cannotOpen(name, e);
         }
         if (a.isDirectory()) {
             throw new ImageException(ErrorKind.UNSUPPORTED, name, "is a directory, not an image file");

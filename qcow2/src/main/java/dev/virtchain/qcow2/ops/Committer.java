@@ -201,16 +201,30 @@ public final class Committer {
                 }
             }
             if (isData) {
-                if (!data.isEmpty() && data.get(data.size() - 1)[1] == pos) {
-                    data.get(data.size() - 1)[1] = pos + len;
-                } else {
-                    data.add(new long[] {pos, pos + len});
-                }
+                addRange(data, pos, len);
             } else if (isZero) {
                 sink.zero(pos, len);
             }
             pos += len;
         }
+        writeData(top, data, size, sink, progress);
+    }
+
+    /** Adds {@code [pos, pos + len)} to {@code ranges}, joining it to the last one when they touch. */
+    private static void addRange(List<long[]> ranges, long pos, long len) {
+        if (!ranges.isEmpty() && ranges.get(ranges.size() - 1)[1] == pos) {
+            ranges.get(ranges.size() - 1)[1] = pos + len;
+        } else {
+            ranges.add(new long[] {pos, pos + len});
+        }
+    }
+
+    /**
+     * Writes the {@code data} ranges as {@code top} reads them, a few chunks read ahead (see
+     * {@link ReadAhead}) while the previous ones are written.
+     */
+    private static void writeData(Image top, List<long[]> data, long size, Sink sink, Progress progress)
+            throws IOException {
         top.preferDirectReads();
         try (ReadAhead chunks = new ReadAhead(top, data, CHUNK, READS_IN_FLIGHT)) {
             for (ReadAhead.Chunk c = chunks.next(); c != null; c = chunks.next()) {
@@ -267,24 +281,13 @@ public final class Committer {
         while (pos < size) {
             LayerStatus s = top.status(pos, Math.min(size - pos, CHUNK));
             if (s.data()) {
-                if (!data.isEmpty() && data.get(data.size() - 1)[1] == pos) {
-                    data.get(data.size() - 1)[1] = pos + s.length();
-                } else {
-                    data.add(new long[] {pos, pos + s.length()});
-                }
+                addRange(data, pos, s.length());
             } else if (s.zero()) {
                 sink.zero(pos, s.length());
             }
             pos += s.length();
         }
-        top.preferDirectReads();
-        try (ReadAhead chunks = new ReadAhead(top, data, CHUNK, READS_IN_FLIGHT)) {
-            for (ReadAhead.Chunk c = chunks.next(); c != null; c = chunks.next()) {
-                sink.write(c.offset(), c.data());
-                progress.update(c.offset() + c.data().limit(), size);
-            }
-        }
-        progress.update(size, size);
+        writeData(top, data, size, sink, progress);
     }
 
     /** An empty overlay of the image's layout and link. */
