@@ -4,6 +4,7 @@ import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.DiskMode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,10 @@ final class Dependencies {
                 readers.computeIfAbsent(b.parentSeq(), s -> new ArrayList<>()).add(b.seq());
             }
         }
-        for (Backup b : records.values()) {
+        // Newest first: a backup's reader (always newer) has its fate, and its run's top, already.
+        List<Backup> newestFirst = new ArrayList<>(records.values());
+        Collections.reverse(newestFirst);
+        for (Backup b : newestFirst) {
             fates.put(b.seq(), fate(b));
         }
     }
@@ -67,11 +71,34 @@ final class Dependencies {
         if (b.disks().stream().noneMatch(d -> needed.contains(d.file()))) {
             return PointFate.DELETE;
         }
-        int n = readers(b.seq()).size();
-        if (n == 0) {
+        List<Integer> r = readers(b.seq());
+        if (r.isEmpty()) {
             throw new IllegalStateException("backup " + b.seq() + " has needed files but no reader");
         }
-        return n == 1 ? PointFate.MERGE : PointFate.BASE;
+        if (r.size() > 1) {
+            return PointFate.BASE;
+        }
+        Backup top = records.get(r.get(0));
+        while (fates.get(top.seq()) == PointFate.MERGE) {
+            top = records.get(readers(top.seq()).get(0));
+        }
+        return largerThan(b, top) ? PointFate.BASE : PointFate.MERGE;
+    }
+
+    /**
+     * Whether a disk of {@code b} is larger than the same disk of {@code top}, the kept point or
+     * base its run is merged into (the disk was shrunk in between). Merging commits the run into
+     * its lowest file, and a commit grows a file but never shrinks it: such a backup stays as a base
+     * instead, and the run above it ends there.
+     */
+    private static boolean largerThan(Backup b, Backup top) {
+        for (DiskBackup d : top.disks()) {
+            if (d.mode() == DiskMode.INCREMENTAL
+                    && b.disk(d.target()).map(below -> below.virtualSize() > d.virtualSize()).orElse(false)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean needed(String file) {

@@ -54,6 +54,7 @@ import net.jqwik.api.statistics.Statistics;
  */
 class PrunePlanPropertyTest {
     private static final int CLUSTERS = 10;
+    private static final List<Long> SIZES = List.of(1L << 20, 1L << 19, 2L << 20);
     private static final List<List<String>> DISK_SETS = List.of(List.of("vda"), List.of("vda", "vdb"),
             List.of("vdb"));
     private static final Instant START = Instant.parse("2024-10-20T00:00:00Z"); // before DST ends and a year ends
@@ -67,9 +68,10 @@ class PrunePlanPropertyTest {
      * A backup of {@code kind} taken {@code minutes} after the one before; the guest wrote
      * {@code writes} in between (below {@link #CLUSTERS} on vda, the rest on vdb), and its disks
      * became {@code DISK_SETS[disks]} (-1: they stayed). {@code pick} chooses the parent: below 70
-     * as the planner does, else a random one.
+     * as the planner does, else a random one. {@code resize}: the disks' size became
+     * {@code SIZES[resize]} (-1: it stayed); a shrunk disk's older backups cannot take its data.
      */
-    record Take(Kind kind, int minutes, List<Integer> writes, int disks, int pick) implements Event {
+    record Take(Kind kind, int minutes, List<Integer> writes, int disks, int pick, int resize) implements Event {
     }
 
     /** A prune, {@code nowMinutes} after the last backup (negative: the clock was set back). */
@@ -97,15 +99,15 @@ class PrunePlanPropertyTest {
     @Example
     void aDiffAfterTwoPrunesFindsTheCheckpointOfTheChainBase() throws Exception {
         List<Event> events = new ArrayList<>();
-        events.add(new Take(Kind.FULL, 1, List.of(), -1, 0));
+        events.add(new Take(Kind.FULL, 1, List.of(), -1, 0, -1));
         for (int i = 0; i < 4; i++) {
-            events.add(new Take(Kind.INC, 1, List.of(), -1, 0));
+            events.add(new Take(Kind.INC, 1, List.of(), -1, 0, -1));
         }
-        events.add(new Take(Kind.INC, 17280, List.of(), -1, 0));
-        events.add(new Take(Kind.INC, 1, List.of(), -1, 73));
+        events.add(new Take(Kind.INC, 17280, List.of(), -1, 0, -1));
+        events.add(new Take(Kind.INC, 1, List.of(), -1, 73, -1));
         events.add(new Prune(new RetentionPolicy(0, 0, 0, 0, 3, 0, null), 0));
         events.add(new Prune(new RetentionPolicy(0, 0, 0, 2, 0, 0, null), 0));
-        events.add(new Take(Kind.DIFF, 1, List.of(), -1, 0));
+        events.add(new Take(Kind.DIFF, 1, List.of(), -1, 0, -1));
         everyKeptPointReadsTheSameAfterEveryStepAndNoUnreadFileIsLeft(new Scenario(ZoneId.of("UTC"), events,
                 new Prune(new RetentionPolicy(0, 0, 0, 0, 0, 0, null), 0)));
     }
@@ -128,7 +130,9 @@ class PrunePlanPropertyTest {
         Arbitrary<List<Integer>> writes = Arbitraries.integers().between(0, 2 * CLUSTERS - 1).list().ofMaxSize(5);
         Arbitrary<Integer> disks = Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.just(-1)),
                 Tuple.of(1, Arbitraries.integers().between(0, DISK_SETS.size() - 1)));
-        return Combinators.combine(kinds, minutes, writes, disks, Arbitraries.integers().between(0, 99))
+        Arbitrary<Integer> resize = Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just(-1)),
+                Tuple.of(1, Arbitraries.integers().between(0, SIZES.size() - 1)));
+        return Combinators.combine(kinds, minutes, writes, disks, Arbitraries.integers().between(0, 99), resize)
                 .as(Take::new);
     }
 
@@ -154,6 +158,7 @@ class PrunePlanPropertyTest {
                 "vdb", new HashMap<>()));
         private int version;
         private List<String> disks = DISK_SETS.get(1);
+        private long size = SIZES.get(0);
         private Instant clock = START;
         private final TreeMap<Integer, Backup> records = new TreeMap<>();
         private final Set<Integer> bases = new TreeSet<>();
@@ -173,6 +178,9 @@ class PrunePlanPropertyTest {
             }
             if (t.disks() >= 0) {
                 disks = DISK_SETS.get(t.disks());
+            }
+            if (t.resize() >= 0) {
+                size = SIZES.get(t.resize());
             }
             Backup parent = switch (t.kind()) {
                 case INC -> t.pick() < 70 ? tipForInc() : random(t.pick(), false);
@@ -194,8 +202,8 @@ class PrunePlanPropertyTest {
                             .get(e.getKey())));
                 }
                 Checksum sum = new Checksum(Checksum.CRC32C, "00000000");
-                taken.add(below == null ? new DiskBackup(target, file, 1 << 20, null, 0, sum, DiskMode.FULL)
-                        : new DiskBackup(target, file, 1 << 20, below.file(), 0, sum, DiskMode.INCREMENTAL));
+                taken.add(below == null ? new DiskBackup(target, file, size, null, 0, sum, DiskMode.FULL)
+                        : new DiskBackup(target, file, size, below.file(), 0, sum, DiskMode.INCREMENTAL));
                 files.put(file, new ModelFile(data, below == null ? null : below.file()));
                 now.put(target, Map.copyOf(g));
             }
@@ -304,6 +312,8 @@ class PrunePlanPropertyTest {
                     at = f;
                 }
                 assertEquals(c.into(), file(at).backing(), "the commit's line ends at its base");
+                assertTrue(recordOf(c.into()).virtualSize() <= c.virtualSize(), c.into() + " is no larger than "
+                        + c.top() + ": a commit never shrinks a file");
                 Map<Integer, Integer> data = new HashMap<>(file(c.into()).data());
                 for (int i = c.through().size() - 1; i >= 0; i--) {
                     data.putAll(file(c.through().get(i)).data());
@@ -371,7 +381,11 @@ class PrunePlanPropertyTest {
             for (int base : bases) {
                 long readers = records.values().stream().filter(r -> r.parentSeq() != null && r.parentSeq() == base)
                         .filter(r -> r.disks().stream().anyMatch(d -> d.mode() == DiskMode.INCREMENTAL)).count();
-                assertTrue(readers >= 2, "base " + base + " stays only while two or more read it");
+                boolean larger = records.values().stream().filter(r -> r.parentSeq() != null && r.parentSeq() == base)
+                        .anyMatch(r -> r.disks().stream().anyMatch(d -> d.mode() == DiskMode.INCREMENTAL
+                                && records.get(base).disk(d.target()).orElseThrow().virtualSize() > d.virtualSize()));
+                assertTrue(readers >= 2 || readers == 1 && larger, "base " + base
+                        + " stays only while two or more read it, or its one reader is smaller");
             }
             Backup tip = tip();
             for (Backup b = tip; b != null; b = b.parentSeq() == null ? null : records.get(b.parentSeq())) {
@@ -380,6 +394,11 @@ class PrunePlanPropertyTest {
             }
             assertEquals(plan.recordsAfter(), new ArrayList<>(records.values()));
             assertEquals(plan.basesAfter(), bases);
+        }
+
+        private DiskBackup recordOf(String file) {
+            return records.values().stream().flatMap(b -> b.disks().stream()).filter(d -> d.file().equals(file))
+                    .findFirst().orElseThrow(() -> new AssertionError(file + " has a record"));
         }
 
         private ModelFile file(String name) {

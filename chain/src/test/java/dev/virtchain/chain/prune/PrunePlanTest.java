@@ -139,6 +139,21 @@ class PrunePlanTest {
     }
 
     @Test
+    void aDroppedBackupLargerThanItsOneReaderStaysAsItsBaseBecauseACommitCannotShrinkAFile() throws Exception {
+        set.full();
+        set.inc();
+        set.virtualSize(1L << 29).inc(); // the disk was shrunk before backup 2
+        set.inc();
+        PrunePlan plan = prune(NONE.withKeepLast(2));
+        assertEquals(List.of(2, 3), plan.kept());
+        assertEquals(PointFate.BASE, plan.point(1).fate(), "1 is larger than 2, which reads it");
+        assertEquals(PointFate.MERGE, plan.point(0).fate(), "0 and 1 have the same size");
+        assertTrue(show(plan).contains("commit vda.0001.inc.qcow2 into vda.0000.full.qcow2"), show(plan).toString());
+        assertTrue(plan.steps().stream().noneMatch(s -> s instanceof PruneStep.Commit c
+                && c.top().equals("vda.0002.inc.qcow2")), "nothing is committed into a larger file");
+    }
+
+    @Test
     void aRunOfDroppedBackupsIsMergedInOneCommitThatCopiesEachClusterOnce() throws Exception {
         set.full();
         set.inc();

@@ -33,11 +33,18 @@ final class SetBuilder {
     private final List<Backup> backups = new ArrayList<>();
     private final Map<String, Long> sizes = new HashMap<>();
     private List<String> disks = List.of("vda");
+    private long virtualSize = 1L << 30;
     private Instant next = Instant.parse("2025-03-03T02:00:00Z"); // a Monday
 
     /** The disks of the backups that follow. */
     SetBuilder disks(String... targets) {
         disks = List.of(targets);
+        return this;
+    }
+
+    /** The virtual size of the disks of the backups that follow. */
+    SetBuilder virtualSize(long bytes) {
+        virtualSize = bytes;
         return this;
     }
 
@@ -124,8 +131,8 @@ final class SetBuilder {
             DiskBackup below = parent == null ? null : parent.disk(t).orElse(null);
             Checksum sum = new Checksum(Checksum.CRC32C, String.format("%08x", file.hashCode()));
             ds.add(below == null
-                    ? new DiskBackup(t, file, 1L << 30, null, 0, sum, DiskMode.FULL)
-                    : new DiskBackup(t, file, 1L << 30, below.file(), 0, sum, DiskMode.INCREMENTAL));
+                    ? new DiskBackup(t, file, virtualSize, null, 0, sum, DiskMode.FULL)
+                    : new DiskBackup(t, file, virtualSize, below.file(), 0, sum, DiskMode.INCREMENTAL));
             sizes.put(file, below == null ? FULL_SIZE : FULL_SIZE / 10);
         }
         String checkpoint = level == Level.COPY ? null : Naming.checkpointName(SET, seq);
