@@ -12,6 +12,9 @@ import picocli.CommandLine;
 
 /** The {@code virtchain} command line. */
 public final class Main {
+    /** The width of help output that does not go to a terminal. */
+    public static final int HELP_WIDTH = 100;
+
     private Main() {
     }
 
@@ -33,6 +36,10 @@ public final class Main {
         cl.setErr(e);
         cl.setExecutionExceptionHandler(ExitCodes.handler(root::debug));
         cl.setParameterExceptionHandler(ExitCodes.usageHandler());
+        // Help as wide as the terminal (picocli asks it only when help is printed), or HELP_WIDTH
+        // when not on one, so that the examples of the footers are never wrapped.
+        cl.setUsageHelpWidth(HELP_WIDTH);
+        cl.setUsageHelpAutoWidth(true);
         try {
             CommandLine[] where = new CommandLine[1];
             Optional<String> unknown = UnknownCommand.find(cl, args, where);

@@ -3,7 +3,6 @@ package dev.virtchain.app;
 import dev.virtchain.app.backup.BackupCommand;
 import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.boot.BootCommand;
-import dev.virtchain.app.cli.VersionProvider;
 import dev.virtchain.app.img.ImgCommand;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.restore.RestoreCommand;

@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The CLI's contract with its users: help with examples, exit codes, one-line errors. Runs
@@ -75,10 +80,65 @@ class CliTest {
     }
 
     @Test
-    void versionPrintsTheName() throws Exception {
+    void versionPrintsTheReleaseTheCommitAndTheLibvirtAndQemuItFinds() throws Exception {
         CliDriver.Result r = run("--version");
-        assertEquals(0, r.exitCode());
-        assertTrue(r.stdout().startsWith("virtchain "), r.stdout());
+        assertEquals(0, r.exitCode(), r::toString);
+        List<String> lines = r.stdout().lines().toList();
+        assertEquals(4, lines.size(), r.stdout());
+        String commit = commandOutput(List.of("git", "rev-parse", "--short=12", "HEAD"));
+        String built = commit == null ? "unknown" : commit + "(-dirty)?";
+        assertTrue(lines.get(0).matches("virtchain \\d+\\.\\d+\\.\\d+\\S* \\(commit " + built + "\\)"), lines.get(0));
+        // virsh and qemu are the oracle: the test machine has both (scripts/test installs them).
+        assertEquals("libvirt: " + commandOutput(List.of("virsh", "--version")), lines.get(1));
+        String qemu = commandOutput(List.of("qemu-system-x86_64", "--version")).lines().findFirst().orElseThrow();
+        assertEquals("qemu: " + qemu.replace("QEMU emulator version ", ""), lines.get(2));
+        assertTrue(lines.get(3).startsWith("java: " + Runtime.version().feature()), lines.get(3));
+    }
+
+    /** A command's first line of output, or null when it fails (git outside a checkout). */
+    private static String commandOutput(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        return p.waitFor() == 0 ? out : null;
+    }
+
+    @Test
+    void helpOfEveryCommandFitsTheWidthAndNoExampleIsWrapped() throws Exception {
+        List<List<String>> commands = new ArrayList<>();
+        collect(new CommandLine(new VirtchainCommand()), new ArrayList<>(), commands);
+        assertTrue(commands.size() > 15, commands::toString);
+        for (List<String> path : commands) {
+            List<String> args = new ArrayList<>(path);
+            args.add("--help");
+            CliDriver.Result r = run(args.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r::toString);
+            List<String> lines = r.stdout().lines().toList();
+            for (String line : lines) {
+                assertTrue(line.length() <= Main.HELP_WIDTH, path + " --help: a line of " + line.length()
+                        + " columns, more than " + Main.HELP_WIDTH + ":\n" + line);
+            }
+            CommandLine sub = new CommandLine(new VirtchainCommand());
+            for (String name : path) {
+                sub = sub.getSubcommands().get(name);
+            }
+            for (String example : sub.getCommandSpec().usageMessage().footer()) {
+                if (example.startsWith("  virtchain ")) {
+                    assertTrue(lines.contains(example.stripTrailing()), path + " --help wraps its example\n" + example
+                            + "\n" + r.stdout());
+                }
+            }
+        }
+    }
+
+    private static void collect(CommandLine command, List<String> path, List<List<String>> into) {
+        into.add(path);
+        for (Map.Entry<String, CommandLine> sub : command.getSubcommands().entrySet()) {
+            if (sub.getKey().equals(sub.getValue().getCommandName())) { // aliases once
+                List<String> p = new ArrayList<>(path);
+                p.add(sub.getKey());
+                collect(sub.getValue(), p, into);
+            }
+        }
     }
 
     @Test

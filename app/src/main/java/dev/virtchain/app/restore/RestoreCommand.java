@@ -62,7 +62,7 @@ import picocli.CommandLine.Spec;
                 "Examples:",
                 "  virtchain restore /backup/web01 -o /var/lib/libvirt/images/web01-restored",
                 "  virtchain restore /backup/web01 -o /srv/restore --at 3 --disk vda -O raw",
-                "  virtchain restore /backup/web01 -o /srv/restore --at 2026-11-20T23:00:00Z --define --name web01-old"})
+                "  virtchain restore /backup/web01 -o /srv/old --at 2026-11-20T23:00:00Z --define --name web01-old"})
 public final class RestoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
