@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.qcow2.DurableFiles;
 import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
@@ -52,6 +53,50 @@ public record BootState(String name, String uri, String dir, int seq, String scr
 
     void save() throws IOException {
         DurableFiles.writeString(Path.of(scratch).resolve(FILE), MAPPER.writeValueAsString(this));
+    }
+
+    /**
+     * Records this boot in its backup directory ({@code DIR/.boots/NAME.json}, the same JSON), so that
+     * a prune of DIR knows the boot reads its files (docs/DESIGN.md, "Readers and prune").
+     */
+    void record() throws IOException {
+        Path boots = Files.createDirectories(Path.of(dir).resolve(Naming.BOOTS_DIR));
+        DurableFiles.writeString(boots.resolve(name + ".json"), MAPPER.writeValueAsString(this));
+    }
+
+    /** Deletes this boot's record in its backup directory, if it is there. */
+    void forget() throws IOException {
+        Files.deleteIfExists(Path.of(dir).resolve(Naming.BOOTS_DIR).resolve(name + ".json"));
+    }
+
+    /** The record file of a recorded boot. */
+    public Path recordFile() {
+        return Path.of(dir).resolve(Naming.BOOTS_DIR).resolve(name + ".json");
+    }
+
+    /**
+     * The boots recorded in backup directory {@code dir}, each with its record file; a record that
+     * cannot be read fails with one line naming it.
+     */
+    public static List<BootState> recorded(Path dir) throws IOException {
+        Path boots = dir.resolve(Naming.BOOTS_DIR);
+        if (!Files.isDirectory(boots)) {
+            return List.of();
+        }
+        List<BootState> all = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(boots)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                try {
+                    all.add(MAPPER.readValue(Files.readString(f), BootState.class));
+                } catch (NoSuchFileException e) {
+                    // forgotten meanwhile
+                } catch (JacksonException e) {
+                    throw new BootException(ErrorKind.CORRUPT, f + ": unreadable boot record: " + problem(e)
+                            + "; delete it if no boot of " + dir + " runs");
+                }
+            }
+        }
+        return all;
     }
 
     /** Reads the state of the boot whose scratch directory is {@code scratch}. */
