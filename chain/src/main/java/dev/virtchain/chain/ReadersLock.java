@@ -124,7 +124,7 @@ public final class ReadersLock implements AutoCloseable {
     public record Holder(long pid, String command) {
         @Override
         public String toString() {
-            return (command == null ? "" : "virtchain " + command + " ") + "(pid " + pid + ")";
+            return command == null ? "pid " + pid : "virtchain " + command + " (pid " + pid + ")";
         }
     }
 

@@ -54,8 +54,8 @@ import picocli.CommandLine.Spec;
                 "  virtchain backup -d vm -o /backup/vm -l copy                # a standalone copy, no checkpoint",
                 "  virtchain backup -d vm -o /backup/vm --start-paused         # a shut-off domain, started paused",
                 "  virtchain backup -c 'qemu:///embed?root=/tmp/lv' -d vm -o /tmp/bk --json",
-                "  virtchain backup -d web01 -o /backup/web01 --keep-daily 7 --keep-weekly 4 --keep-monthly 12",
-                "                                                        # the nightly run: back up, then prune"})
+                "  virtchain backup -d web01 -o /backup/web01 \\",
+                "      --keep-daily 7 --keep-weekly 4 --keep-monthly 12   # the nightly run"})
 public final class BackupCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -43,12 +43,14 @@ public final class PruneAccess implements AutoCloseable {
         while (true) {
             String obstacle;
             String advice;
+            String kind; // one waiting line per kind: which reader holds the lock may change while it waits
             Optional<ReadersLock> l = ReadersLock.tryExclusive(dir);
             if (l.isEmpty()) {
                 List<ReadersLock.Holder> h = ReadersLock.holders(dir);
                 String who = h.isEmpty() ? "another virtchain command" : h.get(0).toString();
                 obstacle = who + " reads " + dir;
                 advice = "wait for it to end, or use --wait";
+                kind = "readers";
             } else {
                 Optional<BootState> running;
                 try {
@@ -67,14 +69,15 @@ public final class PruneAccess implements AutoCloseable {
                                 : " --scratch " + Path.of(b.scratch()).getParent());
                 obstacle = "boot " + b.name() + " of " + dir + " is running on " + b.uri();
                 advice = "stop it with '" + stop + "' or use --wait";
+                kind = "boot " + b.name();
             }
             if (!wait) {
                 throw new ChainException(ErrorKind.CONFLICT, "cannot prune: " + obstacle, advice);
             }
-            if (!obstacle.equals(waitingFor)) {
+            if (!kind.equals(waitingFor)) {
                 err.println("virtchain: waiting to prune: " + obstacle);
                 err.flush();
-                waitingFor = obstacle;
+                waitingFor = kind;
             }
             Thread.sleep(POLL.toMillis());
         }
