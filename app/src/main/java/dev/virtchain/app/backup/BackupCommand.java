@@ -180,7 +180,7 @@ public final class BackupCommand implements Callable<Integer> {
                         d.backingFile() != null ? " -> " + d.backingFile() : "", mib(d.bytesWritten()));
             }
             if (pruned != null) {
-                out.println(pruned.summary(dir) + " (" + policy.describe() + ")");
+                out.println(pruned.summary(dir, policy));
             }
         }
         out.flush();

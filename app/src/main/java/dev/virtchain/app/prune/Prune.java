@@ -37,8 +37,8 @@ public final class Prune {
      * @param outcome what the run left
      */
     public record Result(Manifest before, PrunePlan plan, PruneRun.Outcome outcome) {
-        /** One line for people: how many backups stay, which went and how. */
-        public String summary(Path dir) {
+        /** One line for people: the policy, how many backups stay, which went and how. */
+        public String summary(Path dir, RetentionPolicy policy) {
             int merged = 0;
             int deleted = 0;
             int bases = 0;
@@ -54,12 +54,12 @@ public final class Prune {
                     bases++;
                 }
             }
+            String head = "pruned " + dir + " (" + policy.describe() + "): " + plan.kept().size() + " backups kept";
             if (merged + deleted + bases == 0) {
-                return "pruned " + dir + ": nothing to prune, " + plan.kept().size() + " backups kept";
+                return head + ", nothing to prune";
             }
-            return "pruned " + dir + ": " + plan.kept().size() + " backups kept, " + (merged + deleted + bases)
-                    + " dropped (" + merged + " merged into the backup that read it, " + bases + " kept as a base, "
-                    + deleted + " deleted)";
+            return head + "; " + (merged + deleted + bases) + " dropped: " + merged + " merged into the backup that "
+                    + "read it, " + bases + " kept as a base, " + deleted + " deleted";
         }
     }
 

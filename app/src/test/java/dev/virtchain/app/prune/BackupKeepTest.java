@@ -100,8 +100,8 @@ class BackupKeepTest {
                 "--keep-last", "2");
         assertTrue(r.stdout().startsWith("backup 4 (copy) of web01 in " + bk), r.toString());
         List<String> pruned = r.stdout().lines().filter(l -> l.startsWith("pruned ")).toList();
-        assertEquals(List.of("pruned " + bk + ": 2 backups kept, 3 dropped (1 merged into the backup that read it, "
-                + "0 kept as a base, 2 deleted) (keep 2 last backups)"), pruned, r.toString());
+        assertEquals(List.of("pruned " + bk + " (keep 2 last backups): 2 backups kept; 3 dropped: 1 merged into the "
+                + "backup that read it, 0 kept as a base, 2 deleted"), pruned, r.toString());
         assertEquals(List.of(3, 4), seqs());
         assertEquals(null, ManifestFile.load(bk).journal(), "the prune finished, checkpoints too");
         CLI.ok("verify", bk.toString());
