@@ -128,6 +128,11 @@ class BackupKeepTest {
         assertEquals("merge", p.get("points").get(0).get("fate").asText(), j.toString());
         assertEquals(0, p.get("checkpoints-left").size(), j.toString());
         assertEquals(List.of(3, 4), seqs());
+        try (Stream<Path> files = Files.list(bk)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".qcow2")).toList()) {
+                Qemu.assertClean(f);
+            }
+        }
     }
 
     @Test

@@ -14,6 +14,7 @@ import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.ReadersLock;
+import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -184,5 +185,10 @@ class PruneReadersTest {
         p.assertOk();
         assertEquals(List.of(2, 3), seqs());
         CLI.ok("verify", bk.toString());
+        try (Stream<Path> files = Files.list(bk)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".qcow2")).toList()) {
+                Qemu.assertClean(f);
+            }
+        }
     }
 }
