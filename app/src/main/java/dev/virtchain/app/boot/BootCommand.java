@@ -8,6 +8,7 @@ import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.DiskChain;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.PointInTime;
 import dev.virtchain.chain.ReadersLock;
 import java.io.PrintWriter;
@@ -98,7 +99,7 @@ public final class BootCommand implements Callable<Integer> {
         }
         if (b.notRecorded() != null) {
             PrintWriter err = spec.commandLine().getErr();
-            err.println("virtchain: warning: cannot record the boot in " + dir.resolve(dev.virtchain.chain.Naming.BOOTS_DIR)
+            err.println("virtchain: warning: cannot record the boot in " + dir.resolve(Naming.BOOTS_DIR)
                     + " (" + b.notRecorded() + "): a prune of " + dir + " will not know that " + b.state().name()
                     + " reads its files");
             err.flush();
