@@ -47,11 +47,12 @@ import picocli.CommandLine.Spec;
                 "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run",
                 "  virtchain prune /backup/web01 --keep-last 10",
                 "  virtchain prune /backup/web01 --keep-within 14d --keep-monthly 6 --json",
-                "  virtchain prune /backup/web01 --keep-last 10 --wait   # after a restore or boot of it ends",
+                "  virtchain prune /backup/web01 --keep-last 10 --wait",
                 "",
-                "A prune never writes into files a running restore, verify or boot of DIR reads: it fails at once",
-                "naming it (a boot: stop it with 'virtchain boot --stop NAME'), or with --wait waits for it.",
-                "'virtchain backup --keep-...' prunes the same way right after a successful backup."})
+                "A prune never writes into files that a running restore, verify or boot of",
+                "DIR reads: it fails at once naming it (a boot: stop it with",
+                "'virtchain boot --stop NAME'), or with --wait waits until it ends.",
+                "'virtchain backup --keep-...' prunes the same way right after a backup."})
 public final class PruneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
