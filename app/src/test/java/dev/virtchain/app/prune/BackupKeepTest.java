@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
+import dev.virtchain.app.testing.CliProcess;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.ManifestFile;
@@ -166,6 +167,26 @@ class BackupKeepTest {
         before.remove(Naming.MANIFEST); // it records the backup
         before.forEach((f, bytes) -> assertArrayEquals(bytes, after.get(f), f + " changed"));
         CLI.ok("verify", bk.toString());
+    }
+
+    @Test
+    void withWaitTheBackupIsMadeAndItsPruneWaitsForTheReader() throws Exception {
+        CliProcess p;
+        try (ReadersLock reader = ReadersLock.shared(bk)) {
+            p = CLI.start(root.resolve("logs"), "backup", "backup", "-c", uri, "-d", "web01", "-o", bk.toString(),
+                    "-l", "copy", "--keep-last", "2", "--wait");
+            assertTrue(p.awaitErr("virtchain: waiting to prune: pid " + ProcessHandle.current().pid() + " reads " + bk,
+                    60), p.text());
+            assertEquals(List.of(0, 1, 2, 3, 4), seqs(), "the backup is made; the prune waits");
+        }
+        p.assertOk();
+        assertTrue(p.out().contains("pruned " + bk + " (keep 2 last backups): 2 backups kept"), p.text());
+        assertEquals(List.of(3, 4), seqs());
+        try (Stream<Path> files = Files.list(bk)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".qcow2")).toList()) {
+                Qemu.assertClean(f);
+            }
+        }
     }
 
     @Test
