@@ -15,6 +15,10 @@ public final class Naming {
     public static final String MANIFEST = "virtchain.json";
     /** The file whose OS lock keeps two runs out of one directory. */
     public static final String LOCK = ".lock";
+    /** The readers' lock: shared by restore, verify and boot while they read, exclusive while a prune writes. */
+    public static final String READERS_LOCK = ".readers.lock";
+    /** Where each running {@code boot} of the directory is recorded, one {@code <name>.json} each. */
+    public static final String BOOTS_DIR = ".boots";
     /** The subdirectory holding checkpoint XML for redefinition. */
     public static final String CHECKPOINTS_DIR = "checkpoints";
     /** Every checkpoint virtchain creates starts with this; other tools' checkpoints are never touched. */

@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is never backed up, so restore and boot must leave it out.
  *
  * <p>Every in-process backup, boot, boot --stop and verify --boot opens an embedded connection,
- * and a JVM gets about 15 in its life (integration-tests/README.md): this class uses 10. boot
+ * and a JVM gets about 15 in its life (integration-tests/README.md): this class uses 11 (a prune too). boot
  * and verify check the backup directory before they connect, so the failing cases cost none.
  */
 class RestoreBootIT {
@@ -220,9 +220,18 @@ class RestoreBootIT {
                 scratch.toString(), "--name", "vc-instant");
         assertEquals(1, again.exitCode(), again.toString());
         assertTrue(again.stderr().contains("is vc-instant booted already?"), again.toString());
+        // The boot reads the chain for as long as it runs: a prune of the directory fails at once, naming it.
+        Path record = bk.resolve(".boots").resolve("vc-instant.json");
+        assertTrue(Files.isRegularFile(record), "the running boot is recorded in the backup directory");
+        CliDriver.Result prune = CLI.run("prune", bk.toString(), "--keep-last", "1", "-c", hv.uri());
+        assertEquals(1, prune.exitCode(), prune.toString());
+        assertEquals(List.of("virtchain: cannot prune: boot vc-instant of " + bk + " is running on " + hv.uri()
+                + "; stop it with 'virtchain boot --stop vc-instant --scratch " + scratch + "' or use --wait"),
+                prune.stderr().lines().filter(l -> l.startsWith("virtchain: ")).toList(), prune.toString());
 
         String stopped = CLI.ok("boot", "--stop", "vc-instant", "--scratch", scratch.toString()).stdout();
         assertEquals("destroyed vc-instant; deleted " + scratch.resolve("vc-instant"), stopped.strip());
+        assertFalse(Files.exists(record), "boot --stop forgets the boot");
         assertFalse(KernelGuest.running(hv, "vc-instant"));
         assertFalse(Files.exists(scratch.resolve("vc-instant")));
     }
@@ -335,7 +344,8 @@ class RestoreBootIT {
         Map<String, String> sums = new TreeMap<>();
         List<Path> files = new ArrayList<>();
         try (Stream<Path> s = Files.walk(dir)) {
-            s.filter(Files::isRegularFile).forEach(files::add);
+            // A running boot's record (.boots/NAME.json) is the one thing a boot writes there.
+            s.filter(Files::isRegularFile).filter(f -> !dir.relativize(f).startsWith(".boots")).forEach(files::add);
         }
         for (Path f : files) {
             sums.put(dir.relativize(f).toString(), Checksum.of("sha256", f).value());

@@ -7,11 +7,15 @@ import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.prune.InterruptedPrune;
+import dev.virtchain.app.prune.Prune;
+import dev.virtchain.app.prune.PruneCommand;
+import dev.virtchain.app.prune.RetentionOptions;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.RequestedLevel;
+import dev.virtchain.chain.prune.RetentionPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,7 +40,12 @@ import picocli.CommandLine.Spec;
                 "full starts a chain, inc links to the previous backup, diff to the full one, copy stands alone;",
                 "auto (the default) makes a full when DIR has none, else an inc.",
                 "All disks are backed up in one job; DIR is locked while it runs; the manifest virtchain.json",
-                "names a backup only once it is complete."},
+                "names a backup only once it is complete.",
+                "With --keep-... rules, DIR is then pruned in the same run, under the same lock, exactly as",
+                "'virtchain prune' prunes it (see its --help); a backup that failed never prunes.",
+                "",
+                RetentionPolicy.HOW_RULES_COUNT,
+                ""},
         footer = {"",
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01                 # full the first time, then inc",
@@ -44,7 +53,9 @@ import picocli.CommandLine.Spec;
                 "  virtchain backup -d db01 -o /backup/db01 --exclude vdb --pre-hook 'systemctl start db-flush'",
                 "  virtchain backup -d vm -o /backup/vm -l copy                # a standalone copy, no checkpoint",
                 "  virtchain backup -d vm -o /backup/vm --start-paused         # a shut-off domain, started paused",
-                "  virtchain backup -c 'qemu:///embed?root=/tmp/lv' -d vm -o /tmp/bk --json"})
+                "  virtchain backup -c 'qemu:///embed?root=/tmp/lv' -d vm -o /tmp/bk --json",
+                "  virtchain backup -d web01 -o /backup/web01 \\",
+                "      --keep-daily 7 --keep-weekly 4 --keep-monthly 12   # the nightly run"})
 public final class BackupCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -97,10 +108,59 @@ public final class BackupCommand implements Callable<Integer> {
     String checksum;
 
     @Mixin
+    RetentionOptions keep;
+
+    @Mixin
     JsonOption json;
 
     @Override
     public Integer call() throws Exception {
+        BackupOptions o = options();
+        RetentionPolicy policy = keep.any() ? keep.policy() : null; // a bad rule fails before the backup
+        PrintWriter err = spec.commandLine().getErr();
+        BackupReport r;
+        Prune.Result pruned = null;
+        String pruneFailed = null;
+        Trace.mark("backup: options parsed");
+        try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
+            Trace.mark("backup: connected to " + connect.uri());
+            InterruptedPrune.finishBesideReaders(dir, hv, err);
+            r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
+            Trace.mark("backup: run done");
+            if (policy != null) {
+                // Same run, same lock: no other run comes in between the backup and its prune.
+                try {
+                    pruned = Prune.run(dir, hv, policy, Clock.systemDefaultZone(), keep.await(), err);
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    pruneFailed = ExitCodes.describe(e);
+                }
+            }
+        } catch (BackupInterruptedException e) {
+            // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
+            err.println("virtchain: " + e.getMessage());
+            err.flush();
+            e.reported();
+            return ExitCodes.ERROR;
+        }
+        print(r, policy, pruned, pruneFailed);
+        if (pruned != null && !pruned.outcome().checkpointsLeft().isEmpty()) {
+            err.println(PruneCommand.checkpointsLeftLine(pruned, null));
+        }
+        if (pruneFailed != null) {
+            err.println("virtchain: backup " + r.backup().seq() + " of " + r.domain() + " is made in " + dir
+                    + ", but the prune failed: " + pruneFailed);
+            err.flush();
+            return ExitCodes.ERROR;
+        }
+        err.flush();
+        return 0;
+    }
+
+    /** The run's options, every value checked: a bad one is a usage error before anything runs. */
+    private BackupOptions options() {
         RequestedLevel requested;
         try {
             requested = RequestedLevel.of(level);
@@ -116,28 +176,23 @@ public final class BackupCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checksum " + checksum
                     + ": expected " + String.join(", ", Checksum.COMPUTABLE));
         }
-        BackupOptions o = new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
+        return new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
                 freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
                 Duration.ofSeconds(hookTimeout), autoFull, checksum);
+    }
+
+    /** The run's summary on stdout, with what the prune did or why it failed. */
+    private void print(BackupReport r, RetentionPolicy policy, Prune.Result pruned, String pruneFailed) {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        BackupReport r;
-        Trace.mark("backup: options parsed");
-        try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
-            Trace.mark("backup: connected to " + connect.uri());
-            InterruptedPrune.finishLocked(dir, hv, err);
-            r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
-        } catch (BackupInterruptedException e) {
-            // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
-            err.println("virtchain: " + e.getMessage());
-            err.flush();
-            e.reported();
-            return ExitCodes.ERROR;
-        }
-        Trace.mark("backup: run done");
         Backup b = r.backup();
         if (json.json()) {
-            out.println(Json.pretty(summary(r)));
+            Map<String, Object> j = summary(r);
+            if (pruned != null) {
+                j.put("prune", PruneCommand.json(dir, policy, pruned.plan(), pruned.outcome(), false));
+            } else if (pruneFailed != null) {
+                j.put("prune", Map.of("failed", pruneFailed));
+            }
+            out.println(Json.pretty(j));
         } else {
             out.printf("backup %d (%s) of %s in %s, %.1f s%n", b.seq(), b.level().word(), r.domain(), r.dir(),
                     r.elapsed().toMillis() / 1000.0);
@@ -145,9 +200,11 @@ public final class BackupCommand implements Callable<Integer> {
                 out.printf("  %s: %s%s, %s written%n", d.target(), d.file(),
                         d.backingFile() != null ? " -> " + d.backingFile() : "", mib(d.bytesWritten()));
             }
+            if (pruned != null) {
+                out.println(pruned.summary(dir, policy));
+            }
         }
         out.flush();
-        return 0;
     }
 
     static Map<String, Object> summary(BackupReport r) {

@@ -75,7 +75,18 @@ public final class BackupRun {
      */
     public static DirectoryLock lock(Path dir) throws IOException, ChainException {
         Files.createDirectories(dir);
-        return DirectoryLock.acquire(dir);
+        DirectoryLock lock = DirectoryLock.acquire(dir);
+        try {
+            // Made here so that readers who cannot write DIR find it to lock (never opened if there:
+            // closing a file drops this process's locks on it).
+            Files.createFile(dir.resolve(Naming.READERS_LOCK));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // made by an earlier run
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+        return lock;
     }
 
     /** {@link #run} for a caller that holds the directory's {@link #lock} already. */

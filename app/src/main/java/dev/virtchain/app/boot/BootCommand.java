@@ -6,8 +6,12 @@ import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.prune.InterruptedPrune;
+import dev.virtchain.app.state.BootState;
 import dev.virtchain.chain.DiskChain;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.PointInTime;
+import dev.virtchain.chain.ReadersLock;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -84,11 +88,22 @@ public final class BootCommand implements Callable<Integer> {
 
     private int boot() throws Exception {
         PointInTime point = at.point(); // a bad --at is a usage error, before anything is read
-        InstantBoot.Plan plan = InstantBoot.plan(
-                new InstantBoot.Request(dir, point, name, "boot", scratch, keepNetwork, false, verify));
         InstantBoot.Booted b;
-        try (Hypervisor hv = Hypervisor.connect(connect.uri())) {
-            b = InstantBoot.start(hv, plan);
+        // Held while the boot is checked and started; then the boot's record in DIR/.boots keeps a prune
+        // out for as long as its domain runs (docs/DESIGN.md, "Readers and prune").
+        try (ReadersLock reading = InterruptedPrune.readLocked(dir, spec.commandLine().getErr())) {
+            InstantBoot.Plan plan = InstantBoot.plan(
+                    new InstantBoot.Request(dir, point, name, "boot", scratch, keepNetwork, false, verify));
+            try (Hypervisor hv = Hypervisor.connect(connect.uri())) {
+                b = InstantBoot.start(hv, plan);
+            }
+        }
+        if (b.notRecorded() != null) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("virtchain: warning: cannot record the boot in " + dir.resolve(Naming.BOOTS_DIR)
+                    + " (" + b.notRecorded() + "): a prune of " + dir + " will not know that " + b.state().name()
+                    + " reads its files");
+            err.flush();
         }
         BootState s = b.state();
         PrintWriter out = spec.commandLine().getOut();
@@ -143,6 +158,6 @@ public final class BootCommand implements Callable<Integer> {
     }
 
     private String scratchOption() {
-        return scratch.equals(InstantBoot.DEFAULT_SCRATCH) ? "" : " --scratch " + scratch;
+        return scratch.equals(BootState.DEFAULT_SCRATCH) ? "" : " --scratch " + scratch;
     }
 }

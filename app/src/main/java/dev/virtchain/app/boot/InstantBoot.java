@@ -2,6 +2,8 @@ package dev.virtchain.app.boot;
 
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
+import dev.virtchain.app.state.BootException;
+import dev.virtchain.app.state.BootState;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
 import dev.virtchain.chain.DiskBackup;
@@ -42,7 +44,7 @@ import java.util.stream.Stream;
  */
 public final class InstantBoot {
     /** Where scratch directories go unless told otherwise: one per booted domain, named after it. */
-    public static final Path DEFAULT_SCRATCH = Path.of("/var/tmp/virtchain-boot");
+    public static final Path DEFAULT_SCRATCH = BootState.DEFAULT_SCRATCH;
     /** The console file of an isolated boot, inside its scratch directory. */
     public static final String CONSOLE_LOG = "console.log";
 
@@ -62,8 +64,14 @@ public final class InstantBoot {
                           boolean isolated, boolean checksums) {
     }
 
-    /** A boot that started, with what the rewrite left out. */
-    public record Booted(BootState state, RestorePoint point, List<String> leftOut, boolean interfacesRemoved) {
+    /**
+     * A boot that started, with what the rewrite left out.
+     *
+     * @param notRecorded why the boot could not be recorded in the backup directory (a prune would not
+     *                    know it reads the files), or null when it is
+     */
+    public record Booted(BootState state, RestorePoint point, List<String> leftOut, boolean interfacesRemoved,
+                         String notRecorded) {
     }
 
     private InstantBoot() {
@@ -172,8 +180,25 @@ public final class InstantBoot {
         BootState state = new BootState(name, hv.uri(), dir.toString(), seq, scratch.toString(), overlays,
                 consoles.pty(), consoles.files(), consoles.guestAgent());
         state.save();
-        hv.createTransient(domainXml);
-        return new Booted(state, point, List.copyOf(leftOut), !r.keepNetwork());
+        // Recorded before the domain starts, so a prune never misses it; a record whose domain does
+        // not run (this start failed, or the process died here) is one a prune deletes.
+        String notRecorded = null;
+        try {
+            state.record();
+        } catch (IOException e) {
+            notRecorded = dev.virtchain.qcow2.ImageException.reason(e);
+        }
+        try {
+            hv.createTransient(domainXml);
+        } catch (IOException | RuntimeException e) {
+            try {
+                state.forget();
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        return new Booted(state, point, List.copyOf(leftOut), !r.keepNetwork(), notRecorded);
     }
 
     /**
@@ -195,6 +220,11 @@ public final class InstantBoot {
             // vanishes under libvirt-java's feet, which then reports "no domain".
         }
         deleteTree(Path.of(state.scratch()));
+        try {
+            state.forget();
+        } catch (IOException e) {
+            // a backup directory this user cannot write: the next prune finds the domain gone and deletes it
+        }
         return running;
     }
 

@@ -8,34 +8,25 @@ import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.DirectoryLock;
-import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.prune.KeepReason;
 import dev.virtchain.chain.prune.PointDecision;
 import dev.virtchain.chain.prune.PrunePlan;
 import dev.virtchain.chain.prune.PruneStep;
 import dev.virtchain.chain.prune.RetentionPolicy;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 @Command(name = "prune",
         mixinStandardHelpOptions = true,
@@ -55,7 +46,13 @@ import picocli.CommandLine.TypeConversionException;
                 "Examples:",
                 "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run",
                 "  virtchain prune /backup/web01 --keep-last 10",
-                "  virtchain prune /backup/web01 --keep-within 14d --keep-monthly 6 --json"})
+                "  virtchain prune /backup/web01 --keep-within 14d --keep-monthly 6 --json",
+                "  virtchain prune /backup/web01 --keep-last 10 --wait",
+                "",
+                "A prune never writes into files that a running restore, verify or boot of",
+                "DIR reads: it fails at once naming it (a boot: stop it with",
+                "'virtchain boot --stop NAME'), or with --wait waits until it ends.",
+                "'virtchain backup --keep-...' prunes the same way right after a backup."})
 public final class PruneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -63,28 +60,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Mixin
     BackupDirectory dir;
 
-    @Option(names = "--keep-last", paramLabel = "N", description = "Keep the N newest backups.")
-    int keepLast;
-
-    @Option(names = "--keep-hourly", paramLabel = "N", description = "Keep the newest backup of each of N hours.")
-    int keepHourly;
-
-    @Option(names = "--keep-daily", paramLabel = "N", description = "Keep the newest backup of each of N days.")
-    int keepDaily;
-
-    @Option(names = "--keep-weekly", paramLabel = "N", description = "Keep the newest backup of each of N ISO weeks.")
-    int keepWeekly;
-
-    @Option(names = "--keep-monthly", paramLabel = "N", description = "Keep the newest backup of each of N months.")
-    int keepMonthly;
-
-    @Option(names = "--keep-yearly", paramLabel = "N", description = "Keep the newest backup of each of N years.")
-    int keepYearly;
-
-    @Option(names = "--keep-within", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Keep every backup taken less than DURATION before the newest: a number and a unit, "
-                    + "d, h, m or s, or several (1d12h).")
-    Duration keepWithin;
+    @Mixin
+    RetentionOptions keep;
 
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
@@ -97,16 +74,16 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RetentionPolicy policy = RetentionPolicy.of(keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly,
-                keepYearly, keepWithin);
+        RetentionPolicy policy = keep.policy();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Clock clock = Clock.systemDefaultZone();
         try (DirectoryLock lock = DirectoryLock.acquire(dir.dir())) {
             if (dryRun) {
                 // Finishing an interrupted prune is what every command does first; a dry run needs no libvirt.
-                Manifest m = InterruptedPrune.finishLocked(dir.dir(), null, err).orElseThrow(this::noManifest);
-                PrunePlan plan = PrunePlan.of(m, policy, clock, sizes(m));
+                Manifest m = InterruptedPrune.finishBesideReaders(dir.dir(), null, err)
+                        .orElseThrow(() -> Prune.noManifest(dir.dir()));
+                PrunePlan plan = PrunePlan.of(m, policy, clock, Prune.sizes(dir.dir(), m));
                 print(out, m, policy, plan, null);
                 return 0;
             }
@@ -118,16 +95,10 @@ public final class PruneCommand implements Callable<Integer> {
                 unreachable = e.getMessage();
             }
             try {
-                Manifest m = InterruptedPrune.finishLocked(dir.dir(), hv, err).orElseThrow(this::noManifest);
-                PrunePlan plan = PrunePlan.of(m, policy, clock, sizes(m));
-                CheckpointCleaner cleaner = hv == null ? null : new LibvirtCheckpointCleaner(hv, m.domain().name(),
-                        dir.dir());
-                PruneRun.Outcome o = new PruneRun(dir.dir(), cleaner).run(m, plan, clock.instant());
-                print(out, m, policy, plan, o);
-                if (!o.checkpointsLeft().isEmpty()) {
-                    err.println("virtchain: files pruned; the deletion of " + o.checkpointsLeft().size()
-                            + " checkpoint(s) of " + m.domain().name() + " is left for the next backup: "
-                            + (unreachable != null ? unreachable : o.whyLeft()));
+                Prune.Result r = Prune.run(dir.dir(), hv, policy, clock, keep.await(), err);
+                print(out, r.before(), policy, r.plan(), r.outcome());
+                if (!r.outcome().checkpointsLeft().isEmpty()) {
+                    err.println(checkpointsLeftLine(r, unreachable));
                     err.flush();
                 }
                 return 0;
@@ -139,19 +110,11 @@ public final class PruneCommand implements Callable<Integer> {
         }
     }
 
-    private IOException noManifest() {
-        return new java.nio.file.NoSuchFileException(dir.dir().resolve(dev.virtchain.chain.Naming.MANIFEST).toString());
-    }
-
-    /** The size of every file the manifest names, for the plan's estimates. */
-    private Map<String, Long> sizes(Manifest m) throws IOException {
-        Map<String, Long> sizes = new HashMap<>();
-        for (Backup b : m.backups()) {
-            for (DiskBackup d : b.disks()) {
-                sizes.put(d.file(), Files.size(dir.dir().resolve(d.file())));
-            }
-        }
-        return sizes;
+    /** The line that says which checkpoint deletions wait for the next backup, and why. */
+    public static String checkpointsLeftLine(Prune.Result r, String unreachable) {
+        return "virtchain: files pruned; the deletion of " + r.outcome().checkpointsLeft().size()
+                + " checkpoint(s) of " + r.before().domain().name() + " is left for the next backup: "
+                + (unreachable != null ? unreachable : r.outcome().whyLeft());
     }
 
     /** The plan (and, after a run, what it left), as text or JSON: the same plan object the run executed. */
@@ -211,8 +174,14 @@ public final class PruneCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> json(RetentionPolicy policy, PrunePlan plan, PruneRun.Outcome o) {
+        return json(dir.dir(), policy, plan, o, dryRun);
+    }
+
+    /** The plan and what a run left, as {@code prune --json} prints it and {@code backup --keep-* --json} embeds it. */
+    public static Map<String, Object> json(Path dir, RetentionPolicy policy, PrunePlan plan, PruneRun.Outcome o,
+            boolean dryRun) {
         Map<String, Object> root = new LinkedHashMap<>();
-        root.put("dir", dir.dir().toAbsolutePath().toString());
+        root.put("dir", dir.toAbsolutePath().toString());
         root.put("policy", policy.describe());
         root.put("dry-run", dryRun);
         List<Object> points = new ArrayList<>();
@@ -250,34 +219,5 @@ public final class PruneCommand implements Callable<Integer> {
 
     private static String mib(long bytes) {
         return String.format("%.1f MiB", bytes / 1048576.0);
-    }
-
-    /** {@code 7d}, {@code 36h}, {@code 1d12h}, {@code 90m}, {@code 45s}. */
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        private static final Pattern WHOLE = Pattern.compile("(\\d+[dhms])+");
-        private static final Pattern PART = Pattern.compile("(\\d+)([dhms])");
-
-        @Override
-        public Duration convert(String value) {
-            if (!WHOLE.matcher(value).matches()) {
-                throw new TypeConversionException("expected a duration such as 7d, 36h, 1d12h, 90m or 45s");
-            }
-            Duration d = Duration.ZERO;
-            Matcher m = PART.matcher(value);
-            try {
-                while (m.find()) {
-                    long n = Long.parseLong(m.group(1));
-                    d = d.plus(switch (m.group(2)) {
-                        case "d" -> Duration.ofDays(n);
-                        case "h" -> Duration.ofHours(n);
-                        case "m" -> Duration.ofMinutes(n);
-                        default -> Duration.ofSeconds(n);
-                    });
-                }
-            } catch (ArithmeticException | NumberFormatException e) {
-                throw new TypeConversionException("too long a duration");
-            }
-            return d;
-        }
     }
 }

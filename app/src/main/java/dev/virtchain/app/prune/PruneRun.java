@@ -11,6 +11,7 @@ import dev.virtchain.chain.prune.PrunePlan;
 import dev.virtchain.chain.prune.PruneStep;
 import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.ops.Committer;
+import dev.virtchain.qcow2.ops.LeakRepair;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -39,8 +40,19 @@ import java.util.List;
  * finishes them.
  */
 public final class PruneRun {
-    /** Where a test stops a run, as a crash would. */
-    enum Moment { BEFORE_INTENT, AFTER_INTENT, AFTER_STEP }
+    /**
+     * Where a test stops a run, as a crash would: before a step's intent is journaled, after it,
+     * halfway through a commit's copy (commit steps only), after the step ran but before the journal
+     * says so.
+     */
+    enum Moment { BEFORE_INTENT, AFTER_INTENT, MID_COMMIT, AFTER_STEP }
+
+    /**
+     * Test only: {@code VIRTCHAIN_TEST_PRUNE_KILL=STEP:MOMENT} (a step index from 0, a {@link Moment})
+     * makes the process SIGKILL itself there, so that tests kill a real {@code virtchain} at exact
+     * moments of a prune ({@code PruneKillIT}). Nothing else reads it; unset, it costs nothing.
+     */
+    static final String KILL_ENV = "VIRTCHAIN_TEST_PRUNE_KILL";
 
     /** A test's crash: called at each moment of each step, it throws to stop the run there. */
     interface CrashPoint {
@@ -70,7 +82,28 @@ public final class PruneRun {
 
     /** @param checkpoints deletes checkpoints in libvirt; null when there is no connection */
     public PruneRun(Path dir, CheckpointCleaner checkpoints) {
-        this(dir, checkpoints, (step, moment) -> { });
+        this(dir, checkpoints, killFromEnvironment(System.getenv(KILL_ENV)));
+    }
+
+    /** The crash point {@link #KILL_ENV} asks for: SIGKILL of this very process, as from outside. */
+    static CrashPoint killFromEnvironment(String value) {
+        if (value == null || value.isEmpty()) {
+            return (step, moment) -> { };
+        }
+        String[] v = value.split(":");
+        int at = Integer.parseInt(v[0]);
+        Moment when = Moment.valueOf(v[1]);
+        return (step, moment) -> {
+            if (step == at && moment == when) {
+                try {
+                    new ProcessBuilder("kill", "-KILL", Long.toString(ProcessHandle.current().pid())).start().waitFor();
+                    Thread.sleep(60_000);
+                } catch (IOException | InterruptedException e) {
+                    // fall through to halt
+                }
+                Runtime.getRuntime().halt(137);
+            }
+        };
     }
 
     PruneRun(Path dir, CheckpointCleaner checkpoints, CrashPoint crash) {
@@ -130,7 +163,7 @@ public final class PruneRun {
             }
             crash.at(j.done(), Moment.AFTER_INTENT);
             try {
-                perform(step);
+                perform(step, j.done());
             } catch (CheckpointCleaner.Unreachable e) {
                 return new Outcome(m, checkpointsLeft(j), e.getMessage());
             }
@@ -157,11 +190,22 @@ public final class PruneRun {
         return left;
     }
 
-    private void perform(PruneStep step) throws IOException, CheckpointCleaner.Unreachable {
+    private void perform(PruneStep step, int index) throws IOException, CheckpointCleaner.Unreachable {
         if (step instanceof PruneStep.Commit c) {
             Path into = dir.resolve(c.into());
+            boolean[] halfway = {false};
+            Progress mid = (done, total) -> {
+                if (!halfway[0] && done >= total / 2) {
+                    halfway[0] = true;
+                    crash.at(index, Moment.MID_COMMIT);
+                }
+            };
             Committer.commitInto(dir.resolve(c.top()), c.through().stream().map(dir::resolve).toList(), into,
-                    c.virtualSize(), Progress.NONE);
+                    c.virtualSize(), mid);
+            // A commit killed inside its writer's flush left clusters counted but not referenced: harmless,
+            // but verify's structural check reports them. The commit run again keeps them; free them.
+            Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rw-------"));
+            LeakRepair.dropLeaks(into);
             // commitInto restores the mode it found, which a commit killed earlier left writable.
             Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("r--------"));
         } else if (step instanceof PruneStep.Rename r) {

@@ -15,6 +15,7 @@ import dev.virtchain.chain.DiskChain;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
+import dev.virtchain.chain.ReadersLock;
 import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
@@ -108,7 +109,13 @@ public final class RestoreCommand implements Callable<Integer> {
         if (!format.equals("qcow2") && !format.equals("raw")) {
             throw new ParameterException(spec.commandLine(), "-O " + format + ": expected qcow2 or raw");
         }
-        InterruptedPrune.finishFiles(dir(), spec.commandLine().getErr());
+        // Held until the restore ends: no prune writes into the files it reads.
+        try (ReadersLock reading = InterruptedPrune.readLocked(dir(), spec.commandLine().getErr())) {
+            return restore();
+        }
+    }
+
+    private int restore() throws Exception {
         Manifest m = ManifestFile.load(dir());
         RestorePoint point = RestorePoint.resolve(m, at.point());
         refuseBackupDirectory();

@@ -1,6 +1,5 @@
 package dev.virtchain.app.restore;
 
-import dev.virtchain.app.boot.BootState;
 import dev.virtchain.app.boot.InstantBoot;
 import dev.virtchain.app.boot.SignOfLife;
 import dev.virtchain.app.cli.BackupDirectory;
@@ -10,6 +9,7 @@ import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.prune.InterruptedPrune;
+import dev.virtchain.app.state.BootState;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
@@ -17,6 +17,7 @@ import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.PointInTime;
+import dev.virtchain.chain.ReadersLock;
 import dev.virtchain.chain.RestorePoint;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -94,7 +95,14 @@ public final class VerifyCommand implements Callable<Integer> {
         } catch (PatternSyntaxException e) {
             throw new ParameterException(spec.commandLine(), "--expect " + expect + ": " + e.getDescription());
         }
-        InterruptedPrune.finishFiles(dir(), spec.commandLine().getErr());
+        // Held until verify ends (its boot too): no prune writes into the files it reads.
+        try (ReadersLock reading = InterruptedPrune.readLocked(dir(), spec.commandLine().getErr())) {
+            return verify();
+        }
+    }
+
+    private int verify() throws Exception {
+        Pattern sign = Pattern.compile(expect);
         Manifest m = ManifestFile.load(dir());
         List<DiskBackup> files = new ArrayList<>();
         if (at.given()) {

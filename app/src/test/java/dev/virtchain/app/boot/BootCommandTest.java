@@ -1,5 +1,6 @@
 package dev.virtchain.app.boot;
 
+import dev.virtchain.app.state.BootState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

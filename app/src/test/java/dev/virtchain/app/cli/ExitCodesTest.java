@@ -1,12 +1,12 @@
 package dev.virtchain.app.cli;
 
+import dev.virtchain.app.VirtchainCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.virtchain.app.VirtchainCommand;
 import dev.virtchain.app.backup.BackupException;
-import dev.virtchain.app.boot.BootException;
 import dev.virtchain.app.libvirt.HypervisorException;
+import dev.virtchain.app.state.BootException;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;

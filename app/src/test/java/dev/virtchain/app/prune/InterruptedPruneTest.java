@@ -1,6 +1,7 @@
 package dev.virtchain.app.prune;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.prune.PruneJournal;
 import dev.virtchain.chain.prune.PrunePlan;
 import dev.virtchain.chain.prune.PruneStep;
@@ -113,6 +115,21 @@ class InterruptedPruneTest {
         String cmp = Qemu.img(root, "compare", out.resolve("vda.qcow2").toString(),
                 root.resolve(BackupSetFixture.FILES.get(2) + ".raw").toString());
         assertTrue(cmp.contains("Images are identical."), cmp);
+    }
+
+    @Test
+    void bootFinishesItFirstThenRecordsItselfInTheBackupDirectoryUntilItIsStopped() throws Exception {
+        Path scratch = root.resolve("scratch");
+        CliDriver.Result r = CLI.ok("boot", bk.toString(), "--at", "2", "-c", "test:///default", "--scratch",
+                scratch.toString(), "--name", "web01-boot-2");
+        assertFinishedWithOneLine(r);
+        Path record = bk.resolve(Naming.BOOTS_DIR).resolve("web01-boot-2.json");
+        assertTrue(Files.isRegularFile(record), r.toString());
+        assertTrue(Files.readString(record).contains("\"" + scratch.resolve("web01-boot-2") + "\""),
+                Files.readString(record));
+        CLI.ok("boot", "--stop", "web01-boot-2", "--scratch", scratch.toString(), "-c", "test:///default");
+        assertFalse(Files.exists(record), "boot --stop forgets the boot");
+        assertFalse(Files.exists(scratch.resolve("web01-boot-2")));
     }
 
     @Test

@@ -203,7 +203,9 @@ class PruneJournalReplayTest {
                         stopped = true;
                     }
                     boolean updateStep = plan.steps().get(step) instanceof PruneStep.ManifestUpdate;
-                    assertTrue(stopped || updateStep && moment == PruneRun.Moment.AFTER_INTENT, name + " stopped");
+                    boolean commitStep = plan.steps().get(step) instanceof PruneStep.Commit;
+                    assertTrue(stopped || updateStep && moment == PruneRun.Moment.AFTER_INTENT
+                            || !commitStep && moment == PruneRun.Moment.MID_COMMIT, name + " stopped");
                     assertKeptPointsRead(dir, raws, plan);
                     Manifest interrupted = ManifestFile.load(dir);
                     if (stopped) {
@@ -216,6 +218,48 @@ class PruneJournalReplayTest {
                 }
             }
         }
+    }
+
+    /**
+     * A commit killed inside its writer's flush (after the refcounts, before the tables that refer
+     * to them) leaves leaked clusters in the file it commits into; made here by hand (the header's
+     * cluster counted twice, as qemu-img check reports a leak). The resumed commit drops them, so
+     * the finished prune leaves every file clean and verify's structural check passes.
+     */
+    @Test
+    void leaksACommitKilledInItsFlushLeftAreDroppedWhenTheCommitRunsAgain() throws Exception {
+        Path dir = freshSet("leaky");
+        Path raws = before(dir);
+        PrunePlan plan = plan(dir, POLICIES.get(1));
+        int commit = 0;
+        while (!(plan.steps().get(commit) instanceof PruneStep.Commit)) {
+            commit++;
+        }
+        int stop = commit;
+        try {
+            new PruneRun(dir, new RecordingCleaner(), (s, m) -> {
+                if (s == stop && m == PruneRun.Moment.AFTER_STEP) {
+                    throw new Stop();
+                }
+            }).run(ManifestFile.load(dir), plan, CLOCK.instant());
+        } catch (Stop e) {
+            // the commit ran; the journal does not say so yet
+        }
+        Path into = dir.resolve(((PruneStep.Commit) plan.steps().get(commit)).into());
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(into,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8);
+            ch.read(b, 48);
+            long table = b.flip().getLong();
+            ch.read(b.clear(), table);
+            long block = b.flip().getLong();
+            ch.write(java.nio.ByteBuffer.allocate(2).putShort(0, (short) 2), block); // cluster 0 counted twice
+        }
+        Qemu.Result leaky = Qemu.run(dir, "qemu-img", "check", "-U", into.toString());
+        assertEquals(3, leaky.exitCode(), "a leak, as a killed flush leaves: " + leaky.stdout());
+        assertKeptPointsRead(dir, raws, plan);
+        assertTrue(new PruneRun(dir, new RecordingCleaner()).resume(ManifestFile.load(dir)).complete());
+        assertFinished(dir, raws, plan);
     }
 
     @Test

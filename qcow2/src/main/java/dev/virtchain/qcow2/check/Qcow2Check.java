@@ -50,6 +50,7 @@ public final class Qcow2Check {
     private long checkErrors;
     private long corruptions;
     private long leaks;
+    private Leaks leakSink = (cluster, excess) -> { };
     private long allocated;
     private long fragmented;
     private long compressed;
@@ -72,7 +73,20 @@ public final class Qcow2Check {
      * @param problems receives one line per problem found, as qemu-img prints them on stderr
      */
     public static CheckResult check(Qcow2Image image, Consumer<String> problems) throws IOException {
-        return new Qcow2Check(image, problems).run();
+        return check(image, problems, (cluster, excess) -> { });
+    }
+
+    /** What a check found leaked: cluster {@code cluster} is counted {@code excess} times more than it is referenced. */
+    @FunctionalInterface
+    public interface Leaks {
+        void leaked(long cluster, long excess);
+    }
+
+    /** As {@link #check(Qcow2Image, Consumer)}, telling {@code leaks} each leaked cluster as well. */
+    public static CheckResult check(Qcow2Image image, Consumer<String> problems, Leaks leaks) throws IOException {
+        Qcow2Check c = new Qcow2Check(image, problems);
+        c.leakSink = leaks;
+        return c.run();
     }
 
     private CheckResult run() throws IOException {
@@ -371,6 +385,7 @@ public final class Qcow2Check {
                         corruptions++;
                     } else {
                         leaks++;
+                        leakSink.leaked(i, recorded - refs);
                     }
                 }
             }

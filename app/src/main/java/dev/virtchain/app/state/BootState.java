@@ -1,10 +1,11 @@
-package dev.virtchain.app.boot;
+package dev.virtchain.app.state;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.virtchain.chain.Naming;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.io.DurableFiles;
 import java.io.IOException;
@@ -30,6 +31,9 @@ import java.util.Map;
  */
 public record BootState(String name, String uri, String dir, int seq, String scratch, Map<String, String> overlays,
                         boolean pty, List<String> consoleFiles, boolean guestAgent) {
+    /** Where boot puts scratch directories unless told otherwise: one per booted domain, named after it. */
+    public static final Path DEFAULT_SCRATCH = Path.of("/var/tmp/virtchain-boot");
+
     /** The state file's name inside the scratch directory. */
     public static final String FILE = "boot.json";
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -50,12 +54,56 @@ public record BootState(String name, String uri, String dir, int seq, String scr
         return value;
     }
 
-    void save() throws IOException {
+    public void save() throws IOException {
         DurableFiles.writeString(Path.of(scratch).resolve(FILE), MAPPER.writeValueAsString(this));
     }
 
+    /**
+     * Records this boot in its backup directory ({@code DIR/.boots/NAME.json}, the same JSON), so that
+     * a prune of DIR knows the boot reads its files (docs/DESIGN.md, "Readers and prune").
+     */
+    public void record() throws IOException {
+        Path boots = Files.createDirectories(Path.of(dir).resolve(Naming.BOOTS_DIR));
+        DurableFiles.writeString(boots.resolve(name + ".json"), MAPPER.writeValueAsString(this));
+    }
+
+    /** Deletes this boot's record in its backup directory, if it is there. */
+    public void forget() throws IOException {
+        Files.deleteIfExists(Path.of(dir).resolve(Naming.BOOTS_DIR).resolve(name + ".json"));
+    }
+
+    /** The record file of a recorded boot. */
+    public Path recordFile() {
+        return Path.of(dir).resolve(Naming.BOOTS_DIR).resolve(name + ".json");
+    }
+
+    /**
+     * The boots recorded in backup directory {@code dir}, each with its record file; a record that
+     * cannot be read fails with one line naming it.
+     */
+    public static List<BootState> recorded(Path dir) throws IOException {
+        Path boots = dir.resolve(Naming.BOOTS_DIR);
+        if (!Files.isDirectory(boots)) {
+            return List.of();
+        }
+        List<BootState> all = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(boots)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                try {
+                    all.add(MAPPER.readValue(Files.readString(f), BootState.class));
+                } catch (NoSuchFileException e) {
+                    // forgotten meanwhile
+                } catch (JacksonException e) {
+                    throw new BootException(ErrorKind.CORRUPT, f + ": unreadable boot record: " + problem(e)
+                            + "; delete it if no boot of " + dir + " runs");
+                }
+            }
+        }
+        return all;
+    }
+
     /** Reads the state of the boot whose scratch directory is {@code scratch}. */
-    static BootState load(Path scratch) throws IOException {
+    public static BootState load(Path scratch) throws IOException {
         Path file = scratch.resolve(FILE);
         try {
             return MAPPER.readValue(Files.readString(file), BootState.class);

@@ -1,4 +1,4 @@
-package dev.virtchain.app.boot;
+package dev.virtchain.app.state;
 
 import dev.virtchain.qcow2.ErrorKind;
 import java.io.IOException;
