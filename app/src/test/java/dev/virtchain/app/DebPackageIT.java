@@ -109,6 +109,7 @@ class DebPackageIT {
                 List.of("--keep-daily", "--keep-weekly", "--keep-monthly", "--keep-last")), "prune --keep-");
         assertEquals(List.of("--dry-run"), complete("virtchain", "prune", "--dry"));
         assertEquals(List.of("--start-paused"), complete("virtchain", "backup", "--start"));
+        assertEquals(List.of("--keep-daily"), complete("virtchain", "backup", "-d", "web01", "--keep-d"));
     }
 
     /** What bash offers for the last word: the completion script sourced, its function called. */
