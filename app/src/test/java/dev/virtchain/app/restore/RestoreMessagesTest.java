@@ -81,6 +81,7 @@ class RestoreMessagesTest {
         CliDriver.Result r = CLI.ok("restore", bk.toString(), "-o", out.toString());
         assertTrue(r.stdout().contains("\nto define it: virsh -c 'qemu:///embed?root=/tmp/vc-lab/libvirt' define "
                 + xml + "\n"), r::toString);
+        Qemu.assertClean(out.resolve("vda.qcow2"));
         CliDriver.Result system = CLI.ok("restore", bk.toString(), "-o", root.resolve("out2").toString(), "-c",
                 "qemu:///system");
         assertTrue(system.stdout().contains("\nto define it: virsh define "), system::toString);
