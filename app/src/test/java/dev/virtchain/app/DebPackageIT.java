@@ -162,6 +162,18 @@ class DebPackageIT {
     }
 
     @Test
+    @Order(7)
+    void aJvmPackageChangeRemakesTheArchive() throws Exception {
+        Path jsa = Path.of("/var/cache/virtchain/virtchain.jsa");
+        Files.delete(jsa);
+        // What dpkg does when a package installs or updates files under /usr/lib/jvm.
+        assertEquals(0, run(List.of("dpkg-trigger", "--no-await", "/usr/lib/jvm")).code);
+        Result r = run(List.of("dpkg", "--triggers-only", "virtchain"));
+        assertEquals(0, r.code, r.toString());
+        assertTrue(Files.isRegularFile(jsa), "postinst triggered made the archive again:\n" + r);
+    }
+
+    @Test
     @Order(99)
     void purgeLeavesNothingBehind() throws Exception {
         Result r = run(List.of("dpkg", "--purge", "virtchain"));
