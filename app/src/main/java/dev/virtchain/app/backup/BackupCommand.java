@@ -73,6 +73,10 @@ public final class BackupCommand implements Callable<Integer> {
                     + "(default: on when an agent answers; warns otherwise).")
     boolean freeze;
 
+    @Option(names = "--freeze-mountpoints", split = ",", paramLabel = "MOUNTPOINT",
+            description = "Freeze only the guest filesystems mounted here, e.g. /,/var/lib/db (default: all).")
+    List<String> freezeMountpoints = new ArrayList<>();
+
     @Option(names = "--start-paused", description = "Start a shut-off domain paused for the backup, stop it after.")
     boolean startPaused;
 
@@ -116,9 +120,10 @@ public final class BackupCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checksum " + checksum
                     + ": expected " + String.join(", ", Checksum.COMPUTABLE));
         }
+        checkFreezeMountpoints();
         BackupOptions o = new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
                 freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
-                Duration.ofSeconds(hookTimeout), autoFull, checksum);
+                Duration.ofSeconds(hookTimeout), autoFull, checksum, List.copyOf(freezeMountpoints));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         BackupReport r;
@@ -148,6 +153,19 @@ public final class BackupCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private void checkFreezeMountpoints() {
+        if (!freezeMountpoints.isEmpty() && !freeze) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--freeze-mountpoints and --no-freeze exclude each other");
+        }
+        for (String m : freezeMountpoints) {
+            if (!m.startsWith("/")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--freeze-mountpoints " + m
+                        + ": expected absolute guest mountpoints, e.g. /,/var/lib/db");
+            }
+        }
     }
 
     static Map<String, Object> summary(BackupReport r) {

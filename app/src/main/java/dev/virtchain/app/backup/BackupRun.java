@@ -202,7 +202,7 @@ public final class BackupRun {
      * with --auto-full), and that begins. A failure leaves nothing of the attempt behind.
      */
     private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, JobWatcher watcher)
-            throws IOException {
+            throws IOException, InterruptedException {
         Targets targets = new Targets(o.dir(), plan);
         try {
             targets.create();
@@ -211,7 +211,7 @@ public final class BackupRun {
             JobRequest request = JobRequest.of(domain, plan, targets);
             String backupXml = request.backupXml();
             String checkpointXml = request.checkpointXml();
-            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), this::warn);
+            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), o.freezeMountpoints(), this::warn);
             Trace.mark("run: freeze tried");
             try {
                 hv.backupBegin(domain.name(), backupXml, checkpointXml);
@@ -219,7 +219,7 @@ public final class BackupRun {
                 freeze.thaw();
             }
             return new Job(plan, targets);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | InterruptedException | RuntimeException e) {
             cleanUp(domain.name(), o.dir(), plan, targets, false);
             if (!refusedForABrokenBitmap(e, plan)) {
                 throw e;
