@@ -118,6 +118,10 @@ public final class BackupRun {
         Domain domain = Domain.parse(domainXml);
         Trace.mark("run: domain XML read");
         List<SourceDisk> disks = DiskChoice.of(o, domain, this::warn);
+        if (live) {
+            new QemuView(Path.of("/proc")).check(name, ref.uuid(), o.dir());
+            Trace.mark("run: qemu's view of the directory checked");
+        }
         dev.virtchain.chain.Domain who = new dev.virtchain.chain.Domain(name, UUID.fromString(ref.uuid()));
         Manifest saved = ManifestFile.read(o.dir()).orElse(null);
         Manifest manifest = saved != null ? saved : Manifest.empty(Naming.newSetId(), who);

@@ -55,9 +55,10 @@ final class GuestFreeze {
         } catch (LibvirtXmlException e) {
             throw new HypervisorException("domain " + domain + ": domain XML: " + e.getMessage());
         }
-        if (state == null) {
+        if (state == null || state.equals("disconnected")) {
             warn.accept("no guest agent answered on " + domain + ": the backup is crash-consistent, not frozen"
-                    + " (the domain has no guest agent channel)");
+                    + (state == null ? " (the domain has no guest agent channel)"
+                            : " (no agent has opened its channel in the guest)"));
             return none;
         }
         ThawWatchdog watchdog;
