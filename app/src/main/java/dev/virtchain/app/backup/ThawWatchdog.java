@@ -37,8 +37,14 @@ final class ThawWatchdog implements AutoCloseable {
      * Fails when it does not start or does not answer within 30 s.
      */
     static ThawWatchdog start(String uri, String domain, Duration deadline) throws IOException {
+        return start(uri, domain, deadline, ProcessBuilder.Redirect.INHERIT);
+    }
+
+    /** {@link #start(String, String, Duration)} with the watchdog's stderr (its one line) going to {@code err}. */
+    static ThawWatchdog start(String uri, String domain, Duration deadline, ProcessBuilder.Redirect err)
+            throws IOException {
         List<String> cmd = command(uri, domain, Long.toString(deadline.toSeconds()));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(cmd).redirectError(err).start();
         ThawWatchdog w = new ThawWatchdog(p);
         try {
             String first = w.readLine(READY_SECONDS);
@@ -97,6 +103,11 @@ final class ThawWatchdog implements AutoCloseable {
         } catch (IOException e) {
             // closed either way
         }
+    }
+
+    /** Waits up to {@code seconds} for the watchdog's end; whether it ended. */
+    boolean awaitEnd(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS);
     }
 
     /** The watchdog's next stdout line, or null at its end; fails after {@code seconds}. */
