@@ -231,7 +231,11 @@ class GuestFreezeIT {
         args.addAll(List.of(more));
         CliProcess p = start(label, args.toArray(String[]::new));
         assertEquals(0, p.waitFor(300), p.text());
-        return JSON.readTree(p.out());
+        JsonNode summary = JSON.readTree(p.out());
+        for (JsonNode d : summary.get("disks")) {
+            Qemu.assertClean(work.resolve(label).resolve(d.get("file").asText()));
+        }
+        return summary;
     }
 
     /** A backup into {@code work/LABEL} that stops right after the freeze while {@code hold} exists. */
