@@ -145,6 +145,9 @@ class BackupDiskChangesIT {
                 + to.resolve("vdd.qcow2").toAbsolutePath() + " vdd --subdriver qcow2 --config", r.stderr().strip(),
                 r::toString);
         assertTrue(Files.isRegularFile(to.resolve("vdd.qcow2")), "vdd is restored all the same");
+        for (String t : List.of("vda", "vdb", "vdc", "vdd")) {
+            Qemu.assertClean(to.resolve(t + ".qcow2"));
+        }
         String xml = Files.readString(to.resolve(name + ".xml"));
         assertFalse(xml.matches("(?s).*<source [^>]*index=.*"), "source indexes in the restored XML:\n" + xml);
         for (String runtime : List.of("<alias ", "<domain type=\"kvm\" id=", "<domain type='kvm' id=",

@@ -29,6 +29,9 @@ import java.util.regex.Pattern;
  * @param disks  per target (vda, vdb, ...), the disk image
  */
 record KernelGuest(String name, UUID uuid, Path kernel, Map<String, Path> disks) {
+    /** The guest agent's virtio-serial channel; libvirt picks the socket's path. */
+    static final String AGENT_CHANNEL = "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
+            + "</channel>\n";
     private static final Pattern SUM = Pattern.compile("VC-SUM (vd[a-z]) ([0-9a-f]{64})");
 
     /** Builds (or finds cached) the guest kernel and initramfs; returns their directory. */
@@ -56,6 +59,14 @@ record KernelGuest(String name, UUID uuid, Path kernel, Map<String, Path> disks)
 
     /** The domain XML with {@code cmdline} appended to the console settings, serial port to {@code console}. */
     String domainXml(String cmdline, Path console) throws LibvirtXmlException {
+        return domainXml(cmdline, console, false);
+    }
+
+    /**
+     * As {@link #domainXml(String, Path)}, with the guest agent's virtio-serial channel when
+     * {@code agent}: the guest's /init then starts qemu-ga on it.
+     */
+    String domainXml(String cmdline, Path console, boolean agent) throws LibvirtXmlException {
         StringBuilder x = new StringBuilder();
         x.append("<domain type='qemu'>\n")
                 .append("  <name>").append(name).append("</name>\n")
@@ -84,6 +95,7 @@ record KernelGuest(String name, UUID uuid, Path kernel, Map<String, Path> disks)
         x.append("    <interface type='user'><model type='virtio'/></interface>\n")
                 .append("    <serial type='pty'><target port='0'/></serial>\n")
                 .append("    <console type='pty'><target type='serial' port='0'/></console>\n")
+                .append(agent ? AGENT_CHANNEL : "")
                 .append("    <memballoon model='none'/>\n")
                 .append("  </devices>\n")
                 .append("</domain>\n");

@@ -50,4 +50,24 @@ public record Consoles(boolean pty, List<String> files, boolean guestAgent) {
         }
         return new Consoles(pty, files, agent);
     }
+
+    /**
+     * The state libvirt gives the guest agent channel's target in a live domain XML
+     * ({@code connected} once the guest opened its port, {@code disconnected} before), "" when it
+     * gives none, or null when the domain has no guest agent channel.
+     */
+    public static String guestAgentState(String domainXml) throws LibvirtXmlException {
+        Element domain = Xml.parseDom(domainXml, "domain XML").getDocumentElement();
+        Element devices = DomainRewrite.child(domain, "devices");
+        if (devices == null) {
+            return null;
+        }
+        for (Element channel : DomainRewrite.children(devices, "channel")) {
+            Element target = DomainRewrite.child(channel, "target");
+            if (target != null && GUEST_AGENT_CHANNEL.equals(target.getAttribute("name"))) {
+                return target.getAttribute("state");
+            }
+        }
+        return null;
+    }
 }

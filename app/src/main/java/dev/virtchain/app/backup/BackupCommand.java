@@ -84,6 +84,10 @@ public final class BackupCommand implements Callable<Integer> {
                     + "(default: on when an agent answers; warns otherwise).")
     boolean freeze;
 
+    @Option(names = "--freeze-mountpoints", split = ",", paramLabel = "MOUNTPOINT",
+            description = "Freeze only the guest filesystems mounted here, e.g. /,/var/lib/db (default: all).")
+    List<String> freezeMountpoints = new ArrayList<>();
+
     @Option(names = "--start-paused", description = "Start a shut-off domain paused for the backup, stop it after.")
     boolean startPaused;
 
@@ -176,9 +180,10 @@ public final class BackupCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checksum " + checksum
                     + ": expected " + String.join(", ", Checksum.COMPUTABLE));
         }
+        checkFreezeMountpoints();
         return new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
                 freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
-                Duration.ofSeconds(hookTimeout), autoFull, checksum);
+                Duration.ofSeconds(hookTimeout), autoFull, checksum, List.copyOf(freezeMountpoints));
     }
 
     /** The run's summary on stdout, with what the prune did or why it failed. */
@@ -205,6 +210,19 @@ public final class BackupCommand implements Callable<Integer> {
             }
         }
         out.flush();
+    }
+
+    private void checkFreezeMountpoints() {
+        if (!freezeMountpoints.isEmpty() && !freeze) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--freeze-mountpoints and --no-freeze exclude each other");
+        }
+        for (String m : freezeMountpoints) {
+            if (!m.startsWith("/")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--freeze-mountpoints " + m
+                        + ": expected absolute guest mountpoints, e.g. /,/var/lib/db");
+            }
+        }
     }
 
     static Map<String, Object> summary(BackupReport r) {

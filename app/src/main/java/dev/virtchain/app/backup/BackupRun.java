@@ -129,6 +129,10 @@ public final class BackupRun {
         Domain domain = Domain.parse(domainXml);
         Trace.mark("run: domain XML read");
         List<SourceDisk> disks = DiskChoice.of(o, domain, this::warn);
+        if (live) {
+            new QemuView(Path.of("/proc")).check(name, ref.uuid(), o.dir());
+            Trace.mark("run: qemu's view of the directory checked");
+        }
         dev.virtchain.chain.Domain who = new dev.virtchain.chain.Domain(name, UUID.fromString(ref.uuid()));
         Manifest saved = ManifestFile.read(o.dir()).orElse(null);
         Manifest manifest = saved != null ? saved : Manifest.empty(Naming.newSetId(), who);
@@ -213,7 +217,7 @@ public final class BackupRun {
      * with --auto-full), and that begins. A failure leaves nothing of the attempt behind.
      */
     private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, JobWatcher watcher)
-            throws IOException {
+            throws IOException, InterruptedException {
         Targets targets = new Targets(o.dir(), plan);
         try {
             targets.create();
@@ -222,7 +226,7 @@ public final class BackupRun {
             JobRequest request = JobRequest.of(domain, plan, targets);
             String backupXml = request.backupXml();
             String checkpointXml = request.checkpointXml();
-            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), this::warn);
+            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), o.freezeMountpoints(), this::warn);
             Trace.mark("run: freeze tried");
             try {
                 hv.backupBegin(domain.name(), backupXml, checkpointXml);
@@ -230,7 +234,7 @@ public final class BackupRun {
                 freeze.thaw();
             }
             return new Job(plan, targets);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | InterruptedException | RuntimeException e) {
             cleanUp(domain.name(), o.dir(), plan, targets, false);
             if (!refusedForABrokenBitmap(e, plan)) {
                 throw e;

@@ -109,6 +109,20 @@ public interface Hypervisor extends AutoCloseable {
      */
     boolean fsFreeze(String domain) throws HypervisorException;
 
+    /**
+     * Freezes only the guest filesystems mounted at {@code mountpoints} (all of them when the list
+     * is empty) and returns how many the agent froze, or -1, changing nothing, when no agent
+     * answers. qemu-ga counts itself frozen even when it froze none (a list naming nothing it can
+     * freeze): {@link #fsThaw} ends that too. (Default: only the empty list, for fakes.)
+     */
+    default int fsFreeze(String domain, List<String> mountpoints) throws HypervisorException {
+        if (mountpoints.isEmpty()) {
+            return fsFreeze(domain) ? 1 : -1;
+        }
+        throw new HypervisorException(ErrorKind.UNSUPPORTED, "cannot freeze chosen mountpoints on " + uri()
+                + ": not supported here");
+    }
+
     /** Thaws what {@link #fsFreeze} froze; returns false when no agent answers. */
     boolean fsThaw(String domain) throws HypervisorException;
 

@@ -196,7 +196,16 @@ final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public boolean fsFreeze(String domain) throws HypervisorException {
-        return onDomainPointer(domain, "fs freeze", p -> agentCall(LibvirtNative.INSTANCE.virDomainFSFreeze(p, null, 0, 0)));
+        return fsFreeze(domain, List.of()) >= 0;
+    }
+
+    @Override
+    public int fsFreeze(String domain, List<String> mountpoints) throws HypervisorException {
+        String[] points = mountpoints.isEmpty() ? null : mountpoints.toArray(String[]::new);
+        return onDomainPointer(domain, "fs freeze", p -> {
+            int frozen = LibvirtNative.INSTANCE.virDomainFSFreeze(p, points, mountpoints.size(), 0);
+            return agentCall(frozen) ? frozen : -1;
+        });
     }
 
     @Override

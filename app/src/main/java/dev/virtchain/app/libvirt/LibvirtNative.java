@@ -22,10 +22,14 @@ interface LibvirtNative extends Library {
 
     int virDomainFree(DomainPointer dom);
 
-    /** Freezes all (mountpoints null, count 0) guest filesystems; returns how many it froze. */
-    int virDomainFSFreeze(DomainPointer dom, Pointer mountpoints, int count, int flags);
+    /**
+     * Freezes the guest filesystems mounted at {@code mountpoints} (all of them when null, count 0);
+     * returns how many it froze.
+     */
+    int virDomainFSFreeze(DomainPointer dom, String[] mountpoints, int count, int flags);
 
-    int virDomainFSThaw(DomainPointer dom, Pointer mountpoints, int count, int flags);
+    /** Thaws all frozen guest filesystems (libvirt's qemu driver takes no mountpoint list here). */
+    int virDomainFSThaw(DomainPointer dom, String[] mountpoints, int count, int flags);
 
     int virDomainGetJobStats(DomainPointer dom, IntByReference type, PointerByReference params,
             IntByReference count, int flags);
