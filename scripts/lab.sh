@@ -15,6 +15,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 lab=/tmp/vc-lab
 uri="qemu:///embed?root=$lab/libvirt"
 dom=vc-demo
+# virsh on the embedded root: libvirt's errors only, not its version, host name and warnings
+export LIBVIRT_DEBUG=error
 
 up() {
   "$here/scripts/ensure-packages" --as lab --quiet \
