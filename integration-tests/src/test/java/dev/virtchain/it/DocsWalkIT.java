@@ -321,7 +321,7 @@ class DocsWalkIT {
             {"written \\d+(\\.\\d+)? (B|KiB|MiB|GiB)", "written <size>"},
             {"(\"bytes-written\": )\\d+", "$1<size>"},
             {"(disk size: )\\d+(\\.\\d+)? (B|KiB|MiB|GiB)", "$1<size>"},
-            {", \\d+(\\.\\d+)? s$", ", <duration> s"},
+            {"(, | after )\\d+(\\.\\d+)? s$", "$1<duration> s"},
             {"(\"seconds\": )\\d+(\\.\\d+)?", "$1<duration>"},
         };
         List<String> lines = new ArrayList<>();
