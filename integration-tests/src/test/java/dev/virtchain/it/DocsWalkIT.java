@@ -60,6 +60,9 @@ class DocsWalkIT {
             throw new AssertionError(LAB + " exists (a lab in use, or left by a run that was killed): "
                     + "remove it with ./scripts/lab.sh down and run again");
         }
+        for (String doc : List.of("README.md", "docs/guide.md")) {
+            cleanUpComesLast(doc);
+        }
         List<Block> blocks = new ArrayList<>();
         for (Section s : WALK) {
             blocks.addAll(s.blocks());
@@ -97,6 +100,23 @@ class DocsWalkIT {
             }
             deleteTree(IMG_DEMO);
             deleteTree(work);
+        }
+    }
+
+    /** The lab's clean-up ({@code lab.sh down}) is the last thing a doc says to do on the lab. */
+    static void cleanUpComesLast(String doc) throws IOException {
+        List<String> lines = Files.readAllLines(ROOT.resolve(doc), StandardCharsets.UTF_8);
+        int down = -1;
+        for (int i = 0; i < lines.size() && down < 0; i++) {
+            down = lines.get(i).contains("lab.sh down") ? i : -1;
+        }
+        assertTrue(down >= 0, doc + " does not say how to clean up the lab");
+        for (int i = down + 1; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l.startsWith("    ") && (l.contains("/tmp/vc-lab") || l.contains("\"$URI\""))) {
+                throw new AssertionError(doc + ":" + (i + 1) + " uses the lab after line " + (down + 1)
+                        + " cleaned it up: " + l.strip());
+            }
         }
     }
 
