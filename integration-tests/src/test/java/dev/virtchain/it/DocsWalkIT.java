@@ -111,9 +111,14 @@ class DocsWalkIT {
             down = lines.get(i).contains("lab.sh down") ? i : -1;
         }
         assertTrue(down >= 0, doc + " does not say how to clean up the lab");
+        boolean output = false; // in an Output block, which quotes what a command printed
         for (int i = down + 1; i < lines.size(); i++) {
             String l = lines.get(i);
-            if (l.startsWith("    ") && (l.contains("/tmp/vc-lab") || l.contains("\"$URI\""))) {
+            if (l.strip().equals("Output:")) {
+                output = true;
+            } else if (!l.isBlank() && !l.startsWith("    ")) {
+                output = false;
+            } else if (!output && l.startsWith("    ") && (l.contains("/tmp/vc-lab") || l.contains("\"$URI\""))) {
                 throw new AssertionError(doc + ":" + (i + 1) + " uses the lab after line " + (down + 1)
                         + " cleaned it up: " + l.strip());
             }
