@@ -7,7 +7,8 @@
 #                         small test guest (integration-tests/guest/build-guest.sh), creates two
 #                         qcow2 disks with some data and writes the domain XML vc-demo.xml.
 #                         It defines and starts nothing: the README shows those virsh commands.
-#   scripts/lab.sh down   stops and undefines vc-demo (and its checkpoints) and deletes /tmp/vc-lab.
+#   scripts/lab.sh down   stops every domain of the lab's root (vc-demo, a boot left running),
+#                         undefines vc-demo (and its checkpoints) and deletes /tmp/vc-lab.
 #
 # The libvirt URI of the lab: qemu:///embed?root=/tmp/vc-lab/libvirt
 set -euo pipefail
@@ -15,6 +16,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 lab=/tmp/vc-lab
 uri="qemu:///embed?root=$lab/libvirt"
 dom=vc-demo
+# virsh on the embedded root: libvirt's errors only, not its version, host name and warnings
+export LIBVIRT_DEBUG=error
 
 up() {
   "$here/scripts/ensure-packages" --as lab --quiet \
@@ -80,9 +83,15 @@ EOF
 }
 
 down() {
-  if [[ -d "$lab/libvirt" ]] && virsh -q -c "$uri" dominfo "$dom" >/dev/null 2>&1; then
-    virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1 || true
-    virsh -q -c "$uri" undefine --checkpoints-metadata "$dom" >/dev/null
+  if [[ -d "$lab/libvirt" ]]; then
+    # every running domain of the lab's root: vc-demo, and a boot or verify --boot left running
+    local d
+    for d in $(virsh -q -c "$uri" list --name 2>/dev/null); do
+      virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1 || true
+    done
+    if virsh -q -c "$uri" dominfo "$dom" >/dev/null 2>&1; then
+      virsh -q -c "$uri" undefine --checkpoints-metadata "$dom" >/dev/null
+    fi
   fi
   rm -rf "$lab"
   echo "lab: removed $lab"

@@ -157,5 +157,7 @@ class BackupDiskChangesIT {
         for (String t : List.of("vda", "vdb", "vdc")) {
             assertTrue(xml.contains(to.resolve(t + ".qcow2").toAbsolutePath().toString()), t + ":\n" + xml);
         }
+        BackupDirs.assertImagesClean(out);
+        BackupDirs.assertImagesClean(to);
     }
 }
