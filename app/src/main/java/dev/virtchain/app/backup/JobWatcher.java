@@ -146,7 +146,9 @@ final class JobWatcher implements AutoCloseable {
         }
 
         void end(boolean succeeded, long totalAtEnd) {
-            if (succeeded) {
+            if (succeeded && !terminal && shownTenth == 10 && totalAtEnd <= total) {
+                err.flush(); // the last poll showed 100% already
+            } else if (succeeded) {
                 total = Math.max(total, totalAtEnd);
                 String last = line(100, total);
                 if (terminal) {
