@@ -450,7 +450,10 @@ final class PruneYear {
             }
         }
         Set<String> wantXml = new TreeSet<>();
-        points.forEach(s -> wantXml.add(String.format("domain.%04d.xml", s)));
+        points.forEach(s -> {
+            wantXml.add(String.format("domain.%04d.xml", s));
+            wantXml.add(String.format("domain.%04d.inactive.xml", s)); // the domain is persistent
+        });
         assertEquals(wantXml, xml, at + ": saved domain XML of the restore points only");
 
         // libvirt's checkpoints are those of the manifest's records, restore points and bases.
