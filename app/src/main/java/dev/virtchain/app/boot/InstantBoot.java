@@ -43,8 +43,6 @@ import java.util.stream.Stream;
  * {@link #stop} deletes.
  */
 public final class InstantBoot {
-    /** Where scratch directories go unless told otherwise: one per booted domain, named after it. */
-    public static final Path DEFAULT_SCRATCH = BootState.DEFAULT_SCRATCH;
     /** The console file of an isolated boot, inside its scratch directory. */
     public static final String CONSOLE_LOG = "console.log";
 

@@ -11,7 +11,15 @@ public interface CheckpointCleaner {
      * @throws Unreachable the domain is gone or libvirt cannot be reached: nothing was deleted,
      *                     and the next backup is to do it
      */
-    void delete(String checkpoint) throws IOException, Unreachable;
+    default void delete(String checkpoint) throws IOException, Unreachable {
+        delete(checkpoint, () -> { });
+    }
+
+    /**
+     * {@link #delete(String)}, calling {@code inLibvirtDone} once libvirt no longer has the
+     * checkpoint and before its saved XML changes (a test's crash point between the two).
+     */
+    void delete(String checkpoint, Runnable inLibvirtDone) throws IOException, Unreachable;
 
     /** Why checkpoints cannot be deleted now, in one line for the user. */
     final class Unreachable extends Exception {

@@ -8,6 +8,10 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,10 +39,11 @@ public final class LibvirtCheckpointCleaner implements CheckpointCleaner {
     }
 
     @Override
-    public void delete(String checkpoint) throws IOException, Unreachable {
+    public void delete(String checkpoint, Runnable inLibvirtDone) throws IOException, Unreachable {
         try {
-            if (hypervisor.checkpointNames(domain).contains(checkpoint)) {
-                hypervisor.deleteCheckpoint(domain, checkpoint, false);
+            List<String> known = new ArrayList<>(hypervisor.checkpointNames(domain));
+            if (known.contains(checkpoint) || redefine(checkpoint, known, new HashSet<>())) {
+                deleteInLibvirt(checkpoint);
             }
         } catch (HypervisorException e) {
             if (e.isNoDomain()) {
@@ -48,11 +53,54 @@ public final class LibvirtCheckpointCleaner implements CheckpointCleaner {
                 throw e;
             }
         }
+        inLibvirtDone.run();
         Path xml = dir.resolve(Naming.checkpointXml(checkpoint));
         if (Files.isRegularFile(xml)) {
             reparentChildren(checkpoint, parentOf(Files.readString(xml)));
         }
         Files.deleteIfExists(xml);
+    }
+
+    /**
+     * Redefines a checkpoint libvirt does not know from its saved XML, its unknown ancestors first
+     * (libvirt refuses a parent it does not know); whether it is defined now. This is how a checkpoint
+     * deleted while libvirt had lost it (a domain undefined and defined again, a reinstalled daemon)
+     * still has its bitmap removed from the guest's disks, instead of being left there for qemu to
+     * update on every write. One whose bitmap is gone (a run killed after libvirt deleted it) is refused
+     * by libvirt on a running domain: there is nothing left to delete in libvirt then.
+     */
+    private boolean redefine(String checkpoint, List<String> known, Set<String> seen) throws IOException {
+        Path xml = dir.resolve(Naming.checkpointXml(checkpoint));
+        if (!seen.add(checkpoint) || !Files.isRegularFile(xml)) {
+            return false;
+        }
+        String text = Files.readString(xml);
+        String parent = parentOf(text);
+        if (parent != null && !known.contains(parent) && !redefine(parent, known, seen)) {
+            return false;
+        }
+        try {
+            hypervisor.redefineCheckpoint(domain, text);
+        } catch (HypervisorException e) {
+            if (e.isNoDomain()) {
+                throw e;
+            }
+            return false;
+        }
+        known.add(checkpoint);
+        return true;
+    }
+
+    /** Deletes the checkpoint and its bitmaps; when libvirt cannot remove the bitmaps, its metadata at least. */
+    private void deleteInLibvirt(String checkpoint) throws HypervisorException {
+        try {
+            hypervisor.deleteCheckpoint(domain, checkpoint, false);
+        } catch (HypervisorException e) {
+            if (e.isNoDomain() || e.isNoCheckpoint()) {
+                throw e;
+            }
+            hypervisor.deleteCheckpoint(domain, checkpoint, true);
+        }
     }
 
     /**

@@ -45,7 +45,7 @@ public final class PruneRun {
      * halfway through a commit's copy (commit steps only), after the step ran but before the journal
      * says so.
      */
-    enum Moment { BEFORE_INTENT, AFTER_INTENT, MID_COMMIT, AFTER_STEP }
+    enum Moment { BEFORE_INTENT, AFTER_INTENT, MID_COMMIT, MID_CHECKPOINT, AFTER_STEP }
 
     /**
      * Test only: {@code VIRTCHAIN_TEST_PRUNE_KILL=STEP:MOMENT} (a step index from 0, a {@link Moment})
@@ -219,7 +219,7 @@ public final class PruneRun {
                 delete(f.file(s.seq()));
             }
         } else if (step instanceof PruneStep.DeleteCheckpoint c) {
-            checkpoints.delete(c.checkpoint());
+            checkpoints.delete(c.checkpoint(), () -> crash.at(index, Moment.MID_CHECKPOINT));
         } else {
             throw new IllegalArgumentException("not a file step: " + step);
         }

@@ -69,7 +69,7 @@ class InterruptedPruneTest {
             commitStep++;
         }
         int stop = commitStep;
-        PruneRun stopping = new PruneRun(bk, c -> { }, (step, moment) -> {
+        PruneRun stopping = new PruneRun(bk, (c, done) -> { }, (step, moment) -> {
             if (step == stop && moment == PruneRun.Moment.AFTER_INTENT) {
                 throw new IllegalStateException("crash");
             }

@@ -63,8 +63,9 @@ class PruneJournalReplayTest {
         final Set<String> deleted = new TreeSet<>();
 
         @Override
-        public void delete(String checkpoint) {
+        public void delete(String checkpoint, Runnable inLibvirtDone) {
             deleted.add(checkpoint);
+            inLibvirtDone.run();
         }
     }
 
@@ -204,8 +205,10 @@ class PruneJournalReplayTest {
                     }
                     boolean updateStep = plan.steps().get(step) instanceof PruneStep.ManifestUpdate;
                     boolean commitStep = plan.steps().get(step) instanceof PruneStep.Commit;
+                    boolean checkpointStep = plan.steps().get(step) instanceof PruneStep.DeleteCheckpoint;
                     assertTrue(stopped || updateStep && moment == PruneRun.Moment.AFTER_INTENT
-                            || !commitStep && moment == PruneRun.Moment.MID_COMMIT, name + " stopped");
+                            || !commitStep && moment == PruneRun.Moment.MID_COMMIT
+                            || !checkpointStep && moment == PruneRun.Moment.MID_CHECKPOINT, name + " stopped");
                     assertKeptPointsRead(dir, raws, plan);
                     Manifest interrupted = ManifestFile.load(dir);
                     if (stopped) {
@@ -269,7 +272,7 @@ class PruneJournalReplayTest {
         PrunePlan plan = plan(dir, POLICIES.get(0));
         Set<String> planned = plannedCheckpoints(plan);
         assertFalse(planned.isEmpty());
-        CheckpointCleaner gone = checkpoint -> {
+        CheckpointCleaner gone = (checkpoint, inLibvirtDone) -> {
             throw new CheckpointCleaner.Unreachable("domain web01 is not defined on test:///default");
         };
         PruneRun.Outcome o = new PruneRun(dir, gone).run(ManifestFile.load(dir), plan, CLOCK.instant());

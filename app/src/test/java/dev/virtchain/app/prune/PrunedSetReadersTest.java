@@ -55,7 +55,7 @@ class PrunedSetReadersTest {
         }
         Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
         PrunePlan plan = PrunePlan.of(m, RetentionPolicy.NONE.withKeepLast(2), clock, sizes);
-        assertTrue(new PruneRun(bk, checkpoint -> { }).run(m, plan, clock.instant()).complete());
+        assertTrue(new PruneRun(bk, (checkpoint, done) -> { }).run(m, plan, clock.instant()).complete());
     }
 
     @Test

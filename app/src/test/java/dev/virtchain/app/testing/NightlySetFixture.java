@@ -105,7 +105,7 @@ public final class NightlySetFixture {
         }
         Clock clock = Clock.fixed(now, ZoneOffset.UTC);
         PrunePlan plan = PrunePlan.of(m, policy, clock, sizes);
-        if (!new PruneRun(dir, checkpoint -> { }).run(m, plan, now).complete()) {
+        if (!new PruneRun(dir, (checkpoint, done) -> { }).run(m, plan, now).complete()) {
             throw new AssertionError("the prune of " + dir + " did not complete");
         }
         assertClean(dir);
