@@ -1,10 +1,15 @@
 package dev.virtchain.it;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.virtchain.qcow2.testing.Processes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * virsh as a separate process on one libvirt URI. With the embedded driver the test JVM must not
@@ -74,6 +79,23 @@ final class Virsh {
         if (out.contains("failed") || out.contains("rror")) {
             throw new AssertionError(domain + " " + alias + ": qemu-io \"" + command + "\": " + out.strip());
         }
+    }
+
+    /** The names of the dirty bitmaps qemu holds on any block node of a running domain (QMP query-named-block-nodes). */
+    Set<String> liveBitmaps(String domain) {
+        String out = run("qemu-monitor-command", domain,
+                "{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
+        Set<String> names = new TreeSet<>();
+        try {
+            for (JsonNode node : new ObjectMapper().readTree(out).path("return")) {
+                for (JsonNode b : node.path("dirty-bitmaps")) {
+                    names.add(b.path("name").asText());
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw new AssertionError(domain + ": query-named-block-nodes answered no JSON: " + out, e);
+        }
+        return names;
     }
 
     /** The domain's checkpoint names, oldest first (virsh lists them by creation time). */
