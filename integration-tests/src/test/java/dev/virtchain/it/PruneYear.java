@@ -10,6 +10,7 @@ import dev.virtchain.app.backup.BackupReport;
 import dev.virtchain.app.backup.BackupRun;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.prune.LibvirtCheckpointCleaner;
+import dev.virtchain.app.prune.Prune;
 import dev.virtchain.app.prune.PruneRun;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
@@ -404,13 +405,7 @@ final class PruneYear {
     }
 
     Map<String, Long> sizes(Manifest m) throws IOException {
-        Map<String, Long> sizes = new HashMap<>();
-        for (Backup b : m.backups()) {
-            for (DiskBackup d : b.disks()) {
-                sizes.put(d.file(), Files.size(out.resolve(d.file())));
-            }
-        }
-        return sizes;
+        return Prune.sizes(out, m);
     }
 
     /**

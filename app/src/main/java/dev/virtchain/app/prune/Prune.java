@@ -85,7 +85,7 @@ public final class Prune {
     }
 
     /** The size of every file the manifest names, for the plan's estimates. */
-    static Map<String, Long> sizes(Path dir, Manifest m) throws IOException {
+    public static Map<String, Long> sizes(Path dir, Manifest m) throws IOException {
         Map<String, Long> sizes = new HashMap<>();
         for (Backup b : m.backups()) {
             for (DiskBackup d : b.disks()) {

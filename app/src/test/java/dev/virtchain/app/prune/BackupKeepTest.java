@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,26 +43,10 @@ class BackupKeepTest {
     @BeforeEach
     void set() throws Exception {
         bk = Files.createDirectory(root.resolve("bk"));
-        BackupSetFixture.write(bk, Checksum.SHA256);
-        for (String f : BackupSetFixture.FILES) {
-            Files.setPosixFilePermissions(bk.resolve(f), PosixFilePermissions.fromString("r--------"));
-        }
+        BackupSetFixture.writeSealed(bk, Checksum.SHA256);
         Qemu.img(root, "create", "-q", "-f", "qcow2", "web01.qcow2", "8M");
         Qemu.io(root, "-c", "write -P 0x42 0 2M", "web01.qcow2");
         uri = BackupSetFixture.testDriverUri(root, root.resolve("web01.qcow2"));
-    }
-
-    private Map<String, byte[]> contents() throws Exception {
-        Map<String, byte[]> all = new TreeMap<>();
-        try (Stream<Path> files = Files.list(bk)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                String n = f.getFileName().toString();
-                if (!n.equals(Naming.LOCK) && !n.equals(Naming.READERS_LOCK)) {
-                    all.put(n, Files.readAllBytes(f));
-                }
-            }
-        }
-        return all;
     }
 
     private List<Integer> seqs() throws Exception {
@@ -119,21 +102,21 @@ class BackupKeepTest {
 
     @Test
     void aFailedBackupNeverPrunes() throws Exception {
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         CliDriver.Result r = CLI.run("backup", "-c", uri, "-d", "nosuch", "-o", bk.toString(), "-l", "copy",
                 "--keep-last", "1");
         assertEquals(1, r.exitCode(), r.toString());
         assertEquals(1, r.stderr().lines().count(), r.toString());
         assertTrue(r.stderr().startsWith("virtchain: ") && r.stderr().contains("nosuch"), r.toString());
         assertFalse(r.stdout().contains("pruned"), r.toString());
-        Map<String, byte[]> after = contents();
+        Map<String, byte[]> after = BackupSetFixture.contents(bk);
         assertEquals(before.keySet(), after.keySet());
         before.forEach((f, bytes) -> assertArrayEquals(bytes, after.get(f), f + " changed"));
     }
 
     @Test
     void aBackupWhosePruneFailsIsMadeAndOneLineSaysThePruneFailedAndWhy() throws Exception {
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         try (ReadersLock reader = ReadersLock.shared(bk)) {
             CliDriver.Result r = CLI.run("backup", "-c", uri, "-d", "web01", "-o", bk.toString(), "-l", "copy",
                     "--keep-last", "1");
@@ -144,7 +127,7 @@ class BackupKeepTest {
                     r.stderr().lines().toList(), r.toString());
         }
         assertEquals(List.of(0, 1, 2, 3, 4), seqs(), "the backup is recorded, nothing pruned");
-        Map<String, byte[]> after = contents();
+        Map<String, byte[]> after = BackupSetFixture.contents(bk);
         before.remove(Naming.MANIFEST); // it records the backup
         before.forEach((f, bytes) -> assertArrayEquals(bytes, after.get(f), f + " changed"));
         CLI.ok("verify", bk.toString());
@@ -172,11 +155,11 @@ class BackupKeepTest {
 
     @Test
     void aBadKeepRuleIsAUsageErrorBeforeAnyBackup() throws Exception {
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         CliDriver.Result r = CLI.run("backup", "-c", uri, "-d", "web01", "-o", bk.toString(), "-l", "copy",
                 "--keep-last", "-1");
         assertEquals(2, r.exitCode(), r.toString());
-        assertEquals(before.keySet(), contents().keySet());
+        assertEquals(before.keySet(), BackupSetFixture.contents(bk).keySet());
     }
 
     @Test

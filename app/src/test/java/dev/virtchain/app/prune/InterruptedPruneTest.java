@@ -8,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
-import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DirectoryLock;
-import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
@@ -22,11 +20,9 @@ import dev.virtchain.chain.prune.RetentionPolicy;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,18 +46,12 @@ class InterruptedPruneTest {
     @BeforeEach
     void interruptedPrune() throws Exception {
         bk = Files.createDirectory(root.resolve("bk"));
-        BackupSetFixture.write(bk, Checksum.SHA256);
+        BackupSetFixture.writeSealed(bk, Checksum.SHA256);
         for (String f : BackupSetFixture.FILES) {
-            Files.setPosixFilePermissions(bk.resolve(f), PosixFilePermissions.fromString("r--------"));
             Qemu.img(bk, "convert", "-U", "-O", "raw", f, root.resolve(f + ".raw").toString());
         }
         Manifest m = ManifestFile.load(bk);
-        Map<String, Long> sizes = new HashMap<>();
-        for (Backup b : m.backups()) {
-            for (DiskBackup d : b.disks()) {
-                sizes.put(d.file(), Files.size(bk.resolve(d.file())));
-            }
-        }
+        Map<String, Long> sizes = Prune.sizes(bk, m);
         PrunePlan plan = PrunePlan.of(m, RetentionPolicy.NONE.withKeepLast(2), CLOCK, sizes);
         List<PruneStep> steps = plan.steps();
         commitStep = 0;

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.chain.Checksum;
-import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.prune.RetentionPolicy;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,27 +37,14 @@ class PruneCommandTest {
     @BeforeEach
     void set() throws Exception {
         bk = Files.createDirectory(root.resolve("bk"));
-        BackupSetFixture.write(bk, Checksum.SHA256);
-        for (String f : BackupSetFixture.FILES) {
-            Files.setPosixFilePermissions(bk.resolve(f), PosixFilePermissions.fromString("r--------"));
-        }
-    }
-
-    private Map<String, byte[]> contents() throws Exception {
-        Map<String, byte[]> all = new TreeMap<>();
-        try (Stream<Path> files = Files.list(bk)) {
-            for (Path f : files.filter(f -> !f.getFileName().toString().equals(Naming.LOCK)).toList()) {
-                all.put(f.getFileName().toString(), Files.readAllBytes(f));
-            }
-        }
-        return all;
+        BackupSetFixture.writeSealed(bk, Checksum.SHA256);
     }
 
     @Test
     void aDryRunPrintsThePlanAndChangesNothing() throws Exception {
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         CliDriver.Result r = CLI.ok("prune", bk.toString(), "--keep-last", "2", "--dry-run");
-        Map<String, byte[]> after = contents();
+        Map<String, byte[]> after = BackupSetFixture.contents(bk);
         assertEquals(before.keySet(), after.keySet());
         before.forEach((f, bytes) -> assertArrayEquals(bytes, after.get(f), f + " changed"));
         String out = r.stdout();
@@ -117,11 +102,11 @@ class PruneCommandTest {
 
     @Test
     void noKeepRuleIsAUsageError() throws Exception {
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         CliDriver.Result r = CLI.run("prune", bk.toString());
         assertEquals(2, r.exitCode(), r.toString());
         assertTrue(r.stderr().contains("at least one keep rule"), r.stderr());
-        assertEquals(before.keySet(), contents().keySet());
+        assertEquals(before.keySet(), BackupSetFixture.contents(bk).keySet());
     }
 
     @Test

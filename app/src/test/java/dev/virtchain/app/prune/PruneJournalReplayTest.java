@@ -28,7 +28,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -90,12 +89,7 @@ class PruneJournalReplayTest {
 
     private static PrunePlan plan(Path dir, RetentionPolicy policy) throws Exception {
         Manifest m = ManifestFile.load(dir);
-        Map<String, Long> sizes = new HashMap<>();
-        for (Backup b : m.backups()) {
-            for (DiskBackup d : b.disks()) {
-                sizes.put(d.file(), Files.size(dir.resolve(d.file())));
-            }
-        }
+        Map<String, Long> sizes = Prune.sizes(dir, m);
         return PrunePlan.of(m, policy, CLOCK, sizes);
     }
 

@@ -17,12 +17,10 @@ import dev.virtchain.chain.ReadersLock;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,27 +47,11 @@ class PruneReadersTest {
     void set() throws Exception {
         bk = Files.createDirectory(root.resolve("bk"));
         scratch = Files.createDirectory(root.resolve("scratch"));
-        BackupSetFixture.write(bk, Checksum.SHA256);
-        for (String f : BackupSetFixture.FILES) {
-            Files.setPosixFilePermissions(bk.resolve(f), PosixFilePermissions.fromString("r--------"));
-        }
-    }
-
-    private Map<String, byte[]> contents() throws Exception {
-        Map<String, byte[]> all = new TreeMap<>();
-        try (Stream<Path> files = Files.list(bk)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                String n = f.getFileName().toString();
-                if (!n.equals(Naming.LOCK) && !n.equals(Naming.READERS_LOCK)) {
-                    all.put(n, Files.readAllBytes(f));
-                }
-            }
-        }
-        return all;
+        BackupSetFixture.writeSealed(bk, Checksum.SHA256);
     }
 
     private void assertUnchanged(Map<String, byte[]> before) throws Exception {
-        Map<String, byte[]> after = contents();
+        Map<String, byte[]> after = BackupSetFixture.contents(bk);
         assertEquals(before.keySet(), after.keySet());
         before.forEach((f, bytes) -> assertArrayEquals(bytes, after.get(f), f + " changed"));
     }
@@ -99,7 +81,7 @@ class PruneReadersTest {
 
     @Test
     void pruneFailsAtOnceBesideAReaderNamingItAndChangesNothing() throws Exception {
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         try (ReadersLock reader = ReadersLock.shared(bk)) {
             CliDriver.Result r = CLI.run("prune", bk.toString(), "--keep-last", "2", "-c", TEST_URI);
             assertEquals(1, r.exitCode(), r.toString());
@@ -149,7 +131,7 @@ class PruneReadersTest {
     @Test
     void pruneFailsAtOnceBesideARunningBootNamingItAndHowToStopIt() throws Exception {
         recordBoot("test");
-        Map<String, byte[]> before = contents();
+        Map<String, byte[]> before = BackupSetFixture.contents(bk);
         CliDriver.Result r = CLI.run("prune", bk.toString(), "--keep-last", "2", "-c", TEST_URI);
         assertEquals(1, r.exitCode(), r.toString());
         assertEquals(List.of("virtchain: cannot prune: boot test of " + bk + " is running on " + TEST_URI

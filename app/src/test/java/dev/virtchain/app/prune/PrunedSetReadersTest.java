@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
-import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
-import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.prune.PrunePlan;
@@ -17,11 +15,9 @@ import dev.virtchain.chain.prune.RetentionPolicy;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,18 +37,12 @@ class PrunedSetReadersTest {
     @BeforeEach
     void prunedSet() throws Exception {
         bk = Files.createDirectory(root.resolve("bk"));
-        BackupSetFixture.write(bk, Checksum.SHA256);
+        BackupSetFixture.writeSealed(bk, Checksum.SHA256);
         for (String f : BackupSetFixture.FILES) {
-            Files.setPosixFilePermissions(bk.resolve(f), PosixFilePermissions.fromString("r--------"));
             Qemu.img(bk, "convert", "-U", "-O", "raw", f, root.resolve(f + ".raw").toString());
         }
         Manifest m = ManifestFile.load(bk);
-        Map<String, Long> sizes = new HashMap<>();
-        for (Backup b : m.backups()) {
-            for (DiskBackup d : b.disks()) {
-                sizes.put(d.file(), Files.size(bk.resolve(d.file())));
-            }
-        }
+        Map<String, Long> sizes = Prune.sizes(bk, m);
         Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
         PrunePlan plan = PrunePlan.of(m, RetentionPolicy.NONE.withKeepLast(2), clock, sizes);
         assertTrue(new PruneRun(bk, (checkpoint, done) -> { }).run(m, plan, clock.instant()).complete());

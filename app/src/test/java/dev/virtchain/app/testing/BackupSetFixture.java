@@ -13,9 +13,13 @@ import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * A backup directory laid out as a backup run leaves it, files made by qemu-img and manifest by
@@ -55,6 +59,28 @@ public final class BackupSetFixture {
     }
 
     /** Writes the backup set into {@code dir} (which must exist), checksums with {@code algorithm}. */
+    /** {@link #write} with every image 0400, as backup leaves them. */
+    public static void writeSealed(Path dir, String algorithm) throws IOException {
+        write(dir, algorithm);
+        for (String f : FILES) {
+            Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("r--------"));
+        }
+    }
+
+    /** Every regular file of {@code dir} by name, with its bytes, but the locks (which a run creates). */
+    public static Map<String, byte[]> contents(Path dir) throws IOException {
+        Map<String, byte[]> all = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String n = f.getFileName().toString();
+                if (!n.equals(Naming.LOCK) && !n.equals(Naming.READERS_LOCK)) {
+                    all.put(n, Files.readAllBytes(f));
+                }
+            }
+        }
+        return all;
+    }
+
     /**
      * A libvirt test-driver URI whose node file (written in {@code dir}) defines the shut-off domain
      * {@code web01} of {@link #DOMAIN_XML}'s UUID, with {@code disk} as its vda.

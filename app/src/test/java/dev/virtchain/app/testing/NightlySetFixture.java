@@ -1,5 +1,6 @@
 package dev.virtchain.app.testing;
 
+import dev.virtchain.app.prune.Prune;
 import dev.virtchain.app.prune.PruneRun;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
@@ -22,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -97,12 +97,7 @@ public final class NightlySetFixture {
      */
     public static void prune(Path dir, RetentionPolicy policy, Instant now) throws Exception {
         Manifest m = ManifestFile.load(dir);
-        Map<String, Long> sizes = new HashMap<>();
-        for (Backup b : m.backups()) {
-            for (DiskBackup d : b.disks()) {
-                sizes.put(d.file(), Files.size(dir.resolve(d.file())));
-            }
-        }
+        Map<String, Long> sizes = Prune.sizes(dir, m);
         Clock clock = Clock.fixed(now, ZoneOffset.UTC);
         PrunePlan plan = PrunePlan.of(m, policy, clock, sizes);
         if (!new PruneRun(dir, (checkpoint, done) -> { }).run(m, plan, now).complete()) {
