@@ -169,7 +169,7 @@ final class HostBackup {
         RequestedLevel level = cmd.requestedLevel(); // checks every value
         RetentionPolicy keep = cmd.keep.any() ? cmd.keep.policy() : null;
         return new Settings(cmd.dir, given("--level") ? level : null, given("--checksum") ? cmd.checksum : null,
-                given("--freeze") ? cmd.freeze : null, given("--freeze-mountpoints") ? cmd.freezeMountpoints : null,
+                given("--freeze") || given("--no-freeze") ? cmd.freeze : null, given("--freeze-mountpoints") ? cmd.freezeMountpoints : null,
                 cmd.startPaused ? true : null, cmd.preHook, cmd.postHook,
                 given("--hook-timeout") ? cmd.hookTimeout : null, cmd.autoFull ? true : null,
                 given("--include") ? cmd.include : null, given("--exclude") ? cmd.exclude : null, keep, null);
