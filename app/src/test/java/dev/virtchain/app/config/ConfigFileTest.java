@@ -161,6 +161,38 @@ class ConfigFileTest {
         assertEquals(new RetentionPolicy(0, 0, 7, 4, 12, 0, null), d.keepOrNull());
     }
 
+    /** The indented block of {@code doc} that starts with {@code first}, unindented. */
+    private static String block(Path doc, String first) throws IOException {
+        List<String> lines = Files.readAllLines(doc);
+        int i = lines.indexOf("    " + first);
+        assertTrue(i >= 0, first + " in " + doc);
+        StringBuilder b = new StringBuilder();
+        for (; i < lines.size() && (lines.get(i).startsWith("    ") || lines.get(i).isEmpty()); i++) {
+            b.append(lines.get(i).isEmpty() ? "" : lines.get(i).substring(4)).append('\n');
+        }
+        return b.toString();
+    }
+
+    @Test
+    void theGuidesExampleGivesTheSettingsTheGuideShows() throws IOException {
+        Path guide = Path.of("../docs/guide.md");
+        HostConfig c = read(block(guide, "[defaults]"));
+        List<String> shown = block(guide, "/etc/virtchain/virtchain.toml: ok; uri qemu:///system, 2 domains at once")
+                .strip().lines().skip(1).map(String::strip).toList();
+        assertEquals(shown, List.of("db01", "test-1", "web01").stream()
+                .map(d -> c.resolve(d, Settings.NONE).describe()).toList());
+        assertTrue(error(block(guide, "[defaults]").replace("level = ", "levle = ")).startsWith(
+                "line 4: defaults.levle: unknown key in [defaults]; known keys:"));
+    }
+
+    @Test
+    void theReadmesExampleIsAValidFile() throws IOException {
+        HostConfig c = read(block(Path.of("../README.md"), "[defaults]"));
+        assertEquals(2, c.parallel());
+        assertEquals(List.of("vdb"), c.resolve("db01", Settings.NONE).settings().exclude());
+        assertTrue(c.resolve("test-9", Settings.NONE).skip());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             not TOML                      | [defaults]\\nroot = /backup\\n          | line 2: not valid TOML:
