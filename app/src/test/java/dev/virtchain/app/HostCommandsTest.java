@@ -145,6 +145,8 @@ class HostCommandsTest {
         assertEquals("test", test.get("domain").asText());
         assertEquals("/backup/test", test.get("dir").asText());
         assertEquals(7, test.get("keep").get("daily").asInt());
-        assertEquals(List.of(), List.copyOf(test.get("sections").findValuesAsText("x")));
+        assertEquals(0, test.get("sections").size(), "no section names 'test'");
+        assertEquals(List.of("vdb"), List.of(CLI.run("config", "check", "--config", f.toString(), "-d", "web9", "--json")
+                .json().get("domains").get(0).get("exclude").get(0).asText()));
     }
 }
