@@ -3,6 +3,7 @@ package dev.virtchain.app;
 import dev.virtchain.app.backup.BackupCommand;
 import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.boot.BootCommand;
+import dev.virtchain.app.config.ConfigCommand;
 import dev.virtchain.app.img.ImgCommand;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.restore.RestoreCommand;
@@ -16,10 +17,11 @@ import picocli.CommandLine.Option;
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
         subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
-                PruneCommand.class, ImgCommand.class},
+                PruneCommand.class, ConfigCommand.class, ImgCommand.class},
         footer = {"",
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01",
+                "  virtchain backup --all --parallel 2          # every domain, as /etc/virtchain/virtchain.toml says",
                 "  virtchain list /backup/web01",
                 "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --dry-run",
                 "  virtchain img info --backing-chain vda.0003.inc.qcow2",

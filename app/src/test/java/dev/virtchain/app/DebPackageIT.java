@@ -121,6 +121,8 @@ class DebPackageIT {
                 List.of("--keep-daily", "--keep-weekly", "--keep-monthly", "--keep-last")), "prune --keep-");
         assertEquals(List.of("--dry-run"), complete("virtchain", "prune", "--dry"));
         assertEquals(List.of("--start-paused"), complete("virtchain", "backup", "--start"));
+        assertEquals(List.of("--parallel"), complete("virtchain", "backup", "--all", "--par"));
+        assertEquals(List.of("check"), complete("virtchain", "config", "ch"));
         assertEquals(List.of("--keep-daily"), complete("virtchain", "backup", "-d", "web01", "--keep-d"));
     }
 
@@ -159,6 +161,17 @@ class DebPackageIT {
     void theConfigFilesAreConffiles() throws Exception {
         Result r = run(List.of("dpkg-query", "-W", "-f=${Conffiles}", "virtchain"));
         assertTrue(r.out.contains("/etc/virtchain/virtchain.toml") && r.out.contains("/etc/default/virtchain"), r.toString());
+    }
+
+    @Test
+    @Order(6)
+    void theShippedConfigFileIsValidAndBacksUpIntoTheDefaultRoot() throws Exception {
+        Result r = run(List.of("/usr/bin/virtchain", "config", "check", "--config", "/etc/virtchain/virtchain.toml",
+                "-d", "web01"));
+        assertEquals(0, r.code, r.toString());
+        assertEquals("/etc/virtchain/virtchain.toml: ok; uri qemu:///system, 1 domain at once\n"
+                + "  web01: /var/lib/virtchain/backups/web01, level auto, checksum crc32c, freeze on, disks: all, "
+                + "then prune: keep 7 daily, 4 weekly, 12 monthly backups\n", r.out, r.toString());
     }
 
     @Test

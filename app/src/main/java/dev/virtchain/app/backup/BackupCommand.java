@@ -5,8 +5,8 @@ import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.Trace;
+import dev.virtchain.app.config.HostConfig;
 import dev.virtchain.app.libvirt.Hypervisor;
-import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.app.prune.Prune;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.prune.RetentionOptions;
@@ -18,7 +18,6 @@ import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.prune.RetentionPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,6 +43,13 @@ import picocli.CommandLine.Spec;
                 "With --keep-... rules, DIR is then pruned in the same run, under the same lock, exactly as",
                 "'virtchain prune' prunes it (see its --help); a backup that failed never prunes.",
                 "",
+                "Several domains (--all, -d repeated or a glob): each is backed up as above into ROOT/<domain>,",
+                "--parallel N at once, with the settings of the config file (/etc/virtchain/virtchain.toml or",
+                "--config; see 'virtchain config --help') under the options given here. Shut-off domains are",
+                "skipped with a note unless --start-paused or -l copy; a failing domain stops no other. The end is",
+                "a table (domain, level, seq, bytes written, seconds, result), or with --json an array, and one",
+                "line on stderr per failed domain; the exit code is 0 only when no domain failed.",
+                "",
                 RetentionPolicy.HOW_RULES_COUNT,
                 ""},
         footer = {"",
@@ -55,16 +61,38 @@ import picocli.CommandLine.Spec;
                 "  virtchain backup -d vm -o /backup/vm --start-paused         # a shut-off domain, started paused",
                 "  virtchain backup -c 'qemu:///embed?root=/tmp/lv' -d vm -o /tmp/bk --json",
                 "  virtchain backup -d web01 -o /backup/web01 \\",
-                "      --keep-daily 7 --keep-weekly 4 --keep-monthly 12   # the nightly run"})
+                "      --keep-daily 7 --keep-weekly 4 --keep-monthly 12   # the nightly run",
+                "  virtchain backup --all                                     # every domain, as the config says",
+                "  virtchain backup --all --parallel 2 --exclude-domain 'test-*' -o /backup",
+                "  virtchain backup -d 'web*' -d db01 -o /backup --json       # ROOT/web01, ROOT/web02, ROOT/db01",
+                "  virtchain backup --all --config ./virtchain.toml -l full   # the file's settings, a full each"})
 public final class BackupCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-d", "--domain"}, required = true, paramLabel = "DOMAIN", description = "The domain to back up.")
-    String domain;
+    @Option(names = {"-d", "--domain"}, paramLabel = "DOMAIN", description = "The domain to back up. Repeat it, "
+            + "or give a glob ('web*'), for several: each is backed up into ROOT/<domain>, as with --all.")
+    List<String> domains = new ArrayList<>();
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The backup directory.")
+    @Option(names = "--all", description = "Back up every domain of the host (running ones; shut-off ones with "
+            + "--start-paused or -l copy), each into ROOT/<domain>, as the config file says.")
+    boolean all;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "The backup directory; with several "
+            + "domains the root ROOT of their directories (default: root in the config file).")
     Path dir;
+
+    @Option(names = "--exclude-domain", paramLabel = "GLOB", description = "With --all or a glob: leave out the "
+            + "domains this name or glob matches (repeatable).")
+    List<String> excludeDomains = new ArrayList<>();
+
+    @Option(names = "--parallel", paramLabel = "N", description = "With several domains: back up N at once "
+            + "(default: parallel in the config file, else 1). Each domain is still one job over all its disks.")
+    Integer parallel;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "With several domains: the config file "
+            + "(default: /etc/virtchain/virtchain.toml when it exists). Options given here override it.")
+    Path config;
 
     @Option(names = {"-l", "--level"}, paramLabel = "LEVEL", defaultValue = "auto",
             description = "full, inc, diff, copy or auto (default: ${DEFAULT-VALUE}).")
@@ -119,29 +147,23 @@ public final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (all || domains.size() != 1 || HostConfig.Section.isGlob(domains.get(0)) || config != null
+                || parallel != null || !excludeDomains.isEmpty()) {
+            return new HostBackup(this).call();
+        }
+        if (dir == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-o DIR is missing: where to back up "
+                    + domains.get(0) + " (or give --config, whose root says it)");
+        }
         BackupOptions o = options();
         RetentionPolicy policy = keep.any() ? keep.policy() : null; // a bad rule fails before the backup
         PrintWriter err = spec.commandLine().getErr();
-        BackupReport r;
-        Prune.Result pruned = null;
-        String pruneFailed = null;
+        BackupAndPrune done;
         Trace.mark("backup: options parsed");
         try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
             Trace.mark("backup: connected to " + connect.uri());
-            InterruptedPrune.finishBesideReaders(dir, hv, err);
-            r = new BackupRun(hv, Clock.systemUTC(), err, System.console() != null).runLocked(o);
+            done = BackupAndPrune.run(hv, o, policy, keep.await(), err, System.console() != null);
             Trace.mark("backup: run done");
-            if (policy != null) {
-                // Same run, same lock: no other run comes in between the backup and its prune.
-                try {
-                    pruned = Prune.run(dir, hv, policy, Clock.systemDefaultZone(), keep.await(), err);
-                } catch (Exception e) {
-                    if (e instanceof InterruptedException) {
-                        Thread.currentThread().interrupt();
-                    }
-                    pruneFailed = ExitCodes.describe(e);
-                }
-            }
         } catch (BackupInterruptedException e) {
             // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
             err.println("virtchain: " + e.getMessage());
@@ -149,6 +171,9 @@ public final class BackupCommand implements Callable<Integer> {
             e.reported();
             return ExitCodes.ERROR;
         }
+        BackupReport r = done.report();
+        Prune.Result pruned = done.pruned();
+        String pruneFailed = done.pruneFailed();
         print(r, policy, pruned, pruneFailed);
         if (pruned != null && !pruned.outcome().checkpointsLeft().isEmpty()) {
             err.println(PruneCommand.checkpointsLeftLine(pruned, null));
@@ -165,6 +190,13 @@ public final class BackupCommand implements Callable<Integer> {
 
     /** The run's options, every value checked: a bad one is a usage error before anything runs. */
     private BackupOptions options() {
+        return new BackupOptions(domains.get(0), dir, requestedLevel(), Set.copyOf(include), Set.copyOf(exclude),
+                freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
+                Duration.ofSeconds(hookTimeout), autoFull, checksum, List.copyOf(freezeMountpoints));
+    }
+
+    /** -l's level, after every option's value was checked (usage errors). */
+    RequestedLevel requestedLevel() {
         RequestedLevel requested;
         try {
             requested = RequestedLevel.of(level);
@@ -181,9 +213,7 @@ public final class BackupCommand implements Callable<Integer> {
                     + ": expected " + String.join(", ", Checksum.COMPUTABLE));
         }
         checkFreezeMountpoints();
-        return new BackupOptions(domain, dir, requested, Set.copyOf(include), Set.copyOf(exclude),
-                freeze ? BackupOptions.Freeze.AUTO : BackupOptions.Freeze.OFF, startPaused, preHook, postHook,
-                Duration.ofSeconds(hookTimeout), autoFull, checksum, List.copyOf(freezeMountpoints));
+        return requested;
     }
 
     /** The run's summary on stdout, with what the prune did or why it failed. */

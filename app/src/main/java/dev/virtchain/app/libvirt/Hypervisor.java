@@ -33,6 +33,15 @@ public interface Hypervisor extends AutoCloseable {
     /** The domain called {@code name}; fails with "domain NAME: no such domain" if there is none. */
     DomainRef domain(String name) throws HypervisorException;
 
+    /**
+     * The names of every domain libvirt knows here, running or defined, sorted. (Default: unsupported,
+     * for fakes of the backup engine.)
+     */
+    default List<String> domainNames() throws HypervisorException {
+        throw new HypervisorException(ErrorKind.UNSUPPORTED, "cannot list the domains on " + uri()
+                + ": not supported here");
+    }
+
     /** Defines (or redefines) a persistent domain from its XML and returns its name. */
     String define(String domainXml) throws HypervisorException;
 

@@ -59,6 +59,29 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public List<String> domainNames() throws HypervisorException {
+        try {
+            java.util.TreeSet<String> names = new java.util.TreeSet<>(List.of(conn.listDefinedDomains()));
+            for (int id : conn.listDomains()) {
+                Domain d;
+                try {
+                    d = conn.domainLookupByID(id);
+                } catch (LibvirtException gone) {
+                    continue; // stopped (and, transient, gone) since the list was made
+                }
+                try {
+                    names.add(d.getName());
+                } finally {
+                    free(d);
+                }
+            }
+            return List.copyOf(names);
+        } catch (LibvirtException e) {
+            throw failure("listing the domains on " + uri, e);
+        }
+    }
+
+    @Override
     public String define(String domainXml) throws HypervisorException {
         Domain d;
         try {

@@ -57,6 +57,18 @@ public final class RetentionOptions {
         return await;
     }
 
+    /**
+     * A keep-within duration as the options and the config file write it: {@code 7d}, {@code 36h},
+     * {@code 1d12h}, {@code 90m}, {@code 45s}; IllegalArgumentException saying what is expected otherwise.
+     */
+    public static Duration duration(String value) {
+        try {
+            return new DurationConverter().convert(value);
+        } catch (TypeConversionException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
     /** {@code 7d}, {@code 36h}, {@code 1d12h}, {@code 90m}, {@code 45s}. */
     static final class DurationConverter implements ITypeConverter<Duration> {
         private static final Pattern WHOLE = Pattern.compile("(\\d+[dhms])+");
