@@ -1,6 +1,7 @@
 package dev.virtchain.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.libvirt.DomainState;
@@ -19,7 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.Error;
+import org.libvirt.LibvirtException;
 import org.libvirt.TypedParameter;
+import org.libvirt.TypedUlongParameter;
 
 /**
  * The ways push mode fails that this host can produce, each against real libvirt 9.0 and qemu 7.2
@@ -120,8 +124,15 @@ class PushFailuresIT {
         Connect c = new Connect(hv.uri());
         try {
             Domain d = c.domainLookupByName(g.name());
+            // A flag libvirt does not know, as an older libvirt meets one of ours: VIR_ERR_INVALID_ARG
+            // from the qemu driver, which PushFailures turns into "upgrade libvirt" (PushFailuresTest).
+            LibvirtException refused = assertThrows(LibvirtException.class,
+                    () -> d.backupBegin("<domainbackup/>", null, 0x80));
+            assertEquals(Error.ErrorNumber.VIR_ERR_INVALID_ARG, refused.getError().getCode(), refused.toString());
+            assertEquals(Error.ErrorDomain.VIR_FROM_QEMU, refused.getError().getDomain(), refused.toString());
             d.blockCopy("vda", "<disk type='file'><source file='" + dir.resolve("copy/vda.copy.qcow2")
-                    + "'/><driver type='qcow2'/></disk>", new TypedParameter[0], 4 /* TRANSIENT_JOB */);
+                    + "'/><driver type='qcow2'/></disk>",
+                    new TypedParameter[] {new TypedUlongParameter("bandwidth", 1L << 30)}, 4 /* TRANSIENT_JOB */);
             assertEquals(2, hv.blockJob(g.name(), "vda"), "a copy job runs on vda");
 
             CliDriver.Result r = backup(g.name(), out, "-l", "full");

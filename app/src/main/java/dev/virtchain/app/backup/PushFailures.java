@@ -41,10 +41,10 @@ final class PushFailures {
         if (e.code() == HypervisorException.NO_SUPPORT) {
             return noBackupApi(uri);
         }
-        if (e.code() == HypervisorException.INVALID_ARG && e.origin() != HypervisorException.FROM_QEMU) {
-            return "libvirt on " + uri + " refuses the push backup virtchain asks for (" + e.getMessage()
-                    + "): it is older than virtchain needs; upgrade libvirt (Debian 12's libvirt 9.0 with qemu 7.2"
-                    + " is known to work)";
+        if (e.code() == HypervisorException.INVALID_ARG) {
+            return "libvirt on " + uri + " refuses an argument of the push backup virtchain asks for (" + e.getMessage()
+                    + "): a libvirt older than virtchain needs refuses its flags; upgrade libvirt (Debian 12's"
+                    + " libvirt 9.0 with qemu 7.2 is known to work)";
         }
         String busy = busyLine(domain, f);
         if (busy != null) {
