@@ -44,10 +44,12 @@ import org.xml.sax.InputSource;
  * @param ourUid        the uid virtchain runs as, -1 if unknown
  * @param usableBytes   free bytes on the file system of {@code dir} for a non-root user, -1 if unknown
  * @param confinement   "AppArmor" or "SELinux" when the domain has such a label and the host enforces it, else null
+ * @param handsOver     whether libvirt gives the targets to qemu's user (qemu.conf {@code dynamic_ownership},
+ *                      on unless set to 0), or null when its qemu.conf is not known here
  */
 record PushFacts(Path dir, DomainState state, JobStats job, Map<String, Integer> blockJobs,
         Map<String, Integer> diskErrors, Map<String, String> version2Disks, QemuUser qemu, List<TargetFile> targets,
-        int ourUid, long usableBytes, String confinement) {
+        int ourUid, long usableBytes, String confinement, Boolean handsOver) {
 
     /** A process's credentials, from {@code /proc/PID/status}. */
     record QemuUser(int uid, int gid, Set<Integer> groups, String name) {
@@ -78,7 +80,7 @@ record PushFacts(Path dir, DomainState state, JobStats job, Map<String, Integer>
 
     /** No facts: nothing explains a failure. */
     static PushFacts none(Path dir) {
-        return new PushFacts(dir, null, null, Map.of(), Map.of(), Map.of(), null, List.of(), -1, -1, null);
+        return new PushFacts(dir, null, null, Map.of(), Map.of(), Map.of(), null, List.of(), -1, -1, null, null);
     }
 
     /** Looks at the domain, its disks, its qemu and the run's targets in {@code dir} now. */
@@ -116,7 +118,42 @@ record PushFacts(Path dir, DomainState state, JobStats job, Map<String, Integer>
         }
         String xml = quietly(() -> hv.domainXml(name));
         return new PushFacts(dir, state, job, blockJobs, errors == null ? Map.of() : errors, version2, qemu, files,
-                ourUid(proc), usable, xml == null ? null : confinement(xml));
+                ourUid(proc), usable, xml == null ? null : confinement(xml), handsOver(qemuConf(hv.uri())));
+    }
+
+    /**
+     * The qemu.conf of the libvirt behind {@code uri} on this host: {@code ROOT/etc/qemu.conf} of an
+     * embedded root, /etc/libvirt/qemu.conf of the system daemon; null for any other URI.
+     */
+    static Path qemuConf(String uri) {
+        if (uri.startsWith("qemu:///embed?root=")) {
+            String root = uri.substring("qemu:///embed?root=".length());
+            int amp = root.indexOf('&');
+            return Path.of(amp < 0 ? root : root.substring(0, amp)).resolve("etc/qemu.conf");
+        }
+        return uri.equals("qemu:///system") ? Path.of("/etc/libvirt/qemu.conf") : null;
+    }
+
+    /**
+     * Whether a qemu.conf has libvirt give each file qemu opens to qemu's user: its
+     * {@code dynamic_ownership} setting, 1 when absent (libvirt's default); null when it cannot be read.
+     */
+    static Boolean handsOver(Path qemuConf) {
+        if (qemuConf == null) {
+            return null;
+        }
+        try {
+            boolean on = true;
+            for (String line : Files.readAllLines(qemuConf, StandardCharsets.UTF_8)) {
+                String l = line.strip();
+                if (l.startsWith("dynamic_ownership") && l.contains("=")) {
+                    on = !l.substring(l.indexOf('=') + 1).strip().startsWith("0");
+                }
+            }
+            return on;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private interface Look<T> {

@@ -126,7 +126,8 @@ final class PushFailures {
                         + " or back up into a local directory";
             }
             PushFacts.QemuUser q = f.qemu();
-            if (q != null && !t.writableBy(q)) {
+            // With dynamic_ownership on, libvirt gave the target to qemu's user for the job and took it back.
+            if (q != null && Boolean.FALSE.equals(f.handsOver()) && !t.writableBy(q)) {
                 return "domain " + domain + ": its qemu runs as " + q.describe() + ", which may not write "
                         + t.path() + " (" + t.describe() + "), and libvirt did not hand it over: set"
                         + " dynamic_ownership = 1 in qemu.conf (libvirt then gives each backup target to qemu's user),"

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.virtchain.app.libvirt.DomainState;
 import dev.virtchain.app.libvirt.HypervisorException;
 import dev.virtchain.app.libvirt.JobStats;
-import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
@@ -38,7 +37,8 @@ class PushFailuresTest {
     }
 
     private static PushFacts with(DomainState state, JobStats job, Map<String, Integer> blockJobs) {
-        return new PushFacts(DIR, state, job, blockJobs, Map.of(), Map.of(), null, List.of(), 0, 1L << 30, null);
+        return new PushFacts(DIR, state, job, blockJobs, Map.of(), Map.of(), null, List.of(), 0, 1L << 30, null,
+                Boolean.FALSE);
     }
 
     @Test
@@ -98,7 +98,7 @@ class PushFailuresTest {
     @Test
     void aQcow2Version2DiskSaysItCannotHoldBitmapsAndHowToUpgradeIt() {
         PushFacts f = new PushFacts(DIR, null, null, Map.of(), Map.of(), Map.of("vdb", "/vm/old.qcow2"), null,
-                List.of(), 0, -1, null);
+                List.of(), 0, -1, null, Boolean.FALSE);
         java.io.IOException line = PushFailures.begin("vm1", URI, QEMU_FAILED, f);
         assertEquals("domain vm1: disk vdb (/vm/old.qcow2) is a qcow2 version 2 image (compat=0.10), which cannot hold"
                 + " the persistent bitmap a checkpoint needs: upgrade it while vm1 is shut off (qemu-img amend -f qcow2"
@@ -112,11 +112,33 @@ class PushFailuresTest {
         PushFacts.QemuUser qemu = new PushFacts.QemuUser(64055, 64055, Set.of(64055), "libvirt-qemu");
         Path t = DIR.resolve("vda.0000.full.qcow2.partial");
         PushFacts f = new PushFacts(DIR, null, null, Map.of(), Map.of(), Map.of(), qemu,
-                List.of(new PushFacts.TargetFile(t, 0, 0, 0100600)), 0, 1L << 30, null);
+                List.of(new PushFacts.TargetFile(t, 0, 0, 0100600)), 0, 1L << 30, null, Boolean.FALSE);
         assertEquals("domain vm1: its qemu runs as user libvirt-qemu (uid 64055), which may not write " + t
                 + " (owner uid 0, group 0, mode 0600), and libvirt did not hand it over: set dynamic_ownership = 1 in"
                 + " qemu.conf (libvirt then gives each backup target to qemu's user), or run qemu as root"
                 + " (user = \"root\")", PushFailures.beginLine("vm1", URI, QEMU_FAILED, f));
+    }
+
+    @Test
+    void withDynamicOwnershipOnTheTargetsModeExplainsNothing() {
+        PushFacts.QemuUser qemu = new PushFacts.QemuUser(64055, 64055, Set.of(64055), "libvirt-qemu");
+        PushFacts f = new PushFacts(DIR, null, null, Map.of(), Map.of(), Map.of(), qemu,
+                List.of(new PushFacts.TargetFile(DIR.resolve("vda.0000.full.qcow2.partial"), 0, 0, 0100600)), 0,
+                1L << 30, null, Boolean.TRUE);
+        assertNull(PushFailures.beginLine("vm1", URI, QEMU_FAILED, f), "libvirt handed the target over and back");
+    }
+
+    @Test
+    void dynamicOwnershipIsReadFromTheQemuConfOfTheUri(@TempDir Path dir) throws Exception {
+        assertEquals(dir.resolve("etc/qemu.conf"), PushFacts.qemuConf("qemu:///embed?root=" + dir));
+        assertEquals(Path.of("/etc/libvirt/qemu.conf"), PushFacts.qemuConf("qemu:///system"));
+        assertNull(PushFacts.qemuConf("qemu+ssh://host/system"));
+        Path conf = dir.resolve("qemu.conf");
+        Files.writeString(conf, "user = \"libvirt-qemu\"\n#dynamic_ownership = 0\n");
+        assertEquals(Boolean.TRUE, PushFacts.handsOver(conf), "commented out: libvirt's default");
+        Files.writeString(conf, "dynamic_ownership = 0\n");
+        assertEquals(Boolean.FALSE, PushFacts.handsOver(conf));
+        assertNull(PushFacts.handsOver(dir.resolve("missing.conf")));
     }
 
     @Test
@@ -133,7 +155,7 @@ class PushFailuresTest {
     void aFileSystemThatGivesOurFilesToAnotherUserIsCalledARootSquash() {
         Path t = DIR.resolve("vda.0000.full.qcow2.partial");
         PushFacts f = new PushFacts(DIR, null, null, Map.of(), Map.of(), Map.of(), null,
-                List.of(new PushFacts.TargetFile(t, 65534, 65534, 0100600)), 0, 1L << 30, null);
+                List.of(new PushFacts.TargetFile(t, 65534, 65534, 0100600)), 0, 1L << 30, null, Boolean.FALSE);
         assertEquals("domain vm1: /backup/vm1 gives the files virtchain creates to another user"
                 + " (vda.0000.full.qcow2.partial belongs to uid 65534 instead of 0), as a root-squashed NFS export"
                 + " does, and qemu cannot write them: export it with no_root_squash, or back up into a local directory",
@@ -142,7 +164,8 @@ class PushFailuresTest {
 
     @Test
     void aConfinedQemuKeepsLibvirtsWordsAndSaysWhereToLook() {
-        PushFacts f = new PushFacts(DIR, null, null, Map.of(), Map.of(), Map.of(), null, List.of(), 0, -1, "AppArmor");
+        PushFacts f = new PushFacts(DIR, null, null, Map.of(), Map.of(), Map.of(), null, List.of(), 0, -1, "AppArmor",
+                Boolean.FALSE);
         assertEquals(QEMU_FAILED.getMessage() + " (qemu of vm1 is confined by AppArmor: if the kernel log shows a"
                 + " denial for /backup/vm1, allow that directory in vm1's profile or back up into one it allows)",
                 PushFailures.beginLine("vm1", URI, QEMU_FAILED, f));
@@ -157,7 +180,7 @@ class PushFailuresTest {
     @Test
     void aJobThatFailedOnAFullTargetSaysTheTargetIsFull() {
         PushFacts f = new PushFacts(DIR, new DomainState(1, 1), null, Map.of(), Map.of(), Map.of(), null, List.of(),
-                0, 8192, null);
+                0, 8192, null, Boolean.FALSE);
         assertEquals("backup job of vm1 failed: the file system of /backup/vm1 is full (8 KiB free): free space"
                 + " there, or back up into a directory with room for the disks' data",
                 PushFailures.jobLine("vm1", new JobStats(JobStats.Type.FAILED, 9, 0, 0, 0, "No space left on device"), f));
@@ -206,41 +229,5 @@ class PushFailuresTest {
         assertEquals(enforcing ? "SELinux" : null, PushFacts.confinement(xml));
         assertNull(PushFacts.confinement("<domain><seclabel type='none' model='apparmor'/></domain>"));
         assertNull(PushFacts.confinement("<domain><name>vm1</name></domain>"));
-    }
-
-    /** libvirt's test driver has domains with disks but no backup job: the real NO_SUPPORT, through the CLI. */
-    @Test
-    void aBackupThroughLibvirtsTestDriverSaysWhichDriverToUse(@TempDir Path dir) throws Exception {
-        Qemu.img(dir, "create", "-q", "-f", "qcow2", "vm1.qcow2", "1M");
-        Path node = dir.resolve("node.xml");
-        Files.writeString(node, """
-                <node>
-                  <domain type='test'>
-                    <name>vm1</name>
-                    <memory>65536</memory>
-                    <os><type>hvm</type></os>
-                    <devices>
-                      <disk type='file' device='disk'>
-                        <driver name='qemu' type='qcow2'/>
-                        <source file='%s'/>
-                        <target dev='vda' bus='virtio'/>
-                      </disk>
-                    </devices>
-                  </domain>
-                </node>
-                """.formatted(dir.resolve("vm1.qcow2")));
-        Path out = dir.resolve("backup");
-        CliDriver.Result r = CliDriver.forThisRun().run("backup", "-c", "test://" + node, "-d", "vm1", "-o",
-                out.toString(), "-l", "full");
-        assertEquals(1, r.exitCode(), r.toString());
-        assertEquals("virtchain: libvirt on test://" + node + " cannot make push-mode backups (its driver lacks"
-                + " libvirt's backup and job calls): back up through libvirt's qemu driver (qemu:///system, or"
-                + " qemu:///embed?root=DIR) of libvirt 6.0 or later with qemu 4.2 or later",
-                r.stderr().lines().filter(l -> l.startsWith("virtchain: ") && !l.startsWith("virtchain: warning"))
-                        .findFirst().orElse(r.toString()));
-        try (var left = Files.list(out)) {
-            assertEquals(List.of(), left.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".qcow2")
-                    || n.endsWith(".partial")).toList(), "the failed run leaves no file");
-        }
     }
 }
