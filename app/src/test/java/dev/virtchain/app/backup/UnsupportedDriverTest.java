@@ -3,6 +3,7 @@ package dev.virtchain.app.backup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.virtchain.app.testing.CliDriver;
+import dev.virtchain.app.testing.TestDriverNode;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,28 +21,13 @@ class UnsupportedDriverTest {
     @Test
     void aBackupThroughLibvirtsTestDriverSaysWhichDriverToUse(@TempDir Path dir) throws Exception {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", "vm1.qcow2", "1M");
-        Path node = dir.resolve("node.xml");
-        Files.writeString(node, """
-                <node>
-                  <domain type='test'>
-                    <name>vm1</name>
-                    <memory>65536</memory>
-                    <os><type>hvm</type></os>
-                    <devices>
-                      <disk type='file' device='disk'>
-                        <driver name='qemu' type='qcow2'/>
-                        <source file='%s'/>
-                        <target dev='vda' bus='virtio'/>
-                      </disk>
-                    </devices>
-                  </domain>
-                </node>
-                """.formatted(dir.resolve("vm1.qcow2")));
+        String uri = TestDriverNode.write(dir, "vm1", "6f1c2f0e-5b7a-4c1e-8d2a-3e4f5a6b7c8d", dir.resolve("vm1.qcow2"),
+                true);
         Path out = dir.resolve("backup");
-        CliDriver.Result r = CliDriver.forThisRun().run("backup", "-c", "test://" + node, "-d", "vm1", "-o",
+        CliDriver.Result r = CliDriver.forThisRun().run("backup", "-c", uri, "-d", "vm1", "-o",
                 out.toString(), "-l", "full");
         assertEquals(1, r.exitCode(), r.toString());
-        assertEquals("virtchain: libvirt on test://" + node + " cannot make push-mode backups (its driver lacks"
+        assertEquals("virtchain: libvirt on " + uri + " cannot make push-mode backups (its driver lacks"
                 + " libvirt's backup and job calls): back up through libvirt's qemu driver (qemu:///system, or"
                 + " qemu:///embed?root=DIR) of libvirt 6.0 or later with qemu 4.2 or later",
                 r.stderr().lines().filter(l -> l.startsWith("virtchain: ") && !l.startsWith("virtchain: warning"))
