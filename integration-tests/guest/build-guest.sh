@@ -121,15 +121,17 @@ sums() {
   echo 3 > /proc/sys/vm/drop_caches
   for d in $disks; do echo "VC-SUM $d $(sha256sum /dev/$d | cut -d' ' -f1)"; done
 }
+# The ext4 file system on /dev/$1 at /mnt, with the directory the writers fill.
+mount_fs() {
+  mkdir -p /mnt
+  mount -t ext4 /dev/$1 /mnt || { echo "VC-FS-FAILED mount /dev/$1"; poweroff -f; }
+  mkdir -p /mnt/data
+}
 case "$action" in
   write)  for d in $disks; do i=0; while [ $i -lt $blocks ]; do write_block $d; i=$((i+1)); done; done
           sums; echo "VC-DONE"; poweroff -f ;;
   writer) fs=$(arg vc.fs "")
-          if [ -n "$fs" ]; then
-            mkdir -p /mnt
-            mount -t ext4 /dev/$fs /mnt || { echo "VC-FS-FAILED mount /dev/$fs"; poweroff -f; }
-            mkdir -p /mnt/data
-          fi
+          [ -z "$fs" ] || mount_fs $fs
           round=0
           while true; do
             round=$((round+1))
@@ -146,9 +148,7 @@ case "$action" in
   idle)   sums; echo "VC-IDLE"; while true; do sleep 3600; done ;;
   fswriter)
           fs=$(arg vc.fs vda)
-          mkdir -p /mnt
-          mount -t ext4 /dev/$fs /mnt || { echo "VC-FS-FAILED mount /dev/$fs"; poweroff -f; }
-          mkdir -p /mnt/data
+          mount_fs $fs
           n=0
           while true; do
             n=$((n+1))
