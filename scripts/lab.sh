@@ -4,8 +4,10 @@
 #
 #   scripts/lab.sh up     installs qemu and libvirt if missing, creates the system user libvirt-qemu
 #                         if missing, writes an embedded libvirt root with its qemu.conf, builds the
-#                         small test guest (integration-tests/guest/build-guest.sh), creates two
-#                         qcow2 disks with some data and writes the domain XML vc-demo.xml.
+#                         small test guest (integration-tests/guest/build-guest.sh, with Debian's
+#                         qemu-guest-agent), creates two qcow2 disks with some data (vda an ext4
+#                         file system the guest writes files into, vdb blocks) and writes the domain
+#                         XML vc-demo.xml (with the guest agent's channel).
 #                         It defines and starts nothing: the README shows those virsh commands.
 #   scripts/lab.sh down   stops every domain of the lab's root (vc-demo, a boot left running),
 #                         undefines vc-demo (and its checkpoints) and deletes /tmp/vc-lab.
@@ -21,7 +23,7 @@ export LIBVIRT_DEBUG=error
 
 up() {
   "$here/scripts/ensure-packages" --as lab --quiet \
-    qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+    qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients e2fsprogs
   # libvirt's qemu driver resolves this user before it reads qemu.conf (integration-tests/README.md).
   id libvirt-qemu >/dev/null 2>&1 || useradd --system --user-group libvirt-qemu
 
@@ -39,14 +41,20 @@ EOF
   local guest
   guest=$("$here/integration-tests/guest/build-guest.sh")
 
-  local d
-  for d in vda vdb; do
-    if [[ ! -f "$lab/disks/$d.qcow2" ]]; then
-      qemu-img create -q -f qcow2 "$lab/disks/$d.qcow2" 256M
-      # some data for the full backup to copy; the guest adds random blocks once it runs
-      qemu-io -c 'write -q -P 0x5a 0 32M' "$lab/disks/$d.qcow2"
-    fi
-  done
+  # vda: an ext4 file system holding 32 MiB of data, which the guest mounts and writes files into
+  # (the guest agent freezes it for each backup); vdb: 32 MiB of data the guest adds random blocks to
+  if [[ ! -f "$lab/disks/vda.qcow2" ]]; then
+    mkdir -p "$lab/disks/seed/data"
+    head -c 32M /dev/zero | tr '\0' '\132' > "$lab/disks/seed/data/seed"
+    truncate -s 256M "$lab/disks/vda.raw"
+    mkfs.ext4 -q -F -d "$lab/disks/seed" "$lab/disks/vda.raw"
+    qemu-img convert -O qcow2 "$lab/disks/vda.raw" "$lab/disks/vda.qcow2"
+    rm -rf "$lab/disks/seed" "$lab/disks/vda.raw"
+  fi
+  if [[ ! -f "$lab/disks/vdb.qcow2" ]]; then
+    qemu-img create -q -f qcow2 "$lab/disks/vdb.qcow2" 256M
+    qemu-io -c 'write -q -P 0x5a 0 32M' "$lab/disks/vdb.qcow2"
+  fi
 
   cat > "$lab/$dom.xml" <<EOF
 <domain type='qemu'>
@@ -57,8 +65,10 @@ EOF
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$guest/vmlinuz</kernel>
     <initrd>$guest/initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet vc.do=writer vc.interval=1</cmdline>
+    <cmdline>console=ttyS0 quiet vc.do=writer vc.fs=vda vc.interval=1</cmdline>
   </os>
+  <!-- ACPI: the guest's PCI interrupt routing (virtio) and power-off need it -->
+  <features><acpi/><apic/></features>
   <on_reboot>destroy</on_reboot>
   <devices>
     <disk type='file' device='disk'>
@@ -74,6 +84,10 @@ EOF
     <serial type='file'>
       <source path='$lab/console.log'/>
     </serial>
+    <!-- the guest agent's channel: the guest runs qemu-ga on it, so backups freeze its filesystems -->
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
     <memballoon model='none'/>
   </devices>
 </domain>

@@ -8,7 +8,9 @@
 #   vc.do=write    write vc.blocks (default 16) random 64 KiB blocks at random offsets of every
 #                  disk, sync, print "VC-SUM" lines, then power off
 #   vc.do=writer   keep writing a random block every vc.interval seconds (default 1), printing
-#                  "VC-WROTE <disk> <offset>", until the domain is stopped
+#                  "VC-WROTE <disk> <offset>", until the domain is stopped. With vc.fs=DISK, DISK
+#                  holds an ext4 file system instead: it is mounted at /mnt and gets a file rewritten
+#                  (and fsynced) every interval, printing "VC-FS <n>"; the other disks get the blocks
 #   vc.do=idle     print the sums and stay up (for instant-recovery tests)
 #   vc.do=fswriter mount the ext4 file system on /dev/${vc.fs} (default vda; the host formats it with
 #                  mkfs.ext4) at /mnt and keep rewriting files there, an fsync every eighth write,
@@ -119,16 +121,34 @@ sums() {
   echo 3 > /proc/sys/vm/drop_caches
   for d in $disks; do echo "VC-SUM $d $(sha256sum /dev/$d | cut -d' ' -f1)"; done
 }
+# The ext4 file system on /dev/$1 at /mnt, with the directory the writers fill.
+mount_fs() {
+  mkdir -p /mnt
+  mount -t ext4 /dev/$1 /mnt || { echo "VC-FS-FAILED mount /dev/$1"; poweroff -f; }
+  mkdir -p /mnt/data
+}
 case "$action" in
   write)  for d in $disks; do i=0; while [ $i -lt $blocks ]; do write_block $d; i=$((i+1)); done; done
           sums; echo "VC-DONE"; poweroff -f ;;
-  writer) while true; do for d in $disks; do write_block $d; done; sleep $interval; done ;;
+  writer) fs=$(arg vc.fs "")
+          [ -z "$fs" ] || mount_fs $fs
+          round=0
+          while true; do
+            round=$((round+1))
+            for d in $disks; do
+              if [ "$d" = "$fs" ]; then
+                dd if=/dev/urandom of=/mnt/data/f$((round % 8)) bs=65536 count=1 conv=fsync 2>/dev/null
+                echo "VC-FS $round"
+              else
+                write_block $d
+              fi
+            done
+            sleep $interval
+          done ;;
   idle)   sums; echo "VC-IDLE"; while true; do sleep 3600; done ;;
   fswriter)
           fs=$(arg vc.fs vda)
-          mkdir -p /mnt
-          mount -t ext4 /dev/$fs /mnt || { echo "VC-FS-FAILED mount /dev/$fs"; poweroff -f; }
-          mkdir -p /mnt/data
+          mount_fs $fs
           n=0
           while true; do
             n=$((n+1))

@@ -37,10 +37,15 @@ final class EmbeddedLibvirt implements AutoCloseable {
 
     /** Writes {@code ROOT/etc/qemu.conf} and connects to the embedded driver rooted at {@code root}. */
     static EmbeddedLibvirt start(Path root) throws IOException {
+        return start(root, QEMU_CONF);
+    }
+
+    /** As {@link #start(Path)}, with {@code qemuConf} (and {@link #NO_VIRTLOGD}) as its qemu.conf. */
+    static EmbeddedLibvirt start(Path root, String qemuConf) throws IOException {
         HostRequirements.requireTools("qemu-system-x86_64", "qemu-img");
         HostRequirements.requireQemuUser();
         Files.createDirectories(root.resolve("etc"));
-        Files.writeString(root.resolve("etc/qemu.conf"), QEMU_CONF + NO_VIRTLOGD);
+        Files.writeString(root.resolve("etc/qemu.conf"), qemuConf + NO_VIRTLOGD);
         String uri = "qemu:///embed?root=" + root.toAbsolutePath();
         try {
             return new EmbeddedLibvirt(root, Hypervisor.connect(uri));

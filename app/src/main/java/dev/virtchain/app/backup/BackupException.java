@@ -14,6 +14,12 @@ public class BackupException extends IOException implements ErrorKind.Kinded {
         this.kind = kind;
     }
 
+    /** As {@link #BackupException(ErrorKind, String)}, explaining {@code cause} (shown with --debug). */
+    public BackupException(ErrorKind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
     @Override
     public ErrorKind kind() {
         return kind;

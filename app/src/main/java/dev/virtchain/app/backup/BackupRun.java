@@ -132,6 +132,7 @@ public final class BackupRun {
         if (live) {
             new QemuView(Path.of("/proc")).check(name, ref.uuid(), o.dir());
             Trace.mark("run: qemu's view of the directory checked");
+            warnIfPausedByAnIoError(name);
         }
         dev.virtchain.chain.Domain who = new dev.virtchain.chain.Domain(name, UUID.fromString(ref.uuid()));
         Manifest saved = ManifestFile.read(o.dir()).orElse(null);
@@ -188,9 +189,10 @@ public final class BackupRun {
                 Trace.mark("run: job ended");
                 watcher.checkInterrupted();
                 if (!end.succeeded()) {
-                    throw new BackupException(ErrorKind.IO,
-                            "backup job of " + name + " " + end.type().name().toLowerCase()
-                            + (end.error() != null ? ": " + end.error() : "")
+                    String why = PushFailures.jobLine(name, end,
+                            PushFacts.gather(hv, domain, job.plan(), job.targets(), o.dir(), Path.of("/proc")));
+                    throw new BackupException(ErrorKind.IO, (why != null ? why : "backup job of " + name + " "
+                            + end.type().name().toLowerCase() + (end.error() != null ? ": " + end.error() : ""))
                             + "; its files and checkpoint were deleted, nothing was recorded");
                 }
                 return new Done(job.plan(), commit(o, state.manifest(), job.plan(), job.targets(), domain, domainXml,
@@ -230,6 +232,12 @@ public final class BackupRun {
             Trace.mark("run: freeze tried");
             try {
                 hv.backupBegin(domain.name(), backupXml, checkpointXml);
+            } catch (HypervisorException e) {
+                if (e.isCheckpointInconsistent()) {
+                    throw e; // the planner decides below
+                }
+                throw PushFailures.begin(domain.name(), hv.uri(), e,
+                        PushFacts.gather(hv, domain, plan, targets, o.dir(), Path.of("/proc")));
             } finally {
                 freeze.thaw();
             }
@@ -337,6 +345,18 @@ public final class BackupRun {
             }
         }
         Trace.mark("run: old checkpoints deleted");
+    }
+
+    /** A domain an I/O error paused can be backed up (as it was when it paused), but its owner must know. */
+    private void warnIfPausedByAnIoError(String name) {
+        try {
+            String pause = PushFailures.ioErrorPause(name, hv.state(name), hv.diskErrors(name));
+            if (pause != null) {
+                warn(pause + "; the backup holds its disks as they were when it paused");
+            }
+        } catch (HypervisorException e) {
+            // no state to read (a fake, an old driver): nothing to warn about
+        }
     }
 
     private void warn(String message) {

@@ -99,6 +99,9 @@ final class GuestFreeze {
                     warn.accept("the guest agent of " + domain + " froze no filesystem: none of "
                             + String.join(",", mountpoints) + " is a mounted filesystem it can freeze;"
                             + " the backup is crash-consistent");
+                } else if (frozen == 0) {
+                    warn.accept("the guest agent of " + domain + " froze no filesystem: the guest has none mounted"
+                            + " that it can freeze; the backup is crash-consistent");
                 }
                 if (frozen >= 0) {
                     return true; // the agent counts itself frozen, even with none frozen: thaw it

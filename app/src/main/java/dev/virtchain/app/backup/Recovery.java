@@ -59,17 +59,19 @@ final class Recovery {
      * belongs to a run that died (we hold the directory's lock): it is aborted. Any other job is
      * not ours to stop, and a backup cannot begin beside it.
      */
-    private void endStaleJob(String name, Path dir) throws HypervisorException, BackupException, InterruptedException {
-        JobStats s = hv.jobStats(name);
+    private void endStaleJob(String name, Path dir) throws IOException, InterruptedException {
+        JobStats s;
+        try {
+            s = hv.jobStats(name);
+        } catch (HypervisorException e) {
+            throw PushFailures.unsupported(hv.uri(), e);
+        }
         if (s.finished()) {
             return;
         }
         DomainBackup job = runningBackup(name, s);
         if (job == null || !writesInto(job, dir)) {
-            throw new BackupException(ErrorKind.CONFLICT,
-                    "domain " + name + " is busy with another job (" + s.type().name().toLowerCase()
-                    + (s.operation() == JobStats.OPERATION_BACKUP ? " backup" : "") + ", operation " + s.operation()
-                    + "): wait for it to end, or abort it with 'virsh domjobabort " + name + "'");
+            throw new BackupException(ErrorKind.CONFLICT, PushFailures.otherJob(name, s));
         }
         warn.accept("a backup job of a virtchain run that died is still writing into " + dir + "; aborting it");
         if (!JobWatcher.abortAndWait(hv, name, Duration.ofSeconds(60))) {

@@ -144,6 +144,31 @@ public interface Hypervisor extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The domain's state and the reason for it (virDomainGetState), e.g. paused after an I/O error.
+     * (Default: unsupported, for fakes of the backup engine.)
+     */
+    default DomainState state(String domain) throws HypervisorException {
+        throw new HypervisorException(ErrorKind.UNSUPPORTED, "cannot read the state of " + domain + " on " + uri()
+                + ": not supported here");
+    }
+
+    /**
+     * The type of the block job running on disk {@code target} (virDomainGetBlockJobInfo: 1 pull,
+     * 2 copy, 3 commit, 4 active commit, 5 backup), 0 when none runs. (Default: none, for fakes.)
+     */
+    default int blockJob(String domain, String target) throws HypervisorException {
+        return 0;
+    }
+
+    /**
+     * The disks that met an I/O error since the domain started, with libvirt's virDomainDiskErrorCode
+     * (1 an error, 2 no space left) (virDomainGetDiskErrors). (Default: none, for fakes.)
+     */
+    default java.util.Map<String, Integer> diskErrors(String domain) throws HypervisorException {
+        return java.util.Map.of();
+    }
+
     /** Runs a human monitor (HMP) command in the domain's qemu and returns what it printed. */
     String hmp(String domain, String command) throws HypervisorException;
 

@@ -15,9 +15,18 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
     private final int code;
     private final ErrorKind kind;
 
+    /** libvirt's virErrorDomain (where the error came from: 10 the qemu driver, ...), 0 when unknown. */
+    private final int origin;
+
     public HypervisorException(String message, int code, Throwable cause) {
+        this(message, code, 0, cause);
+    }
+
+    /** A libvirt failure with its error code and error domain ({@code origin}). */
+    public HypervisorException(String message, int code, int origin, Throwable cause) {
         super(message, cause);
         this.code = code;
+        this.origin = origin;
         this.kind = kindOf(code);
     }
 
@@ -29,6 +38,7 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
     public HypervisorException(ErrorKind kind, String message) {
         super(message);
         this.code = -1;
+        this.origin = 0;
         this.kind = kind;
     }
 
@@ -51,6 +61,11 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
     /** libvirt's virErrorNumber, -1 if none. */
     public int code() {
         return code;
+    }
+
+    /** libvirt's virErrorDomain, the part of libvirt the error came from (10: the qemu driver); 0 if unknown. */
+    public int origin() {
+        return origin;
     }
 
     /** The domain the call named does not exist (VIR_ERR_NO_DOMAIN). */
@@ -83,12 +98,14 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
 
     // virErrorNumber values from libvirt's virerror.h (a stable ABI).
     public static final int INTERNAL_ERROR = 1;
-    static final int NO_SUPPORT = 3;
+    public static final int NO_SUPPORT = 3;
+    public static final int INVALID_ARG = 8;
+    public static final int OPERATION_TIMEOUT = 68;
     static final int DOM_EXIST = 28;
     static final int NO_DOMAIN = 42;
     static final int NO_NETWORK = 43;
     static final int NO_STORAGE_VOL = 50;
-    static final int OPERATION_INVALID = 55;
+    public static final int OPERATION_INVALID = 55;
     static final int NO_DOMAIN_SNAPSHOT = 72;
     static final int ARGUMENT_UNSUPPORTED = 74;
     static final int OPERATION_UNSUPPORTED = 84;
@@ -96,4 +113,7 @@ public class HypervisorException extends IOException implements ErrorKind.Kinded
     static final int AGENT_UNSYNCED = 97;
     static final int NO_DOMAIN_CHECKPOINT = 103;
     public static final int CHECKPOINT_INCONSISTENT = 109;
+    // virErrorDomain values
+    /** VIR_FROM_QEMU: the qemu driver, with what qemu itself said. */
+    public static final int FROM_QEMU = 10;
 }

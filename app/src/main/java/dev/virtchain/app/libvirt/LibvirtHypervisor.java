@@ -252,6 +252,52 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public DomainState state(String domain) throws HypervisorException {
+        return onDomainPointer(domain, "state", p -> {
+            IntByReference state = new IntByReference();
+            IntByReference reason = new IntByReference();
+            if (LibvirtNative.INSTANCE.virDomainGetState(p, state, reason, 0) < 0) {
+                throw lastError();
+            }
+            return new DomainState(state.getValue(), reason.getValue());
+        });
+    }
+
+    @Override
+    public int blockJob(String domain, String target) throws HypervisorException {
+        return onDomain(domain, "disk " + target + ": block job", d -> {
+            org.libvirt.DomainBlockJobInfo info = d.getBlockJobInfo(target, 0);
+            return info == null ? 0 : info.type;
+        });
+    }
+
+    @Override
+    public java.util.Map<String, Integer> diskErrors(String domain) throws HypervisorException {
+        return onDomainPointer(domain, "disk errors", p -> {
+            LibvirtNative n = LibvirtNative.INSTANCE;
+            int count = n.virDomainGetDiskErrors(p, null, 0, 0);
+            if (count <= 0) {
+                if (count < 0) {
+                    throw lastError();
+                }
+                return java.util.Map.of();
+            }
+            com.sun.jna.Memory errors = new com.sun.jna.Memory(16L * count); // {char *disk; int error;}
+            int got = n.virDomainGetDiskErrors(p, errors, count, 0);
+            if (got < 0) {
+                throw lastError();
+            }
+            java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+            for (int i = 0; i < got; i++) {
+                Pointer disk = errors.getPointer(16L * i);
+                out.put(disk.getString(0), errors.getInt(16L * i + 8));
+                com.sun.jna.Native.free(Pointer.nativeValue(disk));
+            }
+            return out;
+        });
+    }
+
+    @Override
     public String hmp(String domain, String command) throws HypervisorException {
         return onDomain(domain, "monitor command '" + command + "'", d -> d.qemuMonitorCommand(command, MONITOR_COMMAND_HMP));
     }
@@ -341,7 +387,13 @@ final class LibvirtHypervisor implements Hypervisor {
 
     private static HypervisorException failure(String what, LibvirtException e) {
         String message = e.getError() != null ? e.getError().getMessage() : e.getMessage();
-        return new HypervisorException(what + ": " + oneLine(message), code(e), e);
+        return new HypervisorException(what + ": " + oneLine(message), code(e), origin(e), e);
+    }
+
+    /** libvirt's virErrorDomain: libvirt-java's enum keeps libvirt's order, as for the codes. */
+    private static int origin(LibvirtException e) {
+        org.libvirt.Error.ErrorDomain d = e.getError() == null ? null : e.getError().getDomain();
+        return d == null ? 0 : d.ordinal();
     }
 
     private static String oneLine(String s) {
@@ -367,7 +419,8 @@ final class LibvirtHypervisor implements Hypervisor {
         try {
             return call.apply(p);
         } catch (HypervisorException e) {
-            throw new HypervisorException("domain " + name + ": " + step + ": " + e.getMessage(), e.code(), null);
+            throw new HypervisorException("domain " + name + ": " + step + ": " + e.getMessage(), e.code(), e.origin(),
+                    null);
         } finally {
             n.virDomainFree(p);
         }
@@ -376,7 +429,8 @@ final class LibvirtHypervisor implements Hypervisor {
     /** Raises the thread's last libvirt error as a HypervisorException without a prefix. */
     private static HypervisorException lastError() {
         LibvirtNative n = LibvirtNative.INSTANCE;
-        return new HypervisorException(oneLine(n.virGetLastErrorMessage()), n.virGetLastErrorCode(), null);
+        return new HypervisorException(oneLine(n.virGetLastErrorMessage()), n.virGetLastErrorCode(),
+                n.virGetLastErrorDomain(), null);
     }
 
     private static boolean agentCall(int rc) throws HypervisorException {

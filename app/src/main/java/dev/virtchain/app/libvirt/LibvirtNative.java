@@ -44,8 +44,20 @@ interface LibvirtNative extends Library {
     /** The string stays owned by {@code params}. */
     int virTypedParamsGetString(Pointer params, int count, String name, PointerByReference value);
 
+    /** Returns 0 and fills state and reason, or -1. */
+    int virDomainGetState(DomainPointer dom, IntByReference state, IntByReference reason, int flags);
+
+    /**
+     * Fills {@code errors} (virDomainDiskError: char *disk, int error; 16 bytes each) and returns
+     * their number; with null and 0, returns how many there are. The disk strings are the caller's to free.
+     */
+    int virDomainGetDiskErrors(DomainPointer dom, Pointer errors, int maxerrors, int flags);
+
     /** The calling thread's last libvirt error code, 0 if none. */
     int virGetLastErrorCode();
+
+    /** The calling thread's last libvirt error domain (virErrorDomain: where it came from), 0 if none. */
+    int virGetLastErrorDomain();
 
     /** The calling thread's last libvirt error message (never null; "no error" if none). */
     String virGetLastErrorMessage();

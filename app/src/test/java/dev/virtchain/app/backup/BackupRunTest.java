@@ -369,7 +369,7 @@ class BackupRunTest {
                 + "<target file='/elsewhere/vda.qcow2'/></disk></disks></domainbackup>";
 
         BackupException e = assertThrows(BackupException.class, () -> run(RequestedLevel.INC));
-        assertEquals("domain vm1 is busy with another job (unbounded backup, operation 9): wait for it to end, "
+        assertEquals("domain vm1 is busy with another backup: back up once it has ended (virsh domjobinfo vm1), "
                 + "or abort it with 'virsh domjobabort vm1'", e.getMessage());
         assertEquals(0, hv.aborts);
         assertArrayEquals(before, manifestBytes());

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.app.testing.CliProcess;
+import dev.virtchain.app.testing.TestDriverNode;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.ManifestFile;
@@ -46,7 +47,7 @@ class BackupKeepTest {
         BackupSetFixture.writeSealed(bk, Checksum.SHA256);
         Qemu.img(root, "create", "-q", "-f", "qcow2", "web01.qcow2", "8M");
         Qemu.io(root, "-c", "write -P 0x42 0 2M", "web01.qcow2");
-        uri = BackupSetFixture.testDriverUri(root, root.resolve("web01.qcow2"));
+        uri = TestDriverNode.write(root, "web01", TestDriverNode.WEB01_UUID, root.resolve("web01.qcow2"), false);
     }
 
     private List<Integer> seqs() throws Exception {

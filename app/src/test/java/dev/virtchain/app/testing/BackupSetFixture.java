@@ -81,33 +81,6 @@ public final class BackupSetFixture {
         return all;
     }
 
-    /**
-     * A libvirt test-driver URI whose node file (written in {@code dir}) defines the shut-off domain
-     * {@code web01} of {@link #DOMAIN_XML}'s UUID, with {@code disk} as its vda.
-     */
-    public static String testDriverUri(Path dir, Path disk) throws IOException {
-        Path node = dir.resolve("node.xml");
-        Files.writeString(node, """
-                <node>
-                  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-                    <name>web01</name>
-                    <uuid>0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01</uuid>
-                    <memory>262144</memory>
-                    <os><type>hvm</type></os>
-                    <devices>
-                      <disk type='file' device='disk'>
-                        <driver name='qemu' type='qcow2'/>
-                        <source file='%s'/>
-                        <target dev='vda' bus='virtio'/>
-                      </disk>
-                    </devices>
-                    <test:runstate>5</test:runstate>
-                  </domain>
-                </node>
-                """.formatted(disk));
-        return "test://" + node;
-    }
-
     public static void write(Path dir, String algorithm) throws IOException {
         Qemu.img(dir, "create", "-q", "-f", "qcow2", FILES.get(0), "8M");
         Qemu.io(dir, "-c", "write -P 0x10 0 4M", FILES.get(0));
