@@ -20,6 +20,8 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int CHECKPOINT_LIST_TOPOLOGICAL = 2;    // parents before children
     private static final int CHECKPOINT_CREATE_REDEFINE = 1;
     private static final int CHECKPOINT_DELETE_METADATA_ONLY = 2;
+    private static final int CHECKPOINT_XML_NO_DOMAIN = 2;       // leave the domain's XML out
+    private static final int CHECKPOINT_XML_SIZE = 4;            // each disk's bytes changed since the checkpoint
     private static final int BACKUP_BEGIN_REUSE_EXTERNAL = 1;    // targets are our pre-created overlays
     private static final int MONITOR_COMMAND_HMP = 1;
     private static final int XML_INACTIVE = 2;                   // VIR_DOMAIN_XML_INACTIVE: the persistent definition
@@ -152,6 +154,11 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public String checkpointXml(String domain, String checkpoint) throws HypervisorException {
         return onCheckpoint(domain, checkpoint, "checkpoint XML", c -> c.getXMLDesc(0));
+    }
+
+    @Override
+    public String checkpointSizeXml(String domain, String checkpoint) throws HypervisorException {
+        return onCheckpoint(domain, checkpoint, "size", c -> c.getXMLDesc(CHECKPOINT_XML_NO_DOMAIN | CHECKPOINT_XML_SIZE));
     }
 
     @Override
