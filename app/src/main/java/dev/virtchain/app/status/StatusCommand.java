@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
                 "  virtchain status /backup/web01 --json | jq '.domains[0].newest'",
                 "  virtchain status /backup --max-age 26h || echo 'a backup is late'",
                 "  virtchain status /backup --max-age 26h \\",
-                "      --prometheus /var/lib/prometheus/node-exporter/virtchain.prom   # node_exporter's textfile dir"})
+                "      --prometheus /var/lib/prometheus/node-exporter/virtchain.prom    # node_exporter's textfiles"})
 public final class StatusCommand implements Callable<Integer> {
     /** Test only: {@code -Dvirtchain.test.now=INSTANT} makes status see that time as now. */
     static final String NOW_PROPERTY = "virtchain.test.now";

@@ -81,6 +81,7 @@ class StatusCommandTest {
     @Test
     void aFixtureSetWithASuccessfulRunShowsItsFiguresAndTheRunAsOk() throws Exception {
         CliDriver.Result b = CLI.ok("backup", "-c", uri, "-d", "web01", "-o", web01.toString(), "-l", "copy");
+        Qemu.assertClean(web01.resolve("vda.0004.copy.qcow2"));
         JsonNode run = JSON.readTree(Files.readString(web01.resolve(Naming.LAST_RUN)));
         assertTrue(run.get("ok").asBoolean(), run.toString());
         assertTrue(run.get("error").isNull(), run.toString());
