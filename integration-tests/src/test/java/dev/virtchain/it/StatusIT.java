@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.app.testing.PrometheusText;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code virtchain status} and {@code backup --estimate} on real libvirt and qemu (the embedded
  * driver, a TCG guest with one disk), in one story: a full; status with its checkpoint healthy; an
  * estimate, then the inc it estimated; a failed run; --max-age passed (the clock moved on through
- * status's test seam, no sleeping); a checkpoint deleted behind virtchain's back. The Prometheus file
- * of each status is read back by the Prometheus project's parser. 9 embedded connections in all.
+ * status's test seam, no sleeping); a checkpoint deleted behind virtchain's back; qemu killed, which
+ * leaves a bitmap broken. The Prometheus file of each status is read back by the Prometheus project's
+ * parser. 12 embedded connections in all.
  */
 class StatusIT {
     static final long SIZE = 64L << 20;
@@ -102,7 +104,8 @@ class StatusIT {
         // size); the inc stores the clusters that hold data: the same for writes of data at aligned
         // offsets, more in the estimate for writes of zeros or unaligned writes, which dirty a whole
         // granule. So: the estimate is never below what the inc copies, and here at most one granule
-        // per write above it.
+        // per write above it. (Measured on libvirt 9.0 / qemu 7.2: equal, 1245184 bytes each: the inc
+        // copies the half-written granule's whole cluster too.)
         vm.io.io("vda", "write -P 0x22 8M 1M");
         vm.io.io("vda", "write -P 0x23 20M 64k");
         vm.io.io("vda", "write -P 0x24 30M 100k"); // unaligned end: its last granule is half written
@@ -178,6 +181,34 @@ class StatusIT {
         assertTrue(d.get("next-inc-estimate-bytes").isNull(), "no checkpoint to count from: " + d);
         p = PrometheusText.parse(prom);
         assertEquals(1.0, p.value("virtchain_checkpoints_missing", dom).orElseThrow());
+
+        // (6) qemu killed (a host crash does the same) while the full's bitmap was in use: libvirt still
+        // lists the checkpoint, but after the next start qemu finds its bitmap inconsistent: stale.
+        String pid = Files.readString(vm.env.root().resolve("run/qemu/" + dom + ".pid")).strip();
+        assertEquals(0, new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor());
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (vm.hv.isActive(dom)) {
+            assertTrue(System.nanoTime() < deadline, "qemu of " + dom + " does not die");
+            Thread.sleep(100);
+        }
+        vm.hv.start(dom, false);
+        r = status(out, prom);
+        d = only(r);
+        c = d.get("checkpoints");
+        assertEquals(List.of(cp0), texts(c.get("stale")), d.toString());
+        assertEquals(List.of(cp1), texts(c.get("missing")), d.toString());
+        assertTrue(texts(r.json().get("problems")).contains(dom + ": checkpoints: missing " + cp1 + "; stale bitmaps " + cp0),
+                r.toString());
+        p = PrometheusText.parse(prom);
+        assertEquals(1.0, p.value("virtchain_checkpoints_stale", dom).orElseThrow());
+        assertTrue(p.value("virtchain_next_inc_estimate_bytes", dom).isEmpty());
+        // The estimate says why it cannot count: the next backup cannot continue the chain.
+        CliDriver.Result e = CliDriver.inProcess().run("backup", "-c", vm.uri, "-d", dom, "-o", out.toString(),
+                "--estimate", "-l", "diff");
+        assertEquals(1, e.exitCode(), e.toString());
+        assertEquals("virtchain: domain " + dom + ": checkpoint " + cp0 + ": libvirt cannot count the changes of disk vda"
+                + " since it: a bitmap is missing or broken; the next backup cannot continue the chain from backup 0: it"
+                + " will be a full backup (-l full, or --auto-full)\n", e.stderr());
         BackupDirs.assertImagesClean(out);
     }
 }

@@ -60,9 +60,18 @@ final class Estimate {
                 }
                 throw e;
             }
+            java.util.Set<String> present = new java.util.HashSet<>();
+            dev.virtchain.xml.Domain.parse(hv.domainXml(name)).disks().forEach(d -> present.add(d.targetDev()));
             for (CheckpointDisk d : DomainCheckpoint.parse(xml).disks()) {
-                if (d.bitmap() && chosen(o, d.name())) {
-                    disks.put(d.name(), d.size() == null ? 0 : d.size());
+                if (d.bitmap() && chosen(o, d.name()) && present.contains(d.name())) {
+                    if (d.size() == null) {
+                        // libvirt leaves the size out where the disk's bitmap chain is not valid.
+                        throw new BackupException(ErrorKind.CORRUPT, "domain " + name + ": checkpoint "
+                                + from.checkpoint() + ": libvirt cannot count the changes of disk " + d.name()
+                                + " since it: a bitmap is missing or broken; the next backup cannot continue the chain"
+                                + " from backup " + from.seq() + ": it will be a full backup (-l full, or --auto-full)");
+                    }
+                    disks.put(d.name(), d.size());
                 }
             }
         }

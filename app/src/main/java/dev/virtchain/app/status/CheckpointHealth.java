@@ -14,8 +14,8 @@ import java.util.Optional;
  * <ul>
  * <li>missing: libvirt does not list them (a daemon reinstalled, the domain redefined, deleted by hand);
  *     the next backup redefines them from {@code checkpoints/} when it can;
- * <li>stale: libvirt lists them but cannot size the changes since them, because a bitmap is
- *     missing or broken (qemu killed, a disk replaced): an inc or diff from them fails;
+ * <li>stale: libvirt lists them but cannot count the changes since them on a disk the domain has,
+ *     because a bitmap is missing or broken (qemu killed, a disk replaced): an inc or diff from them fails;
  * </ul>
  * and foreign: what libvirt lists that the manifest does not name (other tools', another backup
  * set's, what a killed run left): each keeps a bitmap that every guest write updates.

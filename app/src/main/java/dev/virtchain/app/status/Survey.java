@@ -14,13 +14,16 @@ import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.io.NativeFiles;
 import dev.virtchain.xml.CheckpointDisk;
+import dev.virtchain.xml.Domain;
 import dev.virtchain.xml.DomainCheckpoint;
 import dev.virtchain.xml.LibvirtXmlException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -115,6 +118,11 @@ final class Survey {
     /**
      * libvirt's checkpoints of {@code m}'s domain against the manifest; {@code nextInc[0]} gets the
      * size libvirt counts since the chain tip's checkpoint, when it could count it.
+     *
+     * <p>A running domain's bitmaps are checked by asking each expected checkpoint's size: libvirt
+     * (9.0, qemuCheckpointGetXMLDescUpdateSize) leaves out the size of a disk whose bitmap chain is
+     * not valid (a bitmap missing, or inconsistent after qemu died), and only of such a disk among
+     * those the domain still has; a refusal as inconsistent means the same.
      */
     private CheckpointHealth checkpoints(Manifest m, Long[] nextInc) {
         if (hv == null) {
@@ -127,22 +135,19 @@ final class Survey {
             if (!hv.isActive(name)) {
                 return CheckpointHealth.of(m, listed, null, "bitmaps not checked: domain not running");
             }
+            Set<String> disks = new HashSet<>();
+            Domain.parse(hv.domainXml(name)).disks().forEach(d -> disks.add(d.targetDev()));
             String tip = m.chainTip().map(Backup::checkpoint).orElse(null);
             List<String> stale = new ArrayList<>();
             for (String cp : CheckpointHealth.expected(m)) {
                 if (!listed.contains(cp)) {
                     continue;
                 }
-                try {
-                    long size = changed(hv.checkpointSizeXml(name, cp));
-                    if (cp.equals(tip)) {
-                        nextInc[0] = size;
-                    }
-                } catch (HypervisorException e) {
-                    if (!e.isCheckpointInconsistent()) {
-                        throw e;
-                    }
+                Long size = changed(name, cp, disks);
+                if (size == null) {
                     stale.add(cp);
+                } else if (cp.equals(tip)) {
+                    nextInc[0] = size;
                 }
             }
             return CheckpointHealth.of(m, listed, stale, null);
@@ -151,11 +156,26 @@ final class Survey {
         }
     }
 
-    /** The bytes a checkpoint's XML (with sizes) says changed since it, over all its disks with a bitmap. */
-    private static long changed(String xml) throws LibvirtXmlException {
+    /**
+     * The bytes libvirt counts as changed since checkpoint {@code cp} on the domain's {@code disks},
+     * or null when it cannot count them for one of them: its bitmap is missing or broken.
+     */
+    private Long changed(String domain, String cp, Set<String> disks) throws HypervisorException, LibvirtXmlException {
+        String xml;
+        try {
+            xml = hv.checkpointSizeXml(domain, cp);
+        } catch (HypervisorException e) {
+            if (e.isCheckpointInconsistent()) {
+                return null;
+            }
+            throw e;
+        }
         long sum = 0;
         for (CheckpointDisk d : DomainCheckpoint.parse(xml).disks()) {
-            if (d.bitmap() && d.size() != null) {
+            if (d.bitmap() && disks.contains(d.name())) {
+                if (d.size() == null) {
+                    return null;
+                }
                 sum += d.size();
             }
         }
