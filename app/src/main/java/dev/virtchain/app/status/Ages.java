@@ -1,59 +1,10 @@
 package dev.virtchain.app.status;
 
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
-/** Ages as people write and read them: {@code 26h}, {@code 1d12h}, {@code 90m}; ISO-8601 ({@code PT26H}) too. */
+/** Ages as people read them: the two largest units that apply. */
 final class Ages {
-    private static final Pattern PART = Pattern.compile("(\\d{1,9})([dhms])");
-
     private Ages() {
-    }
-
-    /** {@code 2d3h4m5s} (any of the parts, in that order, at least one), or an ISO-8601 duration. */
-    static Duration parse(String text) {
-        if (text.startsWith("P") || text.startsWith("p")) {
-            try {
-                return positive(text, Duration.parse(text));
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException(text + ": not a duration (e.g. 26h, 1d12h, 90m, PT26H)");
-            }
-        }
-        Matcher m = PART.matcher(text);
-        Duration d = Duration.ZERO;
-        int at = 0;
-        String units = "dhms";
-        int last = -1;
-        while (at < text.length() && m.find(at) && m.start() == at) {
-            int unit = units.indexOf(m.group(2));
-            if (unit <= last) {
-                throw new IllegalArgumentException(text + ": units in the order d, h, m, s, each once (e.g. 1d12h)");
-            }
-            last = unit;
-            long n = Long.parseLong(m.group(1));
-            d = d.plus(switch (m.group(2)) {
-                case "d" -> Duration.ofDays(n);
-                case "h" -> Duration.ofHours(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofSeconds(n);
-            });
-            at = m.end();
-        }
-        if (at == 0 || at != text.length()) {
-            throw new IllegalArgumentException(text + ": not a duration (e.g. 26h, 1d12h, 90m, PT26H)");
-        }
-        return positive(text, d);
-    }
-
-    private static Duration positive(String text, Duration d) {
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(text + ": a duration above zero is needed");
-        }
-        return d;
     }
 
     /** {@code 3d 4h}, {@code 2h 5m}, {@code 4m 10s}, {@code 12s}: the two largest units that apply. */
@@ -73,17 +24,5 @@ final class Ages {
             return minutes + "m " + seconds + "s";
         }
         return seconds + "s";
-    }
-
-    /** picocli's converter for --max-age. */
-    static final class Converter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

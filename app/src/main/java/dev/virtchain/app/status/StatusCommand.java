@@ -1,6 +1,7 @@
 package dev.virtchain.app.status;
 
 import dev.virtchain.app.cli.ConnectOption;
+import dev.virtchain.app.cli.Durations;
 import dev.virtchain.app.cli.ExitCodes;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
@@ -53,7 +54,7 @@ public final class StatusCommand implements Callable<Integer> {
                     + "(default: the current directory).")
     Path root;
 
-    @Option(names = "--max-age", paramLabel = "DURATION", converter = Ages.Converter.class,
+    @Option(names = "--max-age", paramLabel = "DURATION", converter = Durations.Converter.class,
             description = "Exit 1 when a domain's newest backup is older than this: 26h, 1d12h, 90m, PT26H.")
     Duration maxAge;
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
+import dev.virtchain.app.testing.TestDriverDomain;
 import dev.virtchain.app.testing.CliProcess;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
@@ -51,25 +52,7 @@ class BackupKeepTest {
         Qemu.img(root, "create", "-q", "-f", "qcow2", "web01.qcow2", "8M");
         Qemu.io(root, "-c", "write -P 0x42 0 2M", "web01.qcow2");
         Path node = root.resolve("node.xml");
-        Files.writeString(node, """
-                <node>
-                  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-                    <name>web01</name>
-                    <uuid>0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01</uuid>
-                    <memory>262144</memory>
-                    <os><type>hvm</type></os>
-                    <devices>
-                      <disk type='file' device='disk'>
-                        <driver name='qemu' type='qcow2'/>
-                        <source file='%s'/>
-                        <target dev='vda' bus='virtio'/>
-                      </disk>
-                    </devices>
-                    <test:runstate>5</test:runstate>
-                  </domain>
-                </node>
-                """.formatted(root.resolve("web01.qcow2")));
-        uri = "test://" + node;
+        uri = TestDriverDomain.web01(node, root.resolve("web01.qcow2"));
     }
 
     private Map<String, byte[]> contents() throws Exception {

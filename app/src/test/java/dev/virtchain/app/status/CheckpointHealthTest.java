@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.virtchain.app.cli.Durations;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
@@ -99,12 +100,12 @@ class CheckpointHealthTest {
 
     @Test
     void agesReadAsPeopleWriteThemAndPrintInTheTwoLargestUnits() {
-        assertEquals(Duration.ofHours(26), Ages.parse("26h"));
-        assertEquals(Duration.ofHours(36), Ages.parse("1d12h"));
-        assertEquals(Duration.ofSeconds(5405), Ages.parse("1h30m5s"));
-        assertEquals(Duration.ofHours(26), Ages.parse("PT26H"));
+        assertEquals(Duration.ofHours(26), Durations.parse("26h"));
+        assertEquals(Duration.ofHours(36), Durations.parse("1d12h"));
+        assertEquals(Duration.ofSeconds(5405), Durations.parse("1h30m5s"));
+        assertEquals(Duration.ofHours(26), Durations.parse("PT26H"));
         for (String bad : List.of("", "26", "h", "1h1d", "1h1h", "0s", "PT0S", "-PT1H", "1.5h", "26 h", "P1X")) {
-            assertThrows(IllegalArgumentException.class, () -> Ages.parse(bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> Durations.parse(bad), bad);
         }
         assertEquals("3d 4h", Ages.format(Duration.ofHours(76).plusMinutes(59)));
         assertEquals("2h 0m", Ages.format(Duration.ofHours(2)));

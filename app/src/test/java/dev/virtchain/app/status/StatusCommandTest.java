@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
+import dev.virtchain.app.testing.TestDriverDomain;
 import dev.virtchain.app.testing.PrometheusText;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Naming;
@@ -50,25 +51,7 @@ class StatusCommandTest {
         Qemu.img(vm, "create", "-q", "-f", "qcow2", "web01.qcow2", "8M");
         Qemu.io(vm, "-c", "write -P 0x42 0 2M", "web01.qcow2");
         Path node = vm.resolve("node.xml");
-        Files.writeString(node, """
-                <node>
-                  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-                    <name>web01</name>
-                    <uuid>0b5a6b1e-3c7e-4d2e-9a53-1f0f0f0f0f01</uuid>
-                    <memory>262144</memory>
-                    <os><type>hvm</type></os>
-                    <devices>
-                      <disk type='file' device='disk'>
-                        <driver name='qemu' type='qcow2'/>
-                        <source file='%s'/>
-                        <target dev='vda' bus='virtio'/>
-                      </disk>
-                    </devices>
-                    <test:runstate>5</test:runstate>
-                  </domain>
-                </node>
-                """.formatted(vm.resolve("web01.qcow2")));
-        uri = "test://" + node;
+        uri = TestDriverDomain.web01(node, vm.resolve("web01.qcow2"));
     }
 
     /** What find reads of st_blocks for every file under {@code dir}, in bytes (status counts files, as du does). */
