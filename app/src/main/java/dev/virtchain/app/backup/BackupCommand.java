@@ -42,6 +42,7 @@ import picocli.CommandLine.Spec;
                 "auto (the default) makes a full when DIR has none, else an inc.",
                 "All disks are backed up in one job; DIR is locked while it runs; the manifest virtchain.json",
                 "names a backup only once it is complete.",
+                "Every run, good or failed, records how it ended in DIR/last-run.json, for 'virtchain status'.",
                 "With --keep-... rules, DIR is then pruned in the same run, under the same lock, exactly as",
                 "'virtchain prune' prunes it (see its --help); a backup that failed never prunes.",
                 "",

@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
         description = {"Show the state of the backups under ROOT: a directory of backup directories, one per domain "
                 + "(ROOT/<domain>), or one backup directory.",
                 "Per domain: the newest backup (seq, level, time, age), the restore points, the length of the current "
-                + "chain, the bytes on disk, how the last backup run ended (backup records it in DIR/last-run.json), "
+                + "chain, the bytes on disk, how the last backup run ended (each run records it in last-run.json in its "
+                + "backup directory), "
                 + "and libvirt's checkpoints against the manifest: missing (expected, not listed), stale (listed, "
                 + "bitmap missing or broken), foreign (listed, not ours); unknown, with the reason, when libvirt "
                 + "cannot be asked.",
