@@ -44,8 +44,8 @@ record StatusReport(Path root, List<DomainStatus> domains, Instant now, Duration
                 lines.add(d.domain() + ": checkpoints: " + d.checkpoints().summary());
             }
             if (d.tooOld(now, maxAge)) {
-                lines.add(d.domain() + ": " + (d.newest() == null ? "no backup yet" : "newest backup is "
-                        + Ages.format(d.age(now)) + " old") + ", more than --max-age " + Ages.format(maxAge));
+                lines.add(d.domain() + ": " + (d.newest() == null ? "no backup yet, --max-age " + Ages.format(maxAge)
+                        : "newest backup is " + Ages.format(d.age(now)) + " old, more than --max-age " + Ages.format(maxAge)));
             }
         }
         return lines;

@@ -126,7 +126,7 @@ class StatusCommandTest {
                 text.toString());
         assertTrue(lines.contains("web01: last run failed at " + run.get("finished").asText().replaceAll("\\.\\d+Z$", "Z")
                 + ": " + run.get("error").asText()), text.toString());
-        assertTrue(lines.contains("db01: no backup yet, more than --max-age 36500d 0h"), text.toString());
+        assertTrue(lines.contains("db01: no backup yet, --max-age 36500d 0h"), text.toString());
         assertFalse(text.stdout().contains("web01: newest"), "web01 is younger than 100 years: " + text);
 
         PrometheusText p = PrometheusText.parse(prom);
