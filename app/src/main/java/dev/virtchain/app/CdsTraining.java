@@ -16,11 +16,11 @@ import java.util.stream.Stream;
  * The build's training run for the class-data-sharing archive next to the jar
  * ({@code app/target/virtchain.jsa}, a static dump of the classes this run loads, during
  * {@code mvn package}; the {@code virtchain} launcher maps it when it is there). It runs, in one
- * JVM, the commands a user runs: the img commands on a small chain, and a backup through
- * libvirt's test driver (which has no backup job, so it fails after the domain XML, the disks,
- * the plan and the targets), so that their classes come from the archive instead of being
- * loaded, parsed and verified from the jar at every start. It saves about a third of a second
- * per command. Nothing here is part of the CLI; failures of the commands are expected and ignored.
+ * JVM, the commands a user runs: the img commands on a small chain, a backup through libvirt's
+ * test driver (which has no backup job, so it fails after the domain XML, the disks, the plan and
+ * the targets), and status with its Prometheus file, so that their classes come from the archive
+ * instead of being loaded, parsed and verified from the jar at every start. It saves about a third
+ * of a second per command. Nothing here is part of the CLI; failures of the commands are expected and ignored.
  */
 public final class CdsTraining {
     private CdsTraining() {
@@ -84,6 +84,7 @@ public final class CdsTraining {
         String backups = dir.resolve("backups").toString();
         run("backup", "-c", "test://" + node, "-d", "training", "-o", backups, "-l", "full", "--json");
         run("list", backups);
+        run("status", backups, "-c", "test://" + node, "--prometheus", dir.resolve("virtchain.prom").toString());
         run("list", "--json", backups);
         run("verify", backups);
         run("restore", backups, "-o", dir.resolve("restored").toString());

@@ -8,6 +8,7 @@ import dev.virtchain.app.img.ImgCommand;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.restore.RestoreCommand;
 import dev.virtchain.app.restore.VerifyCommand;
+import dev.virtchain.app.status.StatusCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,13 +18,14 @@ import picocli.CommandLine.Option;
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
         subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
-                PruneCommand.class, ConfigCommand.class, ImgCommand.class},
+                PruneCommand.class, StatusCommand.class, ConfigCommand.class, ImgCommand.class},
         footer = {"",
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01",
                 "  virtchain backup --all --parallel 2          # every domain, as /etc/virtchain/virtchain.toml says",
                 "  virtchain list /backup/web01",
                 "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --dry-run",
+                "  virtchain status /backup --max-age 26h",
                 "  virtchain img info --backing-chain vda.0003.inc.qcow2",
                 "  virtchain img check vda.0000.full.qcow2"})
 public final class VirtchainCommand {

@@ -18,7 +18,7 @@ import java.util.Arrays;
 class LayeringTest {
     private static final String[] COMMANDS = {
         "dev.virtchain.app.backup..", "dev.virtchain.app.boot..", "dev.virtchain.app.img..",
-        "dev.virtchain.app.prune..", "dev.virtchain.app.restore.."};
+        "dev.virtchain.app.prune..", "dev.virtchain.app.restore..", "dev.virtchain.app.status.."};
 
     @ArchTest
     static final ArchRule theAppsSubPackagesDependOnEachOtherWithoutCycles = slices()

@@ -19,6 +19,8 @@ public final class Naming {
     public static final String READERS_LOCK = ".readers.lock";
     /** Where each running {@code boot} of the directory is recorded, one {@code <name>.json} each. */
     public static final String BOOTS_DIR = ".boots";
+    /** What the last backup run into the directory ended with (ok, or the error it printed), for status. */
+    public static final String LAST_RUN = "last-run.json";
     /** The subdirectory holding checkpoint XML for redefinition. */
     public static final String CHECKPOINTS_DIR = "checkpoints";
     /** Every checkpoint virtchain creates starts with this; other tools' checkpoints are never touched. */

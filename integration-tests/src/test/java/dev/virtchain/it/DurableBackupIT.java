@@ -62,6 +62,7 @@ class DurableBackupIT {
             t.assertDurable(dir.resolve(Naming.domainXml(seq)));
             t.assertDurable(dir.resolve(Naming.checkpointXml(ManifestFile.load(dir).backup(seq).orElseThrow().checkpoint())));
             t.assertDurable(dir.resolve(Naming.MANIFEST));
+            t.assertDurable(dir.resolve(Naming.LAST_RUN)); // the run's record, written as it ends
         }
         BackupDirs.assertImagesClean(dir);
     }

@@ -10,6 +10,7 @@ import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.app.prune.Prune;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.prune.RetentionOptions;
+import dev.virtchain.app.state.RunRecord;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DirectoryLock;
@@ -18,6 +19,7 @@ import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.prune.RetentionPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,6 +42,7 @@ import picocli.CommandLine.Spec;
                 "auto (the default) makes a full when DIR has none, else an inc.",
                 "All disks are backed up in one job; DIR is locked while it runs; the manifest virtchain.json",
                 "names a backup only once it is complete.",
+                "Every run, good or failed, records how it ended in DIR/last-run.json, for 'virtchain status'.",
                 "With --keep-... rules, DIR is then pruned in the same run, under the same lock, exactly as",
                 "'virtchain prune' prunes it (see its --help); a backup that failed never prunes.",
                 "",
@@ -56,6 +59,7 @@ import picocli.CommandLine.Spec;
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01                 # full the first time, then inc",
                 "  virtchain backup -d web01 -o /backup/web01 -l diff",
+                "  virtchain backup -d web01 -o /backup/web01 --estimate      # what the next inc would copy",
                 "  virtchain backup -d db01 -o /backup/db01 --exclude vdb --pre-hook 'systemctl start db-flush'",
                 "  virtchain backup -d vm -o /backup/vm -l copy                # a standalone copy, no checkpoint",
                 "  virtchain backup -d vm -o /backup/vm --start-paused         # a shut-off domain, started paused",
@@ -142,19 +146,51 @@ public final class BackupCommand implements Callable<Integer> {
     @Mixin
     RetentionOptions keep;
 
+    @Option(names = "--estimate", description = "Print how many bytes the next inc (or diff, with -l diff) would copy, "
+            + "from the size libvirt keeps for its checkpoint, and start no backup. The domain must be running.")
+    boolean estimate;
+
     @Mixin
     JsonOption json;
 
+    /** The line a run that made its backup but failed afterwards printed (its prune failed); null otherwise. */
+    private String failure;
+
     @Override
     public Integer call() throws Exception {
-        if (all || domains.size() != 1 || HostConfig.Section.isGlob(domains.get(0)) || config != null
-                || parallel != null || !excludeDomains.isEmpty()) {
+        if (estimate) {
+            if (multiDomain()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--estimate sizes the next backup of one domain: give one -d NAME");
+            }
+            return new Estimate(spec, connect.uri(), json.json()).print(options());
+        }
+        if (multiDomain()) {
             return new HostBackup(this).call();
         }
         if (dir == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-o DIR is missing: where to back up "
                     + domains.get(0) + " (or give --config, whose root says it)");
         }
+        // Every run records how it ended in DIR/last-run.json, for status (and so monitoring) to read.
+        RunRecord.Run run = RunRecord.begin(dir, domains.get(0), level, Clock.systemUTC());
+        try {
+            int code = backup(run);
+            run.end(failure, spec.commandLine().getErr());
+            return code;
+        } catch (Exception e) {
+            run.end(ExitCodes.describe(e), spec.commandLine().getErr());
+            throw e;
+        }
+    }
+
+    /** Whether this is a run over several domains ({@link HostBackup}) rather than one -d NAME -o DIR. */
+    private boolean multiDomain() {
+        return all || domains.size() != 1 || HostConfig.Section.isGlob(domains.get(0)) || config != null
+                || parallel != null || !excludeDomains.isEmpty();
+    }
+
+    private int backup(RunRecord.Run run) throws Exception {
         BackupOptions o = options();
         RetentionPolicy policy = keep.any() ? keep.policy() : null; // a bad rule fails before the backup
         PrintWriter err = spec.commandLine().getErr();
@@ -168,6 +204,7 @@ public final class BackupCommand implements Callable<Integer> {
             // The JVM is shutting down on SIGTERM/SIGINT and waits for this line, then exits (143/130).
             err.println("virtchain: " + e.getMessage());
             err.flush();
+            run.end(e.getMessage(), err); // before the JVM may exit
             e.reported();
             return ExitCodes.ERROR;
         }
@@ -179,8 +216,9 @@ public final class BackupCommand implements Callable<Integer> {
             err.println(PruneCommand.checkpointsLeftLine(pruned, null));
         }
         if (pruneFailed != null) {
-            err.println("virtchain: backup " + r.backup().seq() + " of " + r.domain() + " is made in " + dir
-                    + ", but the prune failed: " + pruneFailed);
+            failure = "backup " + r.backup().seq() + " of " + r.domain() + " is made in " + dir
+                    + ", but the prune failed: " + pruneFailed;
+            err.println("virtchain: " + failure);
             err.flush();
             return ExitCodes.ERROR;
         }

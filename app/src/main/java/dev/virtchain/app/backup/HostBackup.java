@@ -7,6 +7,7 @@ import dev.virtchain.app.config.DomainSettings;
 import dev.virtchain.app.config.HostConfig;
 import dev.virtchain.app.config.Settings;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.state.RunRecord;
 import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.prune.RetentionPolicy;
@@ -14,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.PathMatcher;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -130,26 +132,38 @@ final class HostBackup {
         }
         BackupOptions o = options(ds);
         PrintWriter domainErr = PrefixedLines.of(err, name);
+        RunRecord.Run run = null;
         try {
             if (!hv.isActive(name) && !o.startPaused() && o.level() != RequestedLevel.COPY) {
                 return HostReport.Row.skipped(name, ds.dir(), "shut off: --start-paused (start_paused = true) "
                         + "or -l copy backs it up");
             }
+            // Each domain's run records how it ended in its directory's last-run.json, as a single backup does.
+            run = RunRecord.begin(ds.dir(), name, o.level().word(), Clock.systemUTC());
             try (DirectoryLock lock = BackupRun.lock(ds.dir())) {
                 BackupAndPrune done = BackupAndPrune.run(hv, o, ds.keepOrNull(), cmd.keep.await(), domainErr, false);
-                return HostReport.Row.done(ds, done, seconds(start));
+                return recorded(run, HostReport.Row.done(ds, done, seconds(start)));
             }
         } catch (BackupInterruptedException e) {
             interrupted.set(true);
             err.println("virtchain: " + e.getMessage());
             err.flush();
+            HostReport.Row row = recorded(run, HostReport.Row.failed(name, ds.dir(), e.getMessage(), seconds(start)));
             e.reported(); // the JVM is shutting down and waits for this line
-            return HostReport.Row.failed(name, ds.dir(), e.getMessage(), seconds(start));
+            return row;
         } catch (Exception e) {
-            return HostReport.Row.failed(name, ds.dir(), ExitCodes.describe(e), seconds(start));
+            return recorded(run, HostReport.Row.failed(name, ds.dir(), ExitCodes.describe(e), seconds(start)));
         } finally {
             domainErr.close();
         }
+    }
+
+    /** {@code row}, after its domain's run (when one began) recorded how it ended. */
+    private HostReport.Row recorded(RunRecord.Run run, HostReport.Row row) {
+        if (run != null) {
+            run.end(row.result() == HostReport.Result.FAILED ? row.message() : null, err);
+        }
+        return row;
     }
 
     private static double seconds(long startNanos) {

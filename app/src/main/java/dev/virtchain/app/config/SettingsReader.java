@@ -1,8 +1,8 @@
 package dev.virtchain.app.config;
 
+import dev.virtchain.app.cli.Durations;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.virtchain.app.prune.RetentionOptions;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.RequestedLevel;
 import dev.virtchain.chain.prune.RetentionPolicy;
@@ -80,9 +80,9 @@ final class SettingsReader {
         String w = text(keep, kat, "within");
         if (w != null) {
             try {
-                within = RetentionOptions.duration(w);
+                within = Durations.parse(w);
             } catch (IllegalArgumentException e) {
-                throw file.error(path(kat, "within"), "'" + w + "': " + e.getMessage());
+                throw file.error(path(kat, "within"), e.getMessage());
             }
         }
         return new RetentionPolicy(n(keep, kat, "last"), n(keep, kat, "hourly"), n(keep, kat, "daily"),

@@ -88,6 +88,17 @@ public interface Hypervisor extends AutoCloseable {
     /** A checkpoint's XML as libvirt keeps it, fit for {@link #redefineCheckpoint}. */
     String checkpointXml(String domain, String checkpoint) throws HypervisorException;
 
+    /**
+     * A checkpoint's XML with the size of each disk's changes since it ({@code size} attributes:
+     * VIR_DOMAIN_CHECKPOINT_XML_SIZE), without the domain's XML. Only a running domain has sizes;
+     * a checkpoint whose bitmap is missing or broken fails ({@link HypervisorException#isCheckpointInconsistent}).
+     * (Default: unsupported, for fakes of the backup engine.)
+     */
+    default String checkpointSizeXml(String domain, String checkpoint) throws HypervisorException {
+        throw new HypervisorException(ErrorKind.UNSUPPORTED, "cannot size checkpoint " + checkpoint + " on " + uri()
+                + ": not supported here");
+    }
+
     /** Redefines a checkpoint libvirt lost from XML saved earlier (CHECKPOINT_CREATE_REDEFINE). */
     void redefineCheckpoint(String domain, String checkpointXml) throws HypervisorException;
 

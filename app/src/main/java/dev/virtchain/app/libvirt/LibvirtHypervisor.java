@@ -2,8 +2,6 @@ package dev.virtchain.app.libvirt;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
-import com.sun.jna.ptr.LongByReference;
-import com.sun.jna.ptr.PointerByReference;
 import java.util.List;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
@@ -20,6 +18,8 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int CHECKPOINT_LIST_TOPOLOGICAL = 2;    // parents before children
     private static final int CHECKPOINT_CREATE_REDEFINE = 1;
     private static final int CHECKPOINT_DELETE_METADATA_ONLY = 2;
+    private static final int CHECKPOINT_XML_NO_DOMAIN = 2;       // leave the domain's XML out
+    private static final int CHECKPOINT_XML_SIZE = 4;            // each disk's bytes changed since the checkpoint
     private static final int BACKUP_BEGIN_REUSE_EXTERNAL = 1;    // targets are our pre-created overlays
     private static final int MONITOR_COMMAND_HMP = 1;
     private static final int XML_INACTIVE = 2;                   // VIR_DOMAIN_XML_INACTIVE: the persistent definition
@@ -178,6 +178,11 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public String checkpointSizeXml(String domain, String checkpoint) throws HypervisorException {
+        return onCheckpoint(domain, checkpoint, "size", c -> c.getXMLDesc(CHECKPOINT_XML_NO_DOMAIN | CHECKPOINT_XML_SIZE));
+    }
+
+    @Override
     public void redefineCheckpoint(String domain, String checkpointXml) throws HypervisorException {
         onDomain(domain, "redefine checkpoint", d -> {
             DomainCheckpoint c = d.checkpointCreateXML(checkpointXml, CHECKPOINT_CREATE_REDEFINE);
@@ -207,8 +212,8 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public JobStats jobStats(String domain) throws HypervisorException {
         return onDomainPointer(domain, "job stats", p -> {
-            JobStats now = readJobStats(p, 0);
-            return now != null && now.type() != JobStats.Type.NONE ? now : readJobStats(p, LibvirtNative.JOB_STATS_COMPLETED);
+            JobStats now = JobStatsReader.read(p, 0);
+            return now != null && now.type() != JobStats.Type.NONE ? now : JobStatsReader.read(p, LibvirtNative.JOB_STATS_COMPLETED);
         });
     }
 
@@ -427,7 +432,7 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     /** Raises the thread's last libvirt error as a HypervisorException without a prefix. */
-    private static HypervisorException lastError() {
+    static HypervisorException lastError() {
         LibvirtNative n = LibvirtNative.INSTANCE;
         return new HypervisorException(oneLine(n.virGetLastErrorMessage()), n.virGetLastErrorCode(),
                 n.virGetLastErrorDomain(), null);
@@ -442,43 +447,6 @@ final class LibvirtHypervisor implements Hypervisor {
             return false;
         }
         throw e;
-    }
-
-    private static JobStats readJobStats(DomainPointer p, int flags) throws HypervisorException {
-        LibvirtNative n = LibvirtNative.INSTANCE;
-        IntByReference type = new IntByReference();
-        PointerByReference params = new PointerByReference();
-        IntByReference count = new IntByReference();
-        if (n.virDomainGetJobStats(p, type, params, count, flags) < 0) {
-            throw lastError();
-        }
-        Pointer ps = params.getValue();
-        int c = count.getValue();
-        try {
-            long processed = ullong(ps, c, "disk_processed", ullong(ps, c, "data_processed", 0));
-            long total = ullong(ps, c, "disk_total", ullong(ps, c, "data_total", 0));
-            long remaining = ullong(ps, c, "disk_remaining", ullong(ps, c, "data_remaining", Math.max(0, total - processed)));
-            IntByReference operation = new IntByReference();
-            if (ps == null || n.virTypedParamsGetInt(ps, c, "operation", operation) != 1) {
-                operation.setValue(0);
-            }
-            String error = null;
-            PointerByReference errmsg = new PointerByReference();
-            if (ps != null && n.virTypedParamsGetString(ps, c, "errmsg", errmsg) == 1 && errmsg.getValue() != null) {
-                error = errmsg.getValue().getString(0);
-            }
-            return new JobStats(JobStats.Type.of(type.getValue()), operation.getValue(), processed, total, remaining, error);
-        } finally {
-            if (ps != null) {
-                n.virTypedParamsFree(ps, c);
-            }
-        }
-    }
-
-    private static long ullong(Pointer params, int count, String name, long otherwise) {
-        LongByReference v = new LongByReference();
-        return params != null && LibvirtNative.INSTANCE.virTypedParamsGetULLong(params, count, name, v) == 1
-                ? v.getValue() : otherwise;
     }
 
     /** libvirt-java keeps the virConnectPtr protected; the JNA calls need it. */

@@ -1,13 +1,10 @@
 package dev.virtchain.app.prune;
 
+import dev.virtchain.app.cli.Durations;
 import dev.virtchain.chain.prune.PolicyException;
 import dev.virtchain.chain.prune.RetentionPolicy;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * The keep rules and {@code --wait}, declared once for {@code prune} and {@code backup --keep-*}
@@ -32,7 +29,7 @@ public final class RetentionOptions {
     @Option(names = "--keep-yearly", paramLabel = "N", description = "Keep the newest backup of each of N years.")
     int keepYearly;
 
-    @Option(names = "--keep-within", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--keep-within", paramLabel = "DURATION", converter = Durations.Converter.class,
             description = "Keep every backup taken less than DURATION before the newest: a number and a unit, "
                     + "d, h, m or s, or several (1d12h).")
     Duration keepWithin;
@@ -55,46 +52,5 @@ public final class RetentionOptions {
     /** {@code --wait}. */
     public boolean await() {
         return await;
-    }
-
-    /**
-     * A keep-within duration as the options and the config file write it: {@code 7d}, {@code 36h},
-     * {@code 1d12h}, {@code 90m}, {@code 45s}; IllegalArgumentException saying what is expected otherwise.
-     */
-    public static Duration duration(String value) {
-        try {
-            return new DurationConverter().convert(value);
-        } catch (TypeConversionException e) {
-            throw new IllegalArgumentException(e.getMessage());
-        }
-    }
-
-    /** {@code 7d}, {@code 36h}, {@code 1d12h}, {@code 90m}, {@code 45s}. */
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        private static final Pattern WHOLE = Pattern.compile("(\\d+[dhms])+");
-        private static final Pattern PART = Pattern.compile("(\\d+)([dhms])");
-
-        @Override
-        public Duration convert(String value) {
-            if (!WHOLE.matcher(value).matches()) {
-                throw new TypeConversionException("expected a duration such as 7d, 36h, 1d12h, 90m or 45s");
-            }
-            Duration d = Duration.ZERO;
-            Matcher m = PART.matcher(value);
-            try {
-                while (m.find()) {
-                    long n = Long.parseLong(m.group(1));
-                    d = d.plus(switch (m.group(2)) {
-                        case "d" -> Duration.ofDays(n);
-                        case "h" -> Duration.ofHours(n);
-                        case "m" -> Duration.ofMinutes(n);
-                        default -> Duration.ofSeconds(n);
-                    });
-                }
-            } catch (ArithmeticException | NumberFormatException e) {
-                throw new TypeConversionException("too long a duration");
-            }
-            return d;
-        }
     }
 }

@@ -211,7 +211,7 @@ class ConfigFileTest {
             a string for a number         | [defaults]\\nparallel = "2"\\n         | line 2: defaults.parallel: expected a whole number from 1 to 64, found the string "2"
             a fraction for a number       | [defaults.keep]\\ndaily = 1.5\\n       | line 2: defaults.keep.daily: expected a whole number 0 or more, found 1.5
             a negative keep count         | [defaults.keep]\\nweekly = -1\\n       | line 2: defaults.keep.weekly: expected a whole number 0 or more, found -1
-            a bad keep duration           | [defaults.keep]\\nwithin = "2 days"\\n | line 2: defaults.keep.within: '2 days': expected a duration such as 7d, 36h, 1d12h, 90m or 45s
+            a bad keep duration           | [defaults.keep]\\nwithin = "2 days"\\n | line 2: defaults.keep.within: 2 days: not a duration (e.g. 26h, 1d12h, 90m, PT26H)
             disks as a string             | [domain.a]\\ninclude = "vda"\\n        | line 2: domain.a.include: expected a list of names such as ["vda", "vdb"], found the string "vda"
             a number among disks          | [domain.a]\\nexclude = ["vda", 2]\\n   | line 2: domain.a.exclude: expected a list of names, found 2 in it
             a relative mountpoint         | [defaults]\\nfreeze_mountpoints = ["var"]\\n | line 2: defaults.freeze_mountpoints: 'var': expected absolute guest mountpoints

@@ -67,13 +67,16 @@ public final class BackupSetFixture {
         }
     }
 
-    /** Every regular file of {@code dir} by name, with its bytes, but the locks (which a run creates). */
+    /**
+     * Every regular file of {@code dir} by name, with its bytes, but the locks and the last run's
+     * record (which every run writes, failed ones too, for status): not backup data.
+     */
     public static Map<String, byte[]> contents(Path dir) throws IOException {
         Map<String, byte[]> all = new TreeMap<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 String n = f.getFileName().toString();
-                if (!n.equals(Naming.LOCK) && !n.equals(Naming.READERS_LOCK)) {
+                if (!n.equals(Naming.LOCK) && !n.equals(Naming.READERS_LOCK) && !n.equals(Naming.LAST_RUN)) {
                     all.put(n, Files.readAllBytes(f));
                 }
             }
