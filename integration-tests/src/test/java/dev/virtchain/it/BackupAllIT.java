@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.state.RunRecord;
 import dev.virtchain.app.testing.CliDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -192,6 +193,12 @@ class BackupAllIT {
         assertTrue(a.get(1).get("seq").isNull(), a.toString());
         assertEquals(manifestB, Files.readString(root.resolve("vc-all-b/virtchain.json")), "nothing recorded for b");
         BackupDirs.assertConsistent(root.resolve("vc-all-b"));
+        // Each domain's run recorded how it ended, as a single backup does (status reads it).
+        RunRecord okA = RunRecord.read(root.resolve("vc-all-a")).orElseThrow();
+        assertTrue(okA.ok() && okA.domain().equals("vc-all-a"), okA.toString());
+        RunRecord failedB = RunRecord.read(root.resolve("vc-all-b")).orElseThrow();
+        assertFalse(failedB.ok(), failedB.toString());
+        assertEquals("pre-hook 'echo flush failed; exit 3' exited 3: flush failed", failedB.error());
     }
 
     @Test
