@@ -4,6 +4,7 @@ import dev.virtchain.app.backup.BackupCommand;
 import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.boot.BootCommand;
 import dev.virtchain.app.img.ImgCommand;
+import dev.virtchain.app.offsite.PullCommand;
 import dev.virtchain.app.offsite.PushCommand;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.restore.RestoreCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Option;
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
         subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
-                PruneCommand.class, PushCommand.class, ImgCommand.class},
+                PruneCommand.class, PushCommand.class, PullCommand.class, ImgCommand.class},
         footer = {"",
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01",
