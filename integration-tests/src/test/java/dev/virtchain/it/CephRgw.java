@@ -38,11 +38,22 @@ final class CephRgw implements AutoCloseable {
         HostRequirements.requireToolsFor("the offsite tests", INSTALL,
                 "ceph-mon", "ceph-mgr", "ceph-osd", "radosgw", "radosgw-admin", "curl");
         Files.createDirectories(dir);
-        try {
-            script("start", dir, String.valueOf(freePort()), String.valueOf(freePort()));
-        } catch (AssertionError e) {
-            script("stop", dir);
-            throw e;
+        // Twice at most: on a loaded machine a daemon has once failed to come up; the second try
+        // gets new ports and a clean directory, and a second failure shows both reasons.
+        AssertionError first = null;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                script("start", dir, String.valueOf(freePort()), String.valueOf(freePort()));
+                break;
+            } catch (AssertionError e) {
+                script("stop", dir);
+                if (first != null || attempt > 1) {
+                    e.addSuppressed(first);
+                    throw e;
+                }
+                first = e;
+                deleteContents(dir);
+            }
         }
         Map<String, String> env = new HashMap<>();
         for (String line : Files.readAllLines(dir.resolve("s3.env"))) {
@@ -119,6 +130,16 @@ final class CephRgw implements AutoCloseable {
             }
         }
         throw new AssertionError("integration-tests/ceph/one-node-rgw not found from " + Path.of("").toAbsolutePath());
+    }
+
+    private static void deleteContents(Path dir) throws IOException {
+        try (var s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                if (!p.equals(dir)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static int freePort() throws IOException {

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.Random;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -29,6 +31,9 @@ final class Offsite {
     static S3Client s3(CephRgw rgw) {
         return S3Client.builder().httpClient(UrlConnectionHttpClient.create()).endpointOverride(URI.create(rgw.endpoint()))
                 .forcePathStyle(true).region(Region.US_EAST_1)
+                // RGW 16.2 refuses the SDK's default aws-chunked checksum trailers (400).
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(rgw.accessKey(),
                         rgw.secretKey())))
                 .build();

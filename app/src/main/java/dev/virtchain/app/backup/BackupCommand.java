@@ -6,7 +6,16 @@ import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.offsite.Bucket;
+import dev.virtchain.app.offsite.Push;
+import dev.virtchain.app.offsite.PushCommand;
+import dev.virtchain.app.offsite.RemoteOptions;
+import dev.virtchain.app.offsite.S3Location;
 import dev.virtchain.app.prune.InterruptedPrune;
+import dev.virtchain.chain.ChainException;
+import dev.virtchain.chain.ReadersLock;
+import dev.virtchain.qcow2.Progress;
+import java.io.IOException;
 import dev.virtchain.app.prune.Prune;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.prune.RetentionOptions;
@@ -43,6 +52,8 @@ import picocli.CommandLine.Spec;
                 "names a backup only once it is complete.",
                 "With --keep-... rules, DIR is then pruned in the same run, under the same lock, exactly as",
                 "'virtchain prune' prunes it (see its --help); a backup that failed never prunes.",
+                "With --push s3://BUCKET/PREFIX, DIR is then pushed there as 'virtchain push' pushes it (see its",
+                "--help; --endpoint, --profile, --delete-pruned); a backup or prune that failed never pushes.",
                 "",
                 RetentionPolicy.HOW_RULES_COUNT,
                 ""},
@@ -55,7 +66,9 @@ import picocli.CommandLine.Spec;
                 "  virtchain backup -d vm -o /backup/vm --start-paused         # a shut-off domain, started paused",
                 "  virtchain backup -c 'qemu:///embed?root=/tmp/lv' -d vm -o /tmp/bk --json",
                 "  virtchain backup -d web01 -o /backup/web01 \\",
-                "      --keep-daily 7 --keep-weekly 4 --keep-monthly 12   # the nightly run"})
+                "      --keep-daily 7 --keep-weekly 4 --keep-monthly 12   # the nightly run",
+                "  virtchain backup -d web01 -o /backup/web01 --keep-daily 7 \\",
+                "      --push s3://backups/hosts/kvm1/web01 --endpoint http://rgw.example:7480 --delete-pruned"})
 public final class BackupCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -117,9 +130,21 @@ public final class BackupCommand implements Callable<Integer> {
     @Mixin
     JsonOption json;
 
+    @Option(names = "--push", paramLabel = "s3://BUCKET/PREFIX",
+            description = "After a good backup (and prune), push DIR there (see 'virtchain push').")
+    String push;
+
+    @Option(names = "--delete-pruned", description = "With --push: delete remote files of points pruned since "
+            + "the last push, after the new manifest is up.")
+    boolean deletePruned;
+
+    @Mixin
+    RemoteOptions remote;
+
     @Override
     public Integer call() throws Exception {
         BackupOptions o = options();
+        S3Location pushTo = push != null ? S3Location.parse(push) : null; // a bad address fails before the backup
         RetentionPolicy policy = keep.any() ? keep.policy() : null; // a bad rule fails before the backup
         PrintWriter err = spec.commandLine().getErr();
         BackupReport r;
@@ -158,6 +183,18 @@ public final class BackupCommand implements Callable<Integer> {
                     + ", but the prune failed: " + pruneFailed);
             err.flush();
             return ExitCodes.ERROR;
+        }
+        if (pushTo != null) {
+            try (ReadersLock reading = InterruptedPrune.readLocked(dir, err); Bucket bucket = Bucket.open(pushTo, remote)) {
+                Push.Result pushed = new Push(bucket, dir, 4, Progress.NONE).run(deletePruned);
+                PushCommand.report(pushed, pushTo, spec.commandLine().getOut(), json.json(), false);
+            } catch (IOException | ChainException e) {
+                err.println("virtchain: backup " + r.backup().seq() + " of " + r.domain() + " is made in " + dir
+                        + ", but the push to " + pushTo + " failed: " + ExitCodes.describe(e));
+                err.flush();
+                return ExitCodes.ERROR;
+            }
+            spec.commandLine().getOut().flush();
         }
         err.flush();
         return 0;

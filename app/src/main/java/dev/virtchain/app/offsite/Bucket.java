@@ -305,7 +305,7 @@ public final class Bucket implements AutoCloseable {
                     + " does not answer (" + (c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName()) + ")", e);
         }
         if (e instanceof SdkClientException && e.getMessage() != null && e.getMessage().contains("credentials")) {
-            return new OffsiteException(ErrorKind.USAGE, "no AWS credentials found: set AWS_ACCESS_KEY_ID and "
+            return new OffsiteException(ErrorKind.IO, "no AWS credentials found: set AWS_ACCESS_KEY_ID and "
                     + "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE/--profile with ~/.aws/credentials", e);
         }
         return new OffsiteException(ErrorKind.IO, "cannot " + doing + " " + what + ": " + firstLine(e.getMessage()), e);

@@ -5,15 +5,18 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.SystemPropertyCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
-import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
@@ -36,6 +39,10 @@ final class S3Access {
 
     /** The client for {@code options}; the endpoint given or the AWS one for the region configured. */
     static S3Client client(RemoteOptions options) throws OffsiteException {
+        // Nothing of the SDK asks the EC2 metadata endpoint (see credentials()), even where a part would.
+        if (System.getProperty("aws.disableEc2Metadata") == null) {
+            System.setProperty("aws.disableEc2Metadata", "true");
+        }
         S3ClientBuilder b = S3Client.builder()
                 .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(CONNECT).socketTimeout(SOCKET).build())
                 .credentialsProvider(credentials(options.profile()))
@@ -55,15 +62,27 @@ final class S3Access {
         return options.endpoint() != null ? options.endpoint() : "AWS S3";
     }
 
+    /**
+     * The AWS chain without its network steps: the JVM's aws.* properties, the AWS_* variables,
+     * then the profile files (which also run credential_process, SSO and role profiles). The SDK's
+     * default chain would also ask an EC2/ECS metadata endpoint on a link-local address; a backup
+     * tool on a host that is no cloud instance must not send requests there.
+     */
     private static AwsCredentialsProvider credentials(String profile) {
-        return profile != null ? ProfileCredentialsProvider.create(profile) : DefaultCredentialsProvider.builder().build();
+        if (profile != null) {
+            return ProfileCredentialsProvider.create(profile);
+        }
+        return AwsCredentialsProviderChain.of(SystemPropertyCredentialsProvider.create(),
+                EnvironmentVariableCredentialsProvider.create(), ProfileCredentialsProvider.create());
     }
 
     /** The configured region; for a service of one's own none is needed, and us-east-1 signs for RGW and MinIO. */
     private static Region region(String profile, boolean ownEndpoint) throws OffsiteException {
         try {
+            // As credentials: no metadata endpoint is asked.
             return profile != null ? new AwsProfileRegionProvider(null, profile).getRegion()
-                    : DefaultAwsRegionProviderChain.builder().build().getRegion();
+                    : new AwsRegionProviderChain(new SystemSettingsRegionProvider(), new AwsProfileRegionProvider())
+                            .getRegion();
         } catch (SdkClientException e) {
             if (ownEndpoint) {
                 return Region.US_EAST_1;
