@@ -12,7 +12,7 @@ public final class BackupDirectory {
     /** What the parameter is, in every command's help. */
     public static final String DESCRIPTION = "The backup directory.";
     /** The same, for a command that reads a remote set too. */
-    public static final String OR_REMOTE = "The backup directory, or s3://BUCKET/PREFIX of a pushed set.";
+    public static final String OR_REMOTE = "The backup directory. Or s3://BUCKET/PREFIX: a pushed set.";
 
     @Parameters(paramLabel = "DIR", description = OR_REMOTE)
     String dir;
