@@ -211,13 +211,15 @@ public final class Bucket implements AutoCloseable {
         return Optional.of(out);
     }
 
-    /** Uploads part {@code number} (from 1) of {@code uploadId}, its MD5 checked by the server; returns its ETag. */
-    public String uploadPart(String name, String uploadId, int number, byte[] data, int length) throws OffsiteException {
-        String md5 = md5(data, 0, length);
+    /** Uploads part {@code number} (from 1) of {@code uploadId} with its MD5 (base64), which the server checks; returns its ETag. */
+    public String uploadPart(String name, String uploadId, int number, byte[] data, int length, String md5)
+            throws OffsiteException {
         try {
             String etag = s3.uploadPart(b -> b.bucket(where.bucket()).key(where.key(name)).uploadId(uploadId)
                     .partNumber(number).contentMD5(md5).contentLength((long) length),
-                    RequestBody.fromByteBuffer(ByteBuffer.wrap(data, 0, length))).eTag();
+                    // Streamed from the part's buffer, not copied (fromByteBuffer copies it).
+                    RequestBody.fromContentProvider(() -> new java.io.ByteArrayInputStream(data, 0, length), length,
+                            "application/octet-stream")).eTag();
             return unquote(etag);
         } catch (SdkException e) {
             throw fail(e, object(name), "upload part " + number + " of");

@@ -17,16 +17,20 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The files of a remote set, read by position: each object in blocks of {@value #BLOCK} bytes
- * fetched by ranged GETs and kept in a bounded cache shared by all files; a file read in order
- * has its next blocks fetched ahead, several at once, so a flatten waits on the network as little
- * as it waits on a disk. Random reads (qcow2 tables) fetch their block alone.
+ * The files of a remote set, read by position. A file read in order (a full backup flattened)
+ * is read in blocks of {@value #BLOCK} bytes by ranged GETs, kept in a bounded cache shared by all
+ * files, its next blocks fetched ahead several at once, so a flatten waits on the network as little
+ * as it waits on a disk. A read that jumps (an incremental's clusters, stored in the order the
+ * guest wrote them, read in guest order; a qcow2 table) is one ranged GET of exactly its bytes:
+ * rounding it up to a block would fetch, and with many files evict, far more than is read.
  */
 public final class RemoteFiles implements AutoCloseable {
     /** 2 MiB: a few requests per second per MiB/s, and little read in vain around a 64 KiB table. */
     static final int BLOCK = 2 << 20;
     /** Blocks fetched ahead of a file read in order. */
     private static final int AHEAD = 6;
+    /** Reads in order before blocks and read-ahead take over. */
+    private static final int STREAK = 3;
     /** At most 96 MiB of blocks in memory. */
     private static final int MAX_BLOCKS = 48;
 
@@ -44,7 +48,8 @@ public final class RemoteFiles implements AutoCloseable {
             return size() > MAX_BLOCKS;
         }
     };
-    private final Map<String, Long> lastBlock = new HashMap<>();
+    /** Per file: the furthest block of its current run of reads in order, and how many reads the run has. */
+    private final Map<String, long[]> runs = new HashMap<>();
 
     /** The files of the set in {@code bucket}, as its listing {@code objects} has them. */
     public RemoteFiles(Bucket bucket, Map<String, Bucket.ObjectInfo> objects) {
@@ -73,6 +78,13 @@ public final class RemoteFiles implements AutoCloseable {
 
     /** Fills {@code dst} (which lies in the object) from {@code pos} of {@code name}, an object of {@code size} bytes. */
     void read(String name, long size, long pos, ByteBuffer dst) throws IOException {
+        if (!sequential(name, pos / BLOCK)) {
+            if (!bucket.read(name, pos, dst)) {
+                throw new OffsiteException(ErrorKind.CORRUPT, bucket.object(name) + " is shorter than listed (" + size
+                        + " bytes): it changed after the listing");
+            }
+            return;
+        }
         long p = pos;
         while (dst.hasRemaining()) {
             long b = p / BLOCK;
@@ -88,16 +100,34 @@ public final class RemoteFiles implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a read at block {@code b} of {@code name} continues the file's reading in order: the
+     * {@value #STREAK}th read or later in a row near the furthest block read so far (several readers
+     * at once read a little out of order), or one in a block already cached. A jump elsewhere
+     * starts a new run.
+     */
+    private boolean sequential(String name, long b) {
+        synchronized (blocks) {
+            long[] run = runs.computeIfAbsent(name, n -> new long[] {-10, 0}); // furthest block, reads in a row
+            boolean near = b >= run[0] - 2 && b <= run[0] + 1;
+            if (near) {
+                run[0] = Math.max(run[0], b);
+                run[1]++;
+            } else {
+                run[0] = b;
+                run[1] = 1;
+            }
+            return run[1] >= STREAK || blocks.containsKey(new Key(name, b));
+        }
+    }
+
     private CompletableFuture<byte[]> block(String name, long size, long b) {
         long blocksInFile = (size + BLOCK - 1) / BLOCK;
         CompletableFuture<byte[]> f;
         synchronized (blocks) {
             f = fetch(name, size, b);
-            Long last = lastBlock.put(name, b);
-            if (last != null && (b == last + 1 || b == last)) {
-                for (long a = b + 1; a <= b + AHEAD && a < blocksInFile; a++) {
-                    fetch(name, size, a);
-                }
+            for (long a = b + 1; a <= b + AHEAD && a < blocksInFile; a++) {
+                fetch(name, size, a);
             }
         }
         return f;

@@ -20,7 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
 /**
@@ -42,7 +42,10 @@ final class Uploader implements AutoCloseable {
 
     private final Bucket bucket;
     private final ExecutorService pool;
-    private final Semaphore slots;
+    /** Part buffers given back by the senders; see {@link #buffer}. */
+    private final java.util.concurrent.LinkedBlockingQueue<byte[]> free = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final int maxBuffers;
+    private int allocated;
     private final LongConsumer sentBytes;
 
     Uploader(Bucket bucket, int parallel, LongConsumer sentBytes) {
@@ -52,7 +55,7 @@ final class Uploader implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.slots = new Semaphore(parallel);
+        this.maxBuffers = parallel + 1;
         this.sentBytes = sentBytes;
     }
 
@@ -100,47 +103,51 @@ final class Uploader implements AutoCloseable {
         }
         int count = (int) ((f.size() + part - 1) / part);
         List<Future<UploadedPart>> sent = new ArrayList<>();
-        MessageDigest etagOfParts = md5();
-        long resumed = 0;
+        AtomicLong resumed = new AtomicLong();
         try {
             for (int n = 1; n <= count; n++) {
                 long pos = (long) (n - 1) * part;
                 int len = (int) Math.min(part, f.size() - pos);
-                acquire();
-                byte[] data = new byte[len];
+                byte[] data = buffer(part);
                 try {
-                    readFully(ch, ByteBuffer.wrap(data), pos, f);
+                    readFully(ch, ByteBuffer.wrap(data, 0, len), pos, f);
                 } catch (IOException e) {
-                    slots.release();
+                    free.add(data);
                     throw e;
                 }
-                sum.update(ByteBuffer.wrap(data));
-                byte[] digest = md5().digest(data);
-                etagOfParts.update(digest);
-                String md5hex = HexFormat.of().formatHex(digest);
-                UploadedPart old = have.get(n);
-                if (old != null && old.size() == len && old.etag().equalsIgnoreCase(md5hex)) {
-                    slots.release();
-                    resumed += len;
-                    sentBytes.accept(len);
-                    sent.add(java.util.concurrent.CompletableFuture.completedFuture(old));
-                    continue;
-                }
+                sum.update(ByteBuffer.wrap(data, 0, len));
                 int number = n;
                 String id = upload;
+                UploadedPart old = have.get(n);
+                // The MD5 (the server's check, and a part's ETag) is computed by the senders, in parallel.
                 sent.add(pool.submit(() -> {
                     try {
-                        String etag = bucket.uploadPart(f.name(), id, number, data, len);
+                        byte[] digest = md5().digest(java.util.Arrays.copyOf(data, len));
+                        String md5hex = HexFormat.of().formatHex(digest);
+                        if (old != null && old.size() == len && old.etag().equalsIgnoreCase(md5hex)) {
+                            resumed.addAndGet(len);
+                            sentBytes.accept(len);
+                            return old;
+                        }
+                        String etag = bucket.uploadPart(f.name(), id, number, data, len,
+                                java.util.Base64.getEncoder().encodeToString(digest));
+                        if (!md5hex.equalsIgnoreCase(etag)) {
+                            throw new OffsiteException(ErrorKind.IO, bucket.object(f.name()) + ": the server stored part "
+                                    + number + " with ETag " + etag + ", not the MD5 of what was sent (" + md5hex + ")");
+                        }
                         sentBytes.accept(len);
-                        return new UploadedPart(number, len, etag);
+                        return new UploadedPart(number, len, md5hex);
                     } finally {
-                        slots.release();
+                        free.add(data);
                     }
                 }));
             }
             List<UploadedPart> parts = new ArrayList<>();
+            MessageDigest etagOfParts = md5();
             for (Future<UploadedPart> p : sent) {
-                parts.add(await(p));
+                UploadedPart u = await(p);
+                parts.add(u);
+                etagOfParts.update(HexFormat.of().parseHex(u.etag()));
             }
             Checksum got;
             try {
@@ -150,11 +157,32 @@ final class Uploader implements AutoCloseable {
                 throw e;
             }
             bucket.completeUpload(f.name(), upload, parts);
-            return new Sent(HexFormat.of().formatHex(etagOfParts.digest()) + "-" + count, got, resumed);
+            return new Sent(HexFormat.of().formatHex(etagOfParts.digest()) + "-" + count, got, resumed.get());
         } finally {
             for (Future<UploadedPart> p : sent) {
                 p.cancel(false);
             }
+        }
+    }
+
+    /**
+     * A part buffer: one of at most {@code parallel + 1}, so that memory stays bounded and the
+     * reader stays one part ahead of the senders; waits until a sender gives one back.
+     */
+    private byte[] buffer(int size) throws InterruptedIOException {
+        byte[] b = free.poll();
+        if (b == null && allocated < maxBuffers) {
+            allocated++;
+            return new byte[size];
+        }
+        try {
+            while (b == null || b.length < size) {
+                b = b == null ? free.take() : new byte[size];
+            }
+            return b;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("push interrupted");
         }
     }
 
@@ -167,15 +195,6 @@ final class Uploader implements AutoCloseable {
                     + "not pushed (the remote set is unchanged)");
         }
         return got;
-    }
-
-    private void acquire() throws InterruptedIOException {
-        try {
-            slots.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("push interrupted");
-        }
     }
 
     private static <T> T await(Future<T> f) throws IOException {
