@@ -71,7 +71,8 @@ COMPARISONS = [
     ("offsite: push full + 10 incs to RGW", "t", ("offsite-push", "vc"), ("offsite-push", "rclone"), ("ratio", 1.0)),
     ("offsite: restore newest from RGW", "t", ("offsite-restore", "vc"), ("offsite-restore", "rclone"),
      ("ratio", 0.7)),
-    ("peak RSS restore from RGW", "rss", ("offsite-restore", "vc"), None, ("value", RSS_LIMIT_MIB)),
+    ("peak RSS restore from RGW", "rss", ("offsite-restore", "vc"), ("offsite-restore", "rclone"),
+     ("value", RSS_LIMIT_MIB)),
 ]
 UNIT = {"t": "s", "rss": "MiB"}
 

@@ -122,7 +122,9 @@ final class Uploader implements AutoCloseable {
                 // The MD5 (the server's check, and a part's ETag) is computed by the senders, in parallel.
                 sent.add(pool.submit(() -> {
                     try {
-                        byte[] digest = md5().digest(java.util.Arrays.copyOf(data, len));
+                        MessageDigest md = md5();
+                        md.update(data, 0, len);
+                        byte[] digest = md.digest();
                         String md5hex = HexFormat.of().formatHex(digest);
                         if (old != null && old.size() == len && old.etag().equalsIgnoreCase(md5hex)) {
                             resumed.addAndGet(len);
