@@ -109,7 +109,8 @@ public final class RemoteFiles implements AutoCloseable {
     private boolean sequential(String name, long b) {
         synchronized (blocks) {
             long[] run = runs.computeIfAbsent(name, n -> new long[] {-10, 0}); // furthest block, reads in a row
-            boolean near = b >= run[0] - 2 && b <= run[0] + 1;
+            // Eight readers a chunk apart read up to AHEAD blocks either side of each other.
+            boolean near = b >= run[0] - AHEAD && b <= run[0] + AHEAD;
             if (near) {
                 run[0] = Math.max(run[0], b);
                 run[1]++;
