@@ -33,6 +33,8 @@ TOOLS = {
                         "qemuwb": "qemu-img convert -t writeback", "cp": "cp --reflink=never + sync"},
     "prune": {"vc": "virtchain prune --keep-last 10", "qemu": "qemu-img commit -d inc1",
               "cp": "cp of inc1 + sync"},
+    "offsite-push": {"vc": "virtchain push", "rclone": "rclone copy"},
+    "offsite-restore": {"vc": "virtchain restore s3://", "rclone": "rclone copy back + virtchain restore"},
     "reflink-restore": {"vc": "virtchain restore", "convsync": "qemu-img convert + sync",
                         "cp": "cp --reflink=never of the set + sync"},
 }
@@ -66,6 +68,11 @@ COMPARISONS = [
     ("prune: drop the full under 10 incs", "t", ("prune", "vc"), ("prune", "qemu"), ("ratio", 1.0)),
     ("prune: drop the full under 10 incs", "t", ("prune", "vc"), ("prune", "cp"), None),
     ("peak RSS prune", "rss", ("prune", "vc"), ("prune", "qemu"), ("value", RSS_LIMIT_MIB)),
+    ("offsite: push full + 10 incs to RGW", "t", ("offsite-push", "vc"), ("offsite-push", "rclone"), ("ratio", 1.0)),
+    ("offsite: restore newest from RGW", "t", ("offsite-restore", "vc"), ("offsite-restore", "rclone"),
+     ("ratio", 0.7)),
+    ("peak RSS restore from RGW", "rss", ("offsite-restore", "vc"), ("offsite-restore", "rclone"),
+     ("value", RSS_LIMIT_MIB)),
 ]
 UNIT = {"t": "s", "rss": "MiB"}
 

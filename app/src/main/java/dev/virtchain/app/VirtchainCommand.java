@@ -5,6 +5,8 @@ import dev.virtchain.app.backup.ListCommand;
 import dev.virtchain.app.boot.BootCommand;
 import dev.virtchain.app.config.ConfigCommand;
 import dev.virtchain.app.img.ImgCommand;
+import dev.virtchain.app.offsite.PullCommand;
+import dev.virtchain.app.offsite.PushCommand;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.restore.RestoreCommand;
 import dev.virtchain.app.restore.VerifyCommand;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Option;
         versionProvider = VersionProvider.class,
         description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
         subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
-                PruneCommand.class, StatusCommand.class, ConfigCommand.class, ImgCommand.class},
+                PruneCommand.class, StatusCommand.class, ConfigCommand.class, PushCommand.class, PullCommand.class,
+                ImgCommand.class},
         footer = {"",
                 "Examples:",
                 "  virtchain backup -d web01 -o /backup/web01",
@@ -26,6 +29,7 @@ import picocli.CommandLine.Option;
                 "  virtchain list /backup/web01",
                 "  virtchain prune /backup/web01 --keep-daily 7 --keep-weekly 4 --dry-run",
                 "  virtchain status /backup --max-age 26h",
+                "  virtchain push /backup/web01 s3://backups/web01 --endpoint http://rgw.example:7480",
                 "  virtchain img info --backing-chain vda.0003.inc.qcow2",
                 "  virtchain img check vda.0000.full.qcow2"})
 public final class VirtchainCommand {

@@ -148,7 +148,7 @@ class CliTest {
             assertEquals(2, r.exitCode(), r::toString);
             assertEquals("", r.stdout(), "no help for an unknown command");
             assertEquals("virtchain: unknown command 'bakup'; did you mean 'backup'? The commands of virtchain: backup, "
-                    + "list, restore, boot, verify, prune, status, config, img.\nTry 'virtchain --help' for more information.",
+                    + "list, restore, boot, verify, prune, status, config, push, pull, img.\nTry 'virtchain --help' for more information.",
                     r.stderr().strip(), r::toString);
         }
         CliDriver.Result img = run("img", "infoo", "--help");

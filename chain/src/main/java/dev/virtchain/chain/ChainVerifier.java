@@ -86,13 +86,21 @@ public final class ChainVerifier {
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             return List.of(d.file() + " is missing from " + dir + " (the manifest lists it)");
         }
-        List<String> found = new ArrayList<>();
         try (Image image = Images.open(file.toString(), "qcow2", false)) {
-            Qcow2Image q = (Qcow2Image) image;
-            header(d, q.header(), image.virtualSize(), found);
-            if (structure) {
-                structure(d, q, found);
-            }
+            return problems(image, d, structure);
+        }
+    }
+
+    /**
+     * Every problem of {@code image}, the file of {@code d} opened as qcow2 without its backing
+     * chain (from wherever it is: a bucket, say), as {@link #problems(Path, DiskBackup, boolean)}.
+     */
+    public static List<String> problems(Image image, DiskBackup d, boolean structure) throws IOException {
+        List<String> found = new ArrayList<>();
+        Qcow2Image q = (Qcow2Image) image;
+        header(d, q.header(), image.virtualSize(), found);
+        if (structure) {
+            structure(d, q, found);
         }
         return found;
     }

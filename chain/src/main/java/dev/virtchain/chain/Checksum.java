@@ -71,6 +71,40 @@ public record Checksum(String algorithm, String value) {
         return new Checksum(algorithm, HexFormat.of().formatHex(digest.digest()));
     }
 
+    /**
+     * A checksum computed over bytes handed in order (a file read for an upload, say), for one of
+     * {@link #COMPUTABLE}.
+     */
+    public static Running running(String algorithm) {
+        if (algorithm.equals(CRC32C)) {
+            CRC32C crc = new CRC32C();
+            return new Running(crc::update, () -> new Checksum(algorithm, String.format("%08x", crc.getValue())));
+        }
+        MessageDigest digest = digest(algorithm);
+        return new Running(digest::update, () -> new Checksum(algorithm, HexFormat.of().formatHex(digest.digest())));
+    }
+
+    /** See {@link #running}: {@link #update} with every byte in order, then {@link #value} once. */
+    public static final class Running {
+        private final Consumer<ByteBuffer> sink;
+        private final java.util.function.Supplier<Checksum> result;
+
+        private Running(Consumer<ByteBuffer> sink, java.util.function.Supplier<Checksum> result) {
+            this.sink = sink;
+            this.result = result;
+        }
+
+        /** Adds {@code chunk}'s remaining bytes (consuming them). */
+        public void update(ByteBuffer chunk) {
+            sink.accept(chunk);
+        }
+
+        /** The checksum of all bytes given. */
+        public Checksum value() {
+            return result.get();
+        }
+    }
+
     /** Hands every byte of {@code file}, in order, to {@code sink}; see {@link WholeFile}. */
     private static void read(Path file, Consumer<ByteBuffer> sink, LongConsumer progress) throws IOException {
         long[] done = {0};

@@ -44,6 +44,14 @@ public final class ManifestFile {
         return Optional.of(ManifestJson.decode(file.toString(), bytes));
     }
 
+    /** The manifest in {@code bytes}, read from where {@code name} says (a remote copy, say). */
+    public static Manifest decode(String name, byte[] bytes) throws ManifestException {
+        if (bytes.length > MAX_BYTES) {
+            throw new ManifestException(name, "is " + bytes.length + " bytes, more than a manifest can be (" + MAX_BYTES + ")");
+        }
+        return ManifestJson.decode(name, bytes);
+    }
+
     /** The manifest of {@code dir}; a ManifestException when it has none. */
     public static Manifest load(Path dir) throws IOException, ManifestException {
         return read(dir).orElseThrow(() -> new ManifestException(ErrorKind.NOT_FOUND,

@@ -7,6 +7,16 @@ import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.config.HostConfig;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.offsite.Bucket;
+import dev.virtchain.app.offsite.Push;
+import dev.virtchain.app.offsite.PushCommand;
+import dev.virtchain.app.offsite.RemoteOptions;
+import dev.virtchain.app.offsite.S3Location;
+import dev.virtchain.app.prune.InterruptedPrune;
+import dev.virtchain.chain.ChainException;
+import dev.virtchain.chain.ReadersLock;
+import dev.virtchain.qcow2.Progress;
+import java.io.IOException;
 import dev.virtchain.app.prune.Prune;
 import dev.virtchain.app.prune.PruneCommand;
 import dev.virtchain.app.prune.RetentionOptions;
@@ -45,6 +55,8 @@ import picocli.CommandLine.Spec;
                 "Every run, good or failed, records how it ended in DIR/last-run.json, for 'virtchain status'.",
                 "With --keep-... rules, DIR is then pruned in the same run, under the same lock, exactly as",
                 "'virtchain prune' prunes it (see its --help); a backup that failed never prunes.",
+                "With --push s3://BUCKET/PREFIX, DIR is then pushed there as 'virtchain push' pushes it (see its",
+                "--help; --endpoint, --profile, --delete-pruned); a backup or prune that failed never pushes.",
                 "",
                 "Several domains (--all, -d repeated or a glob): each is backed up as above into ROOT/<domain>,",
                 "--parallel N at once, with the settings of the config file (/etc/virtchain/virtchain.toml or",
@@ -69,7 +81,9 @@ import picocli.CommandLine.Spec;
                 "  virtchain backup --all                                     # every domain, as the config says",
                 "  virtchain backup --all --parallel 2 --exclude-domain 'test-*' -o /backup",
                 "  virtchain backup -d 'web*' -d db01 -o /backup --json       # ROOT/web01, ROOT/web02, ROOT/db01",
-                "  virtchain backup --all --config ./virtchain.toml -l full   # the file's settings, a full each"})
+                "  virtchain backup --all --config ./virtchain.toml -l full   # the file's settings, a full each",
+                "  virtchain backup -d web01 -o /backup/web01 --keep-daily 7 \\",
+                "      --push s3://backups/hosts/kvm1/web01 --endpoint http://rgw.example:7480 --delete-pruned"})
 public final class BackupCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -155,6 +169,16 @@ public final class BackupCommand implements Callable<Integer> {
 
     /** The line a run that made its backup but failed afterwards printed (its prune failed); null otherwise. */
     private String failure;
+    @Option(names = "--push", paramLabel = "s3://BUCKET/PREFIX",
+            description = "After a good backup (and prune), push DIR there (see 'virtchain push').")
+    String push;
+
+    @Option(names = "--delete-pruned", description = "With --push: delete remote files of points pruned since "
+            + "the last push, after the new manifest is up.")
+    boolean deletePruned;
+
+    @Mixin
+    RemoteOptions remote;
 
     @Override
     public Integer call() throws Exception {
@@ -166,6 +190,10 @@ public final class BackupCommand implements Callable<Integer> {
             return new Estimate(spec, connect.uri(), json.json()).print(options());
         }
         if (multiDomain()) {
+            if (push != null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--push takes one domain's "
+                        + "directory: give one -d NAME, or push each ROOT/<domain> with 'virtchain push'");
+            }
             return new HostBackup(this).call();
         }
         if (dir == null) {
@@ -192,6 +220,7 @@ public final class BackupCommand implements Callable<Integer> {
 
     private int backup(RunRecord.Run run) throws Exception {
         BackupOptions o = options();
+        S3Location pushTo = push != null ? S3Location.parse(push) : null; // a bad address fails before the backup
         RetentionPolicy policy = keep.any() ? keep.policy() : null; // a bad rule fails before the backup
         PrintWriter err = spec.commandLine().getErr();
         BackupAndPrune done;
@@ -221,6 +250,19 @@ public final class BackupCommand implements Callable<Integer> {
             err.println("virtchain: " + failure);
             err.flush();
             return ExitCodes.ERROR;
+        }
+        if (pushTo != null) {
+            try (ReadersLock reading = InterruptedPrune.readLocked(dir, err); Bucket bucket = Bucket.open(pushTo, remote)) {
+                Push.Result pushed = new Push(bucket, dir, 4, Progress.NONE).run(deletePruned);
+                PushCommand.report(pushed, pushTo, spec.commandLine().getOut(), json.json(), false);
+            } catch (IOException | ChainException e) {
+                failure = "backup " + r.backup().seq() + " of " + r.domain() + " is made in " + dir
+                        + ", but the push to " + pushTo + " failed: " + ExitCodes.describe(e);
+                err.println("virtchain: " + failure);
+                err.flush();
+                return ExitCodes.ERROR;
+            }
+            spec.commandLine().getOut().flush();
         }
         err.flush();
         return 0;

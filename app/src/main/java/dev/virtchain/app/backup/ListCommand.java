@@ -3,6 +3,8 @@ package dev.virtchain.app.backup;
 import dev.virtchain.app.cli.BackupDirectory;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
+import dev.virtchain.app.offsite.RemoteOptions;
+import dev.virtchain.app.offsite.RemoteSet;
 import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.DiskBackup;
@@ -41,7 +43,8 @@ import picocli.CommandLine.Spec;
                 "Examples:",
                 "  virtchain list /backup/web01",
                 "  virtchain list --json /backup/web01 | jq '.backups[-1].seq'",
-                "  virtchain list --json /backup/web01 | jq '.backups[-1].reads.vda'"})
+                "  virtchain list --json /backup/web01 | jq '.backups[-1].reads.vda'",
+                "  virtchain list s3://backups/hosts/kvm1/web01 --endpoint http://rgw.example:7480"})
 public final class ListCommand implements Callable<Integer> {
     /** A run of at least this many consecutive seqs is printed as {@code a..b}. */
     private static final int RUN = 4;
@@ -55,10 +58,20 @@ public final class ListCommand implements Callable<Integer> {
     @Mixin
     BackupDirectory dir;
 
+    @Mixin
+    RemoteOptions remote;
+
     @Override
     public Integer call() throws Exception {
-        InterruptedPrune.finishFiles(dir.dir(), spec.commandLine().getErr());
-        Manifest m = ManifestFile.load(dir.dir());
+        Manifest m;
+        if (dir.remote().isPresent()) {
+            try (RemoteSet set = RemoteSet.open(dir.remote().get(), remote)) {
+                m = set.manifest();
+            }
+        } else {
+            InterruptedPrune.finishFiles(dir.dir(), spec.commandLine().getErr());
+            m = ManifestFile.load(dir.dir());
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json.json()) {
             out.println(Json.pretty(json(m)));

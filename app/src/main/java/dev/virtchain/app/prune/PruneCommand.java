@@ -1,6 +1,6 @@
 package dev.virtchain.app.prune;
 
-import dev.virtchain.app.cli.BackupDirectory;
+import dev.virtchain.app.cli.LocalDirectory;
 import dev.virtchain.app.cli.ConnectOption;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
@@ -58,7 +58,7 @@ public final class PruneCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    BackupDirectory dir;
+    LocalDirectory dir;
 
     @Mixin
     RetentionOptions keep;

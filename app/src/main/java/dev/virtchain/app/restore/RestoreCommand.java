@@ -7,6 +7,8 @@ import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.cli.ProgressOptions;
 import dev.virtchain.app.cli.ReflinkOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.offsite.RemoteOptions;
+import dev.virtchain.app.offsite.RemoteSet;
 import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.ChainVerifier;
@@ -58,12 +60,16 @@ import picocli.CommandLine.Spec;
                 "the manifest's checksum (one sequential read of each, before the flatten; --no-verify skips it),",
                 "and data that a file maps past its end fails the restore: a damaged backup never restores.",
                 "On the same XFS (reflink=1) or btrfs file system as DIR, the restored images",
-                "share the backup's extents instead of copying them (--no-reflink copies)."},
+                "share the backup's extents instead of copying them (--no-reflink copies).",
+                "DIR may be s3://BUCKET/PREFIX, a set pushed with 'virtchain push': the chains are flattened straight",
+                "from the bucket by ranged reads (the files are not copied first), and each file's checksum is checked",
+                "against what the server computed of it when it was pushed (--endpoint, --profile: see push)."},
         footer = {"",
                 "Examples:",
                 "  virtchain restore /backup/web01 -o /var/lib/libvirt/images/web01-restored",
                 "  virtchain restore /backup/web01 -o /srv/restore --at 3 --disk vda -O raw",
-                "  virtchain restore /backup/web01 -o /srv/old --at 2026-11-20T23:00:00Z --define --name web01-old"})
+                "  virtchain restore /backup/web01 -o /srv/old --at 2026-11-20T23:00:00Z --define --name web01-old",
+                "  virtchain restore s3://backups/web01 -o /srv/restore --endpoint http://rgw.example:7480"})
 public final class RestoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -104,10 +110,29 @@ public final class RestoreCommand implements Callable<Integer> {
     @Mixin
     ReflinkOption reflink;
 
+    @Mixin
+    RemoteOptions remoteOptions;
+
+    /** The remote set read instead of a directory, and the directory its side files were fetched into. */
+    private RemoteSet remote;
+    private Path staged;
+
     @Override
     public Integer call() throws Exception {
         if (!format.equals("qcow2") && !format.equals("raw")) {
             throw new ParameterException(spec.commandLine(), "-O " + format + ": expected qcow2 or raw");
+        }
+        if (dir.remote().isPresent()) {
+            try (RemoteSet set = RemoteSet.open(dir.remote().get(), remoteOptions)) {
+                remote = set;
+                staged = Files.createTempDirectory("virtchain-remote-");
+                set.fetchSideFiles(staged);
+                return restore();
+            } finally {
+                if (staged != null) {
+                    RemoteSet.deleteTree(staged);
+                }
+            }
         }
         // Held until the restore ends: no prune writes into the files it reads.
         try (ReadersLock reading = InterruptedPrune.readLocked(dir(), spec.commandLine().getErr())) {
@@ -123,7 +148,11 @@ public final class RestoreCommand implements Callable<Integer> {
         if (define && chains.size() != point.disks().size()) {
             throw new ParameterException(spec.commandLine(), "--define restores a whole domain: leave out --disk");
         }
-        ChainVerifier.verify(dir(), point);
+        if (remote != null) {
+            remote.verifyLinks(point);
+        } else {
+            ChainVerifier.verify(dir(), point);
+        }
         Files.createDirectories(out);
         int seq = point.backup().seq();
         String newName = name != null ? name : m.domain().name() + "-restored-" + seq;
@@ -202,7 +231,7 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     private Path dir() {
-        return dir.dir();
+        return staged != null ? staged : dir.dir();
     }
 
     /** A restore never writes into a backup directory, which would then hold files no manifest names. */
@@ -236,7 +265,9 @@ public final class RestoreCommand implements Callable<Integer> {
      * 0.3 to 2 s, both measured with other work running).
      */
     private void restoreDisks(List<DiskChain> chains, PrintWriter o) throws IOException, ChainException {
-        if (!noVerify) {
+        if (!noVerify && remote != null) {
+            remote.checkStored(distinctLayers(chains));
+        } else if (!noVerify) {
             checkChecksums(distinctLayers(chains), progress.meterOnTerminal(o));
             progress.finish(o);
         }
@@ -261,8 +292,10 @@ public final class RestoreCommand implements Callable<Integer> {
 
     /** Flattens chain {@code c} into {@code tmp}; errors name {@code target}, which the user knows. */
     private void flatten(DiskChain c, Path tmp, Path target, PrintWriter o) throws IOException {
-        try (Image top = Images.open(dir().resolve(c.top().file()).toString(), "qcow2", true, PastEnd.FAIL)) {
-            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format).withReflink(reflink.enabled()),
+        try (Image top = remote != null ? remote.openChain(c.top().file(), PastEnd.FAIL)
+                : Images.open(dir().resolve(c.top().file()).toString(), "qcow2", true, PastEnd.FAIL)) {
+            Flattener.flatten(top, tmp, Flattener.Options.qcow2().withFormat(format)
+                            .withReflink(remote == null && reflink.enabled()),
                     progress.meterOnTerminal(o));
             progress.finish(o);
         } catch (IOException e) {

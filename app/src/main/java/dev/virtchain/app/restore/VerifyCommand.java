@@ -8,6 +8,8 @@ import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
 import dev.virtchain.app.cli.PointOption;
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.offsite.RemoteOptions;
+import dev.virtchain.app.offsite.RemoteSet;
 import dev.virtchain.app.prune.InterruptedPrune;
 import dev.virtchain.app.state.BootState;
 import dev.virtchain.chain.Backup;
@@ -49,18 +51,29 @@ import picocli.CommandLine.Spec;
                 "isolated transient domain (throwaway overlays, no network, serial console to a file in the",
                 "scratch directory) and waits for a sign of life: a console line matching --expect, or an answer",
                 "from the guest agent when the domain has an agent channel. Exit 0 when all is well, 1 when",
-                "anything is wrong or the guest gave no sign of life."},
+                "anything is wrong or the guest gave no sign of life.",
+                "DIR may be s3://BUCKET/PREFIX, a set pushed with 'virtchain push': structure and links are checked",
+                "by ranged reads, and each file against what the server computed of it when it was pushed (its",
+                "ETag, which push recorded beside the manifest's checksum), without downloading the data; an",
+                "object changed or deleted since the push is reported. --boot needs a local set (virtchain pull)."},
         footer = {"",
                 "Examples:",
                 "  virtchain verify /backup/web01",
                 "  virtchain verify /backup/web01 --at latest --json",
-                "  virtchain verify /backup/web01 --at 3 --boot --expect 'login:' --timeout 300"})
+                "  virtchain verify /backup/web01 --at 3 --boot --expect 'login:' --timeout 300",
+                "  virtchain verify s3://backups/hosts/kvm1/web01 --endpoint http://rgw.example:7480"})
 public final class VerifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Mixin
     BackupDirectory dir;
+
+    @Mixin
+    RemoteOptions remoteOptions;
+
+    /** The remote set verified instead of a directory. */
+    private RemoteSet remote;
 
     @Mixin
     PointOption at = PointOption.absentMeans("every backup");
@@ -95,6 +108,16 @@ public final class VerifyCommand implements Callable<Integer> {
         } catch (PatternSyntaxException e) {
             throw new ParameterException(spec.commandLine(), "--expect " + expect + ": " + e.getDescription());
         }
+        if (dir.remote().isPresent()) {
+            if (boot) {
+                throw new ParameterException(spec.commandLine(), "--boot needs a local set: virtchain pull "
+                        + dir.remote().get() + " DIR first, then verify DIR --boot");
+            }
+            try (RemoteSet set = RemoteSet.open(dir.remote().get(), remoteOptions)) {
+                remote = set;
+                return verify();
+            }
+        }
         // Held until verify ends (its boot too): no prune writes into the files it reads.
         try (ReadersLock reading = InterruptedPrune.readLocked(dir(), spec.commandLine().getErr())) {
             return verify();
@@ -103,7 +126,7 @@ public final class VerifyCommand implements Callable<Integer> {
 
     private int verify() throws Exception {
         Pattern sign = Pattern.compile(expect);
-        Manifest m = ManifestFile.load(dir());
+        Manifest m = remote != null ? remote.manifest() : ManifestFile.load(dir());
         List<DiskBackup> files = new ArrayList<>();
         if (at.given()) {
             RestorePoint p = RestorePoint.resolve(m, at.point());
@@ -129,7 +152,7 @@ public final class VerifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json.json()) {
             Map<String, Object> root = new LinkedHashMap<>();
-            root.put("dir", dir().toAbsolutePath().toString());
+            root.put("dir", remote != null ? remote.url() : dir().toAbsolutePath().toString());
             root.put("ok", problems.isEmpty());
             root.put("files", results);
             if (booted != null) {
@@ -145,7 +168,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 out.println(bootLine(booted));
             }
             out.println(problems.isEmpty() ? "verified " + results.size() + " files" + (boot ? " and a boot" : "")
-                    + ": all good" : problems.size() + " problem(s) in " + dir() + ":");
+                    + ": all good" : problems.size() + " problem(s) in " + (remote != null ? remote.url() : dir()) + ":");
         }
         out.flush();
         PrintWriter err = spec.commandLine().getErr();
@@ -209,7 +232,13 @@ public final class VerifyCommand implements Callable<Integer> {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("file", d.file());
         int before = problems.size();
-        if (!Files.isRegularFile(file)) {
+        if (remote != null) {
+            try {
+                problems.addAll(remote.problems(d, true));
+            } catch (IOException e) {
+                problems.add(d.file() + ": " + e.getMessage());
+            }
+        } else if (!Files.isRegularFile(file)) {
             problems.add(d.file() + ": missing");
         } else {
             try {

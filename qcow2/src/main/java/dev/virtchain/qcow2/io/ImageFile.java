@@ -68,6 +68,15 @@ public final class ImageFile implements AutoCloseable {
         }
     }
 
+    /**
+     * An image file read through {@code channel}, which is not a local file (an object in a bucket
+     * read by ranges, say): it has no path, so nothing is cloned from it, nothing read past the page
+     * cache, and its allocated bytes are its size. The channel is closed with this.
+     */
+    public static ImageFile over(String name, FileChannel channel) throws IOException {
+        return new ImageFile(name, null, channel, channel.size());
+    }
+
     /** Why the file {@code name} cannot be opened (or looked at), in the user's words. */
     private static ImageException cannotOpen(String name, IOException e) {
         if (e instanceof NoSuchFileException) {
@@ -111,6 +120,7 @@ public final class ImageFile implements AutoCloseable {
         return name;
     }
 
+    /** The file's path; null for an image file read {@link #over} a channel. */
     public Path path() {
         return path;
     }
@@ -121,7 +131,7 @@ public final class ImageFile implements AutoCloseable {
 
     /** Bytes the file takes on disk; see {@link Image#allocatedBytes}. */
     public long allocatedBytes() {
-        return NativeFiles.allocatedBytes(path);
+        return path == null ? size : NativeFiles.allocatedBytes(path);
     }
 
     FileChannel channel() {
@@ -175,6 +185,9 @@ public final class ImageFile implements AutoCloseable {
     public synchronized void preferDirectReads() {
         if (!directDecided) {
             directDecided = true;
+            if (path == null) {
+                return;
+            }
             direct = DirectData.Reader.openIfCold(path, channel, size);
         }
     }

@@ -43,11 +43,27 @@ public final class Images {
         return open(filename, format, withBacking, PastEnd.ZEROS);
     }
 
+    /** Opens the file a name of a chain resolves to; {@link ImageFile#open(String)} for local files. */
+    @FunctionalInterface
+    public interface Opener {
+        ImageFile open(String name) throws IOException;
+    }
+
     /**
      * Opens {@code filename} as {@link #open(String, String, boolean)} does, with {@code pastEnd}
      * deciding what reads of data mapped past the end of a file of the chain do.
      */
     public static Image open(String filename, String format, boolean withBacking, PastEnd pastEnd)
+            throws IOException {
+        return open(filename, format, withBacking, pastEnd, ImageFile::open);
+    }
+
+    /**
+     * Opens {@code filename} and its chain as {@link #open(String, String, boolean, PastEnd)} does,
+     * every file of it through {@code opener}: a chain whose files are not local (objects in a
+     * bucket). Backing names resolve as for files; a file without a path is told apart by its name.
+     */
+    public static Image open(String filename, String format, boolean withBacking, PastEnd pastEnd, Opener opener)
             throws IOException {
         // Opened top-down in a loop and built bottom-up, never by recursion: a legal chain of
         // MAX_CHAIN_DEPTH images overflowed the stack when each link recursed into the next.
@@ -55,10 +71,10 @@ public final class Images {
         Set<Path> seen = new HashSet<>();
         Image built = null;
         try {
-            Layer layer = openLayer(filename, format, seen, null);
+            Layer layer = openLayer(filename, format, seen, null, opener);
             layers.add(layer);
             while (withBacking && layer.header() != null && layer.header().backingFile() != null) {
-                layer = openBacking(layer.file().name(), layer.header(), seen, layers.size() - 1);
+                layer = openBacking(layer.file().name(), layer.header(), seen, layers.size() - 1, opener);
                 layers.add(layer);
             }
             for (int i = layers.size() - 1; i >= 0; i--) {
@@ -101,13 +117,13 @@ public final class Images {
         }
     }
 
-    private static Layer openLayer(String filename, String format, Set<Path> seen, String overlay)
+    private static Layer openLayer(String filename, String format, Set<Path> seen, String overlay, Opener opener)
             throws IOException {
-        ImageFile file = ImageFile.open(filename);
+        ImageFile file = opener.open(filename);
         try {
             Path real;
             try {
-                real = file.path().toRealPath();
+                real = file.path() == null ? Path.of("/", filename).normalize() : file.path().toRealPath();
             } catch (IOException e) {
                 throw new ImageException(ErrorKind.of(e), filename, "cannot resolve its real path: "
                         + ImageException.reason(e), e);
@@ -131,7 +147,7 @@ public final class Images {
             }
             Qcow2Header h = Qcow2Header.parse(filename, probe, (off, len) -> file.read("first cluster", off, len),
                     file.size());
-            ImageFile data = h.dataFile() != null ? openDataFile(filename, h.dataFile()) : null;
+            ImageFile data = h.dataFile() != null ? openDataFile(filename, h.dataFile(), opener) : null;
             return new Layer(file, h, data);
         } catch (IOException | RuntimeException e) {
             file.close();
@@ -139,7 +155,7 @@ public final class Images {
         }
     }
 
-    private static ImageFile openDataFile(String filename, String name) throws IOException {
+    private static ImageFile openDataFile(String filename, String name, Opener opener) throws IOException {
         String protocol = protocolOf(name);
         if (protocol != null) {
             throw new ImageException(ErrorKind.UNSUPPORTED, filename, "data file " + Names.quote(name)
@@ -147,7 +163,7 @@ public final class Images {
         }
         String full = resolve(filename, name);
         try {
-            return ImageFile.open(full);
+            return opener.open(full);
         } catch (ImageException e) {
             // The image that names the data file comes first: that is the file the user opened.
             throw new ImageException(e.kind(), filename, "data file " + Names.quote(name)
@@ -155,7 +171,8 @@ public final class Images {
         }
     }
 
-    private static Layer openBacking(String filename, Qcow2Header h, Set<Path> seen, int depth) throws IOException {
+    private static Layer openBacking(String filename, Qcow2Header h, Set<Path> seen, int depth, Opener opener)
+            throws IOException {
         String name = h.backingFile();
         String protocol = protocolOf(name);
         if (protocol != null) {
@@ -168,7 +185,7 @@ public final class Images {
         }
         String full = resolve(filename, name);
         try {
-            return openLayer(full, h.backingFormat(), seen, filename);
+            return openLayer(full, h.backingFormat(), seen, filename, opener);
         } catch (ImageException e) {
             if (full.equals(e.file()) && e.problem().equals("no such file")) {
                 throw new ImageException(ErrorKind.NOT_FOUND, filename, "backing file " + Names.quote(name) + " ("
