@@ -42,8 +42,20 @@ public final class DirectData implements AutoCloseable {
 
     /** A direct handle for writing {@code file}, or null where the file system does not take O_DIRECT. */
     public static DirectData open(Path file) {
+        return open(file, null, null);
+    }
+
+    /**
+     * As {@link #open(Path)}, the writes made through it told to {@code crc} (see
+     * {@link CrcTrackingChannel}), the bytes they replace read through {@code previous}, the file's
+     * ordinary handle; without {@code crc} an untracked handle.
+     */
+    public static DirectData open(Path file, FileChannel previous, RunningCrc32c crc) {
         FileChannel ch = openDirect(file, StandardOpenOption.WRITE);
-        return ch == null ? null : new DirectData(ch, alignment(file));
+        if (ch == null) {
+            return null;
+        }
+        return new DirectData(crc == null ? ch : new CrcTrackingChannel(ch, previous, crc), alignment(file));
     }
 
     /** The alignment direct transfers need: the file system's block, at least 4 KiB, at most 64 KiB. */

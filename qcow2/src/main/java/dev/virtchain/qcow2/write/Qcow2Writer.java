@@ -10,6 +10,7 @@ import dev.virtchain.qcow2.format.L2Entry;
 import dev.virtchain.qcow2.format.Qcow2Header;
 import dev.virtchain.qcow2.io.DirectData;
 import dev.virtchain.qcow2.io.Positional;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,6 +42,8 @@ public final class Qcow2Writer implements Closeable {
     private boolean headerDirty;
     /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
+    /** Told of every change to the file, when the caller asked for it; else null. */
+    private RunningCrc32c crc;
 
     /** A writer of the image {@code h} describes, open as {@code ch}; see {@link WritableFile}. */
     Qcow2Writer(String name, FileChannel ch, Qcow2Header h, DirtyTable l1, DirtyTable reftable, long fileSize) {
@@ -69,7 +72,20 @@ public final class Qcow2Writer implements Closeable {
 
     /** Opens an existing qcow2 image for writing. */
     public static Qcow2Writer open(Path path) throws IOException {
-        return WritableFile.open(path);
+        return WritableFile.open(path, null);
+    }
+
+    /**
+     * Opens an existing qcow2 image for writing, every change to its file told to {@code crc}
+     * (see {@link RunningCrc32c}), which must start from the file as it is now.
+     */
+    public static Qcow2Writer open(Path path, RunningCrc32c crc) throws IOException {
+        return WritableFile.open(path, crc);
+    }
+
+    /** Set once by {@link WritableFile}: the direct handle's writes are told to it too. */
+    void track(RunningCrc32c c) {
+        this.crc = c;
     }
 
     /**
@@ -78,7 +94,12 @@ public final class Qcow2Writer implements Closeable {
      * {@link #flush} leaves such clusters; they harm nothing, but a check reports them.
      */
     public static void freeLeaked(Path path, java.util.Map<Long, Long> excess) throws IOException {
-        try (Qcow2Writer w = open(path)) {
+        freeLeaked(path, excess, null);
+    }
+
+    /** As {@link #freeLeaked(Path, java.util.Map)}, the changes told to {@code crc} (may be null). */
+    public static void freeLeaked(Path path, java.util.Map<Long, Long> excess, RunningCrc32c crc) throws IOException {
+        try (Qcow2Writer w = open(path, crc)) {
             for (java.util.Map.Entry<Long, Long> e : excess.entrySet()) {
                 for (long i = 0; i < e.getValue(); i++) {
                     w.refs.freeLater(e.getKey() << w.clusterBits, w.clusterSize);
@@ -190,7 +211,7 @@ public final class Qcow2Writer implements Closeable {
      */
     public boolean directData() throws IOException {
         if (direct == null) {
-            DirectData d = DirectData.open(Path.of(name));
+            DirectData d = DirectData.open(Path.of(name), ch, crc);
             if (d != null && clusterSize % d.alignment() != 0) {
                 d.close();
                 d = null;
@@ -247,6 +268,9 @@ public final class Qcow2Writer implements Closeable {
         // Where the run will be: allocation appends, and nothing is allocated until fill is done.
         long host = refs.endOffset();
         long fileEnd = ch.size();
+        if (crc != null) {
+            crc.lose(); // fill writes past this writer's channels
+        }
         boolean filled;
         try {
             filled = fill.fill(host, clusters * clusterSize);
