@@ -210,6 +210,7 @@ public final class PruneRun {
             // A commit killed inside its writer's flush left clusters counted but not referenced: harmless,
             // but verify's structural check reports them. The commit run again keeps them; free them.
             Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rw-------"));
+            Trace.mark("prune: step " + index + " committed");
             LeakRepair.dropLeaks(into, crc);
             checksums.afterWriting(c.into(), crc);
             // commitInto restores the mode it found, which a commit killed earlier left writable.

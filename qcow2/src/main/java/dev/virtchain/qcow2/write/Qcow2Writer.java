@@ -125,8 +125,17 @@ public final class Qcow2Writer implements Closeable {
             int n = (int) Math.min(clusterSize - inCluster, data.remaining());
             if (inCluster == 0 && n == clusterSize) {
                 int run = tables.unmappedRun(pos, data.remaining() / clusterSize);
-                if (run > 0) {
+                if (run == 0) {
+                    // Clusters of its own on consecutive host clusters: overwritten in place, in one write.
+                    run = tables.ownedRun(pos, data.remaining() / clusterSize);
+                    if (run > 0) {
+                        DirectData.write(direct, ch, data.slice(data.position(), (int) (run * clusterSize)),
+                                tables.hostOf(pos));
+                    }
+                } else {
                     writeFresh(pos, data.slice(data.position(), (int) (run * clusterSize)), run);
+                }
+                if (run > 0) {
                     data.position(data.position() + (int) (run * clusterSize));
                     pos += run * clusterSize;
                     continue;
