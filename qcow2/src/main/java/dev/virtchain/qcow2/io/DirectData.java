@@ -34,6 +34,8 @@ import java.util.Set;
 public final class DirectData implements AutoCloseable {
     private final FileChannel ch;
     private final int align;
+    /** Writes in flight, once {@link #writeBehind} turned it on; else null. */
+    private WriteBehind behind;
 
     private DirectData(FileChannel ch, int align) {
         this.ch = ch;
@@ -109,8 +111,31 @@ public final class DirectData implements AutoCloseable {
         if (!fits(b, pos)) {
             return false;
         }
-        Positional.writeFully(ch, b, pos);
+        if (behind != null) {
+            behind.write(b, pos);
+        } else {
+            Positional.writeFully(ch, b, pos);
+        }
         return true;
+    }
+
+    /**
+     * From now on, writes return once their bytes are copied, and up to {@code depth} of them are
+     * in flight at once (see {@link WriteBehind}). Only for a writer that never writes a block
+     * twice while a write to it may be in flight (a flatten's fresh output), and that calls
+     * {@link #drain} before each fsync.
+     */
+    public void writeBehind(int depth) {
+        if (behind == null) {
+            behind = new WriteBehind(ch, depth);
+        }
+    }
+
+    /** Waits for every write in flight; rethrows the first that failed. */
+    public void drain() throws IOException {
+        if (behind != null) {
+            behind.drain();
+        }
     }
 
     /**
@@ -131,7 +156,11 @@ public final class DirectData implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        ch.close();
+        try (FileChannel c = ch) {
+            if (behind != null) {
+                behind.close();
+            }
+        }
     }
 
     /** A direct handle for reading one file of a chain. */

@@ -83,10 +83,8 @@ public final class Qcow2Writer implements Closeable {
         return WritableFile.open(path, crc);
     }
 
-    /** Set once by {@link WritableFile}: the direct handle's writes are told to it too. */
-    void track(RunningCrc32c c) {
-        this.crc = c;
-    }
+    /** Set by {@link WritableFile}: the direct handle's writes are told to it too. */
+    void track(RunningCrc32c c) { this.crc = c; }
 
     /**
      * Takes back what {@code excess} says each cluster of {@code path} is counted more often than
@@ -230,6 +228,13 @@ public final class Qcow2Writer implements Closeable {
         return direct != null;
     }
 
+    /** Up to {@code depth} direct writes in flight (flush waits for them); only where each cluster is written once. */
+    public void writeBehind(int depth) {
+        if (direct != null) {
+            direct.writeBehind(depth);
+        }
+    }
+
     /** Full clusters to fresh host clusters: one allocation and one write for the whole run. */
     private void writeFresh(long pos, ByteBuffer data, int clusters) throws IOException {
         long host = refs.allocate(clusters);
@@ -274,12 +279,14 @@ public final class Qcow2Writer implements Closeable {
                         + ", already allocated");
             }
         }
-        // Where the run will be: allocation appends, and nothing is allocated until fill is done.
-        long host = refs.endOffset();
-        long fileEnd = ch.size();
+        if (direct != null) {
+            direct.drain(); // writes in flight must land before the file's end is read or cut back
+        }
         if (crc != null) {
             crc.lose(); // fill writes past this writer's channels
         }
+        long host = refs.endOffset(); // where the run will be: allocation appends, nothing is allocated until fill is done
+        long fileEnd = ch.size();
         boolean filled;
         try {
             filled = fill.fill(host, clusters * clusterSize);
@@ -450,7 +457,11 @@ public final class Qcow2Writer implements Closeable {
 
     /** Makes everything written so far durable, in the crash-safe order described above. */
     public void flush() throws IOException {
-        // (1) Data went out as it was written; now the refcounts that count it and the new metadata.
+        // (1) Data went out as it was written (direct writes still in flight land first); now the
+        // refcounts that count it and the new metadata.
+        if (direct != null) {
+            direct.drain();
+        }
         refs.writeDirty();
         ch.force(false);
         // (2) A moved refcount table becomes the image's only once it is complete on disk.
