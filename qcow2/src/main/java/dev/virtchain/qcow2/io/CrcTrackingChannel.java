@@ -72,7 +72,7 @@ public final class CrcTrackingChannel extends FileChannel {
     }
 
     /** The CRC-32C of the file's {@code n} bytes at {@code pos} as they are now. */
-    private int crcOf(long pos, long n) throws IOException {
+    private synchronized int crcOf(long pos, long n) throws IOException {
         CRC32C c = new CRC32C();
         if (scratch == null && n > 0) {
             scratch = ByteBuffer.allocateDirect(PIECE);
