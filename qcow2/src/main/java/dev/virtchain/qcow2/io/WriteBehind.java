@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
  * of its own (a memory copy is far faster than the disk) and written by one of {@code depth}
  * threads; the caller blocks only when all buffers are in flight. Memory: {@code depth} buffers
  * the size of the largest write, whatever the file's size. The caller must not write a range
- * again while a write to it may be in flight, and must {@link #drain} before it fsyncs.
+ * again while a write to it may be in flight, and must {@link #drain} before it fsyncs. A write
+ * that fails is reported by the next write or drain, after the caller has gone on as if it had
+ * succeeded: only for a file that is thrown away on any failure (a flatten's temporary output).
  */
 final class WriteBehind implements AutoCloseable {
     private final FileChannel ch;
@@ -43,14 +45,19 @@ final class WriteBehind implements AutoCloseable {
     /** Copies {@code b}'s remaining bytes and writes them at {@code pos} in the background. */
     void write(ByteBuffer b, long pos) throws IOException {
         acquire(1);
-        rethrow();
-        ByteBuffer copy = free.poll();
-        if (copy == null || copy.capacity() < b.remaining()) {
-            copy = DirectData.allocateAligned(Math.max(b.remaining(), 1 << 20));
+        ByteBuffer data;
+        try {
+            rethrow();
+            ByteBuffer copy = free.poll();
+            if (copy == null || copy.capacity() < b.remaining()) {
+                copy = DirectData.allocateAligned(Math.max(b.remaining(), 1 << 20));
+            }
+            copy.clear().limit(b.remaining());
+            data = copy.put(b).flip();
+        } catch (IOException | RuntimeException | Error e) {
+            slots.release(); // nothing goes in flight: a failure must not leave drain waiting for a slot
+            throw e;
         }
-        copy.clear().limit(b.remaining());
-        copy.put(b).flip();
-        ByteBuffer data = copy;
         pool.execute(() -> {
             try {
                 Positional.writeFully(ch, data, pos);
