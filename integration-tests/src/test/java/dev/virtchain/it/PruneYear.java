@@ -390,6 +390,13 @@ final class PruneYear {
         PruneRun.Outcome o = prune(day, POLICY);
         assertTrue(o.complete(), at + ": the prune completed: " + o);
         assertEquals(List.of(), o.checkpointsLeft(), at);
+        // A merged file's CRC-32C is carried through its commit, not read again: it must be the file's.
+        for (Backup b : o.manifest().backups()) {
+            for (DiskBackup d : b.disks()) {
+                assertEquals(Checksum.of(d.checksum().algorithm(), out.resolve(d.file())), d.checksum(),
+                        at + ": the recorded checksum of " + d.file());
+            }
+        }
     }
 
     /** A prune under {@code policy} on night {@code day}, 01:05 UTC; what it left. */

@@ -1,5 +1,9 @@
 package dev.virtchain.app.prune;
 
+import dev.virtchain.app.state.BootState;
+import dev.virtchain.chain.ManifestFile;
+import java.util.Optional;
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.libvirt.Hypervisor;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
@@ -71,10 +75,24 @@ public final class Prune {
      */
     public static Result run(Path dir, Hypervisor hv, RetentionPolicy policy, Clock clock, boolean wait,
             PrintWriter err) throws IOException, ChainException, InterruptedException {
-        try (PruneAccess access = PruneAccess.take(dir, hv, wait, err)) {
-            Manifest m = InterruptedPrune.finishLocked(dir, hv, err).orElseThrow(() -> noManifest(dir));
+        return run(dir, hv == null ? null : PendingConnection.of(hv), policy, clock, wait, err);
+    }
+
+    /**
+     * As {@link #run(Path, Hypervisor, RetentionPolicy, Clock, boolean, PrintWriter)}, with a
+     * connection that may still be opening (null: none): only what needs libvirt waits for it.
+     */
+    public static Result run(Path dir, PendingConnection hv, RetentionPolicy policy, Clock clock, boolean wait,
+            PrintWriter err) throws IOException, ChainException, InterruptedException {
+        Hypervisor forBoots = hv == null || BootState.recorded(dir).isEmpty() ? null : hv.get();
+        try (PruneAccess access = PruneAccess.take(dir, forBoots, wait, err)) {
+            Trace.mark("prune: readers locked out");
+            Optional<Manifest> before = ManifestFile.read(dir);
+            Hypervisor forJournal = hv == null || before.isEmpty() || before.get().journal() == null ? null : hv.get();
+            Manifest m = InterruptedPrune.finishLocked(dir, forJournal, err).orElseThrow(() -> noManifest(dir));
             PrunePlan plan = PrunePlan.of(m, policy, clock, sizes(dir, m));
-            CheckpointCleaner cleaner = hv == null ? null : new LibvirtCheckpointCleaner(hv, m.domain().name(), dir);
+            Trace.mark("prune: planned");
+            CheckpointCleaner cleaner = hv == null ? null : hv.cleaner(m.domain().name(), dir);
             PruneRun.Outcome o = new PruneRun(dir, cleaner).run(m, plan, clock.instant());
             return new Result(m, plan, o);
         }

@@ -4,8 +4,7 @@ import dev.virtchain.app.cli.LocalDirectory;
 import dev.virtchain.app.cli.ConnectOption;
 import dev.virtchain.app.cli.Json;
 import dev.virtchain.app.cli.JsonOption;
-import dev.virtchain.app.libvirt.Hypervisor;
-import dev.virtchain.app.libvirt.HypervisorException;
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.DirectoryLock;
 import dev.virtchain.chain.Manifest;
@@ -74,6 +73,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Trace.mark("prune: options parsed");
         RetentionPolicy policy = keep.policy();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -87,25 +87,17 @@ public final class PruneCommand implements Callable<Integer> {
                 print(out, m, policy, plan, null);
                 return 0;
             }
-            Hypervisor hv = null;
-            String unreachable = null;
-            try {
-                hv = Hypervisor.connect(connect.uri());
-            } catch (HypervisorException e) {
-                unreachable = e.getMessage();
-            }
-            try {
+            // Connecting takes a while; the file steps do not need it (see PendingConnection).
+            try (PendingConnection hv = PendingConnection.start(connect.uri())) {
+                Trace.mark("prune: directory locked");
                 Prune.Result r = Prune.run(dir.dir(), hv, policy, clock, keep.await(), err);
                 print(out, r.before(), policy, r.plan(), r.outcome());
                 if (!r.outcome().checkpointsLeft().isEmpty()) {
-                    err.println(checkpointsLeftLine(r, unreachable));
+                    err.println(checkpointsLeftLine(r, hv.unreachable()));
                     err.flush();
                 }
+                Trace.mark("prune: printed");
                 return 0;
-            } finally {
-                if (hv != null) {
-                    hv.close();
-                }
             }
         }
     }

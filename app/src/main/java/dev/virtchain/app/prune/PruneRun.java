@@ -1,7 +1,6 @@
 package dev.virtchain.app.prune;
 
 import dev.virtchain.app.cli.Trace;
-import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.Manifest;
 import dev.virtchain.chain.ManifestFile;
 import dev.virtchain.chain.Naming;
@@ -11,6 +10,7 @@ import dev.virtchain.chain.prune.PrunePlan;
 import dev.virtchain.chain.prune.PruneStep;
 import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.ops.Committer;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import dev.virtchain.qcow2.ops.LeakRepair;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -79,6 +79,8 @@ public final class PruneRun {
     private final Path dir;
     private final CheckpointCleaner checkpoints;
     private final CrashPoint crash;
+    /** Checksums followed through this run's commits; trusts the manifest only in a run started here. */
+    private FollowedChecksums checksums;
 
     /** @param checkpoints deletes checkpoints in libvirt; null when there is no connection */
     public PruneRun(Path dir, CheckpointCleaner checkpoints) {
@@ -110,6 +112,7 @@ public final class PruneRun {
         this.dir = dir;
         this.checkpoints = checkpoints;
         this.crash = crash;
+        this.checksums = new FollowedChecksums(dir, false);
     }
 
     /**
@@ -136,6 +139,7 @@ public final class PruneRun {
         }
         Manifest journaled = m.withJournal(PruneJournal.of(now, steps));
         ManifestFile.write(dir, journaled);
+        checksums = new FollowedChecksums(dir, true); // every file step of this journal runs in this process
         return resume(journaled);
     }
 
@@ -146,7 +150,7 @@ public final class PruneRun {
             PruneStep step = j.next();
             crash.at(j.done(), Moment.BEFORE_INTENT);
             if (step instanceof PruneStep.ManifestUpdate u) {
-                m = ManifestUpdates.apply(m, u, (algorithm, file) -> Checksum.of(algorithm, dir.resolve(file)))
+                m = ManifestUpdates.apply(m, u, checksums::of)
                         .withJournal(j.finish());
                 ManifestFile.write(dir, m);
                 Trace.mark("prune: step " + j.done() + " done: manifest update");
@@ -163,7 +167,7 @@ public final class PruneRun {
             }
             crash.at(j.done(), Moment.AFTER_INTENT);
             try {
-                perform(step, j.done());
+                perform(m, step, j.done());
             } catch (CheckpointCleaner.Unreachable e) {
                 return new Outcome(m, checkpointsLeft(j), e.getMessage());
             }
@@ -190,7 +194,7 @@ public final class PruneRun {
         return left;
     }
 
-    private void perform(PruneStep step, int index) throws IOException, CheckpointCleaner.Unreachable {
+    private void perform(Manifest m, PruneStep step, int index) throws IOException, CheckpointCleaner.Unreachable {
         if (step instanceof PruneStep.Commit c) {
             Path into = dir.resolve(c.into());
             boolean[] halfway = {false};
@@ -200,18 +204,23 @@ public final class PruneRun {
                     crash.at(index, Moment.MID_COMMIT);
                 }
             };
+            RunningCrc32c crc = checksums.beforeWriting(m, c.into());
             Committer.commitInto(dir.resolve(c.top()), c.through().stream().map(dir::resolve).toList(), into,
-                    c.virtualSize(), mid);
+                    c.virtualSize(), mid, crc);
             // A commit killed inside its writer's flush left clusters counted but not referenced: harmless,
             // but verify's structural check reports them. The commit run again keeps them; free them.
             Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rw-------"));
-            LeakRepair.dropLeaks(into);
+            Trace.mark("prune: step " + index + " committed");
+            LeakRepair.dropLeaks(into, crc);
+            checksums.afterWriting(c.into(), crc);
             // commitInto restores the mode it found, which a commit killed earlier left writable.
             Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("r--------"));
         } else if (step instanceof PruneStep.Rename r) {
             rename(r.from(), r.to());
+            checksums.renamed(r.from(), r.to());
         } else if (step instanceof PruneStep.DeleteFile f) {
             delete(f.file());
+            checksums.deleted(f.file());
         } else if (step instanceof PruneStep.DeleteSavedFiles s) {
             delete(Naming.domainXml(s.seq()));
             delete(Naming.inactiveDomainXml(s.seq()));

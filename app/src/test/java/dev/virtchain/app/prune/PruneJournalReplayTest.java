@@ -69,8 +69,16 @@ class PruneJournalReplayTest {
     }
 
     private Path freshSet(String name) throws IOException {
+        return freshSet(name, Checksum.SHA256);
+    }
+
+    /**
+     * The set with checksums in {@code algorithm}: CRC-32C ones a prune follows through its commits
+     * instead of reading the files again ({@link FollowedChecksums}), SHA ones it reads.
+     */
+    private Path freshSet(String name, String algorithm) throws IOException {
         Path dir = Files.createDirectories(root.resolve(name));
-        BackupSetFixture.write(dir, Checksum.SHA256);
+        BackupSetFixture.write(dir, algorithm);
         for (String f : BackupSetFixture.FILES) {
             Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("r--------"));
         }
@@ -160,26 +168,34 @@ class PruneJournalReplayTest {
     @Test
     void anUninterruptedPruneLeavesEveryKeptPointAsItWas() throws Exception {
         for (RetentionPolicy policy : POLICIES) {
-            Path dir = freshSet("whole-" + policy.keepLast());
-            Path raws = before(dir);
-            PrunePlan plan = plan(dir, policy);
-            assertTrue(plan.steps().stream().anyMatch(s -> s instanceof PruneStep.Commit), "the plan merges");
-            RecordingCleaner cleaner = new RecordingCleaner();
-            PruneRun.Outcome o = new PruneRun(dir, cleaner).run(ManifestFile.load(dir), plan, CLOCK.instant());
-            assertTrue(o.complete());
-            assertFinished(dir, raws, plan);
-            assertEquals(plannedCheckpoints(plan), cleaner.deleted);
+            for (String algorithm : List.of(Checksum.SHA256, Checksum.CRC32C)) {
+                uninterrupted(policy, algorithm);
+            }
         }
+    }
+
+    private void uninterrupted(RetentionPolicy policy, String algorithm) throws Exception {
+        Path dir = freshSet("whole-" + policy.keepLast() + "-" + algorithm, algorithm);
+        Path raws = before(dir);
+        PrunePlan plan = plan(dir, policy);
+        assertTrue(plan.steps().stream().anyMatch(s -> s instanceof PruneStep.Commit), "the plan merges");
+        RecordingCleaner cleaner = new RecordingCleaner();
+        PruneRun.Outcome o = new PruneRun(dir, cleaner).run(ManifestFile.load(dir), plan, CLOCK.instant());
+        assertTrue(o.complete());
+        assertFinished(dir, raws, plan);
+        assertEquals(plannedCheckpoints(plan), cleaner.deleted);
     }
 
     @Test
     void aPruneStoppedAtAnyMomentOfAnyStepIsFinishedByTheNextRunFromTheJournal() throws Exception {
         for (RetentionPolicy policy : POLICIES) {
             int steps = plan(freshSet("count-" + policy.keepLast()), policy).steps().size();
+            // One policy's sets with CRC-32C checksums: a stopped run followed them, the next one reads.
+            String algorithm = policy == POLICIES.get(0) ? Checksum.SHA256 : Checksum.CRC32C;
             for (int step = 0; step < steps; step++) {
                 for (PruneRun.Moment moment : PruneRun.Moment.values()) {
                     String name = "k" + policy.keepLast() + "-" + step + "-" + moment;
-                    Path dir = freshSet(name);
+                    Path dir = freshSet(name, algorithm);
                     Path raws = before(dir);
                     PrunePlan plan = plan(dir, policy);
                     RecordingCleaner cleaner = new RecordingCleaner();

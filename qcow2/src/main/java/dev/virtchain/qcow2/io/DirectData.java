@@ -34,6 +34,8 @@ import java.util.Set;
 public final class DirectData implements AutoCloseable {
     private final FileChannel ch;
     private final int align;
+    /** Writes in flight, once {@link #writeBehind} turned it on; else null. */
+    private WriteBehind behind;
 
     private DirectData(FileChannel ch, int align) {
         this.ch = ch;
@@ -42,8 +44,20 @@ public final class DirectData implements AutoCloseable {
 
     /** A direct handle for writing {@code file}, or null where the file system does not take O_DIRECT. */
     public static DirectData open(Path file) {
+        return open(file, null, null);
+    }
+
+    /**
+     * As {@link #open(Path)}, the writes made through it told to {@code crc} (see
+     * {@link CrcTrackingChannel}), the bytes they replace read through {@code previous}, the file's
+     * ordinary handle; without {@code crc} an untracked handle.
+     */
+    public static DirectData open(Path file, FileChannel previous, RunningCrc32c crc) {
         FileChannel ch = openDirect(file, StandardOpenOption.WRITE);
-        return ch == null ? null : new DirectData(ch, alignment(file));
+        if (ch == null) {
+            return null;
+        }
+        return new DirectData(crc == null ? ch : new CrcTrackingChannel(ch, previous, crc), alignment(file));
     }
 
     /** The alignment direct transfers need: the file system's block, at least 4 KiB, at most 64 KiB. */
@@ -97,8 +111,31 @@ public final class DirectData implements AutoCloseable {
         if (!fits(b, pos)) {
             return false;
         }
-        Positional.writeFully(ch, b, pos);
+        if (behind != null) {
+            behind.write(b, pos);
+        } else {
+            Positional.writeFully(ch, b, pos);
+        }
         return true;
+    }
+
+    /**
+     * From now on, writes return once their bytes are copied, and up to {@code depth} of them are
+     * in flight at once (see {@link WriteBehind}). Only for a writer that never writes a block
+     * twice while a write to it may be in flight (a flatten's fresh output), and that calls
+     * {@link #drain} before each fsync.
+     */
+    public void writeBehind(int depth) {
+        if (behind == null) {
+            behind = new WriteBehind(ch, depth);
+        }
+    }
+
+    /** Waits for every write in flight; rethrows the first that failed. */
+    public void drain() throws IOException {
+        if (behind != null) {
+            behind.drain();
+        }
     }
 
     /**
@@ -119,7 +156,11 @@ public final class DirectData implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        ch.close();
+        try (FileChannel c = ch) {
+            if (behind != null) {
+                behind.close();
+            }
+        }
     }
 
     /** A direct handle for reading one file of a chain. */

@@ -9,6 +9,7 @@ import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.format.Qcow2Header;
 import dev.virtchain.qcow2.io.DurableFiles;
 import dev.virtchain.qcow2.io.Positional;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import dev.virtchain.qcow2.read.Images;
 import dev.virtchain.qcow2.read.Qcow2Image;
 import dev.virtchain.qcow2.read.ReadAhead;
@@ -121,6 +122,16 @@ public final class Committer {
      */
     public static void commitInto(Path top, List<Path> through, Path into, long virtualSize, Progress progress)
             throws IOException {
+        commitInto(top, through, into, virtualSize, progress, null);
+    }
+
+    /**
+     * As {@link #commitInto(Path, List, Path, long, Progress)}, every change to {@code into}'s file
+     * told to {@code crc} (null: none), which must start from the file as it is now: {@code into}'s
+     * new checksum without reading it again.
+     */
+    public static void commitInto(Path top, List<Path> through, Path into, long virtualSize, Progress progress,
+            RunningCrc32c crc) throws IOException {
         String name = top.toString();
         try (Image chain = Images.open(name, "qcow2", true)) {
             List<Image> layers = layersAbove(chain, through, into);
@@ -129,7 +140,7 @@ public final class Committer {
             writable.add(PosixFilePermission.OWNER_WRITE);
             Files.setPosixFilePermissions(into, writable);
             try {
-                try (Qcow2Writer w = Qcow2Writer.open(into)) {
+                try (Qcow2Writer w = Qcow2Writer.open(into, crc)) {
                     if (w.virtualSize() > virtualSize) {
                         throw new ImageException(ErrorKind.UNSUPPORTED, into.toString(), "is larger (" + w.virtualSize()
                                 + " bytes) than the size it is to have after the commit (" + virtualSize

@@ -3,6 +3,7 @@ package dev.virtchain.qcow2.ops;
 import dev.virtchain.qcow2.CheckResult;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.check.Qcow2Check;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import dev.virtchain.qcow2.read.Images;
 import dev.virtchain.qcow2.read.Qcow2Image;
 import dev.virtchain.qcow2.write.Qcow2Writer;
@@ -24,6 +25,11 @@ public final class LeakRepair {
      * this repairs leaks only. The image's own file is checked, not its backing chain.
      */
     public static long dropLeaks(Path path) throws IOException {
+        return dropLeaks(path, null);
+    }
+
+    /** As {@link #dropLeaks(Path)}, the changes told to {@code crc} (null: none); see {@link RunningCrc32c}. */
+    public static long dropLeaks(Path path, RunningCrc32c crc) throws IOException {
         Map<Long, Long> leaked = new TreeMap<>();
         CheckResult r;
         try (Image image = Images.open(path.toString(), "qcow2", false)) {
@@ -32,7 +38,7 @@ public final class LeakRepair {
         if (r.leaks() == 0 || r.corruptions() > 0 || r.failure() != null || r.checkErrors() > 0) {
             return 0;
         }
-        Qcow2Writer.freeLeaked(path, leaked);
+        Qcow2Writer.freeLeaked(path, leaked, crc);
         return leaked.size();
     }
 }

@@ -6,6 +6,7 @@ import dev.virtchain.qcow2.LayerStatus;
 import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.io.Zeros;
 import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.read.ReadAhead;
 import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -21,7 +22,9 @@ import java.util.List;
  * on its old backing with the same guest view.
  */
 public final class Rebaser {
-    private static final int CHUNK = 4 << 20;
+    /** Bytes read at once, and reads in flight on each chain: as {@link Committer}'s. */
+    private static final int CHUNK = 1 << 20;
+    private static final int READS_IN_FLIGHT = 4;
 
     private Rebaser() {
     }
@@ -66,36 +69,51 @@ public final class Rebaser {
         }
     }
 
+    /**
+     * Finds the ranges the image does not allocate where the two views may differ, then reads
+     * them through both chains with a few reads in flight on each ({@link ReadAhead}) and writes
+     * the old view's content where the two differ, past the page cache where it can (see
+     * {@link Qcow2Writer#directData}; the writer fsyncs before the link changes).
+     */
     private static void copyDifferences(Path image, Image top, Image target, Progress progress) throws IOException {
         long size = top.virtualSize();
         List<Image> between = layersBetween(top, target);
-        try (Qcow2Writer w = Qcow2Writer.open(image)) {
-            int unit = (int) w.clusterSize();
-            ByteBuffer old = ByteBuffer.allocate(Math.max(CHUNK, unit));
-            ByteBuffer now = ByteBuffer.allocate(old.capacity());
-            long pos = 0;
-            while (pos < size) {
-                LayerStatus s = top.status(pos, Math.min(size - pos, old.capacity()));
-                long end = pos + s.length();
-                for (long p = pos; p < end && !s.allocated(); ) {
-                    Run run = between == null ? new Run(end - p, true) : mayDiffer(between, p, end - p);
-                    if (run.mayDiffer()) {
-                        int n = (int) run.length();
-                        old.clear().limit(n);
-                        top.read(p, old); // unallocated here: the old chain's content
-                        now.clear().limit(n);
-                        if (target != null) {
-                            target.read(p, now);
-                        } else {
-                            Zeros.fill(now);
-                        }
-                        copyPieces(w, p, old.flip(), now.flip(), unit);
+        List<long[]> ranges = new ArrayList<>();
+        long pos = 0;
+        while (pos < size) {
+            LayerStatus s = top.status(pos, Math.min(size - pos, CHUNK));
+            long end = pos + s.length();
+            for (long p = pos; p < end && !s.allocated(); ) {
+                Run run = between == null ? new Run(end - p, true) : mayDiffer(between, p, end - p);
+                if (run.mayDiffer()) {
+                    if (!ranges.isEmpty() && ranges.get(ranges.size() - 1)[1] == p) {
+                        ranges.get(ranges.size() - 1)[1] = p + run.length();
+                    } else {
+                        ranges.add(new long[] {p, p + run.length()});
                     }
-                    p += run.length();
                 }
-                pos = end;
-                progress.update(pos, size);
+                p += run.length();
             }
+            pos = end;
+        }
+        top.preferDirectReads();
+        if (target != null) {
+            target.preferDirectReads();
+        }
+        try (Qcow2Writer w = Qcow2Writer.open(image)) {
+            w.directData();
+            int unit = (int) w.clusterSize();
+            int chunk = Math.max(CHUNK, unit); // a cluster is compared whole
+            try (ReadAhead olds = new ReadAhead(top, ranges, chunk, READS_IN_FLIGHT);
+                    ReadAhead nows = target == null ? null : new ReadAhead(target, ranges, chunk, READS_IN_FLIGHT)) {
+                ByteBuffer zeros = target == null ? ByteBuffer.allocate(chunk) : null;
+                for (ReadAhead.Chunk old = olds.next(); old != null; old = olds.next()) {
+                    ByteBuffer now = nows != null ? nows.next().data() : zeros.clear().limit(old.data().limit());
+                    copyPieces(w, old.offset(), old.data(), now, unit);
+                    progress.update(old.offset() + old.data().limit(), size);
+                }
+            }
+            progress.update(size, size);
         }
     }
 

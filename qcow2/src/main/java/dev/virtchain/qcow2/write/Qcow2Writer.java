@@ -10,6 +10,7 @@ import dev.virtchain.qcow2.format.L2Entry;
 import dev.virtchain.qcow2.format.Qcow2Header;
 import dev.virtchain.qcow2.io.DirectData;
 import dev.virtchain.qcow2.io.Positional;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,6 +42,8 @@ public final class Qcow2Writer implements Closeable {
     private boolean headerDirty;
     /** The file's direct handle for guest data, once {@link #directData} opened it; else null. */
     private DirectData direct;
+    /** Told of every change to the file, when the caller asked for it; else null. */
+    private RunningCrc32c crc;
 
     /** A writer of the image {@code h} describes, open as {@code ch}; see {@link WritableFile}. */
     Qcow2Writer(String name, FileChannel ch, Qcow2Header h, DirtyTable l1, DirtyTable reftable, long fileSize) {
@@ -69,8 +72,19 @@ public final class Qcow2Writer implements Closeable {
 
     /** Opens an existing qcow2 image for writing. */
     public static Qcow2Writer open(Path path) throws IOException {
-        return WritableFile.open(path);
+        return WritableFile.open(path, null);
     }
+
+    /**
+     * Opens an existing qcow2 image for writing, every change to its file told to {@code crc}
+     * (see {@link RunningCrc32c}), which must start from the file as it is now.
+     */
+    public static Qcow2Writer open(Path path, RunningCrc32c crc) throws IOException {
+        return WritableFile.open(path, crc);
+    }
+
+    /** Set by {@link WritableFile}: the direct handle's writes are told to it too. */
+    void track(RunningCrc32c c) { this.crc = c; }
 
     /**
      * Takes back what {@code excess} says each cluster of {@code path} is counted more often than
@@ -78,7 +92,12 @@ public final class Qcow2Writer implements Closeable {
      * {@link #flush} leaves such clusters; they harm nothing, but a check reports them.
      */
     public static void freeLeaked(Path path, java.util.Map<Long, Long> excess) throws IOException {
-        try (Qcow2Writer w = open(path)) {
+        freeLeaked(path, excess, null);
+    }
+
+    /** As {@link #freeLeaked(Path, java.util.Map)}, the changes told to {@code crc} (may be null). */
+    public static void freeLeaked(Path path, java.util.Map<Long, Long> excess, RunningCrc32c crc) throws IOException {
+        try (Qcow2Writer w = open(path, crc)) {
             for (java.util.Map.Entry<Long, Long> e : excess.entrySet()) {
                 for (long i = 0; i < e.getValue(); i++) {
                     w.refs.freeLater(e.getKey() << w.clusterBits, w.clusterSize);
@@ -104,8 +123,17 @@ public final class Qcow2Writer implements Closeable {
             int n = (int) Math.min(clusterSize - inCluster, data.remaining());
             if (inCluster == 0 && n == clusterSize) {
                 int run = tables.unmappedRun(pos, data.remaining() / clusterSize);
-                if (run > 0) {
+                if (run == 0) {
+                    // Clusters of its own on consecutive host clusters: overwritten in place, in one write.
+                    run = tables.ownedRun(pos, data.remaining() / clusterSize);
+                    if (run > 0) {
+                        DirectData.write(direct, ch, data.slice(data.position(), (int) (run * clusterSize)),
+                                tables.hostOf(pos));
+                    }
+                } else {
                     writeFresh(pos, data.slice(data.position(), (int) (run * clusterSize)), run);
+                }
+                if (run > 0) {
                     data.position(data.position() + (int) (run * clusterSize));
                     pos += run * clusterSize;
                     continue;
@@ -190,7 +218,7 @@ public final class Qcow2Writer implements Closeable {
      */
     public boolean directData() throws IOException {
         if (direct == null) {
-            DirectData d = DirectData.open(Path.of(name));
+            DirectData d = DirectData.open(Path.of(name), ch, crc);
             if (d != null && clusterSize % d.alignment() != 0) {
                 d.close();
                 d = null;
@@ -198,6 +226,13 @@ public final class Qcow2Writer implements Closeable {
             direct = d;
         }
         return direct != null;
+    }
+
+    /** Up to {@code depth} direct writes in flight (flush waits for them); only where each cluster is written once. */
+    public void writeBehind(int depth) {
+        if (direct != null) {
+            direct.writeBehind(depth);
+        }
     }
 
     /** Full clusters to fresh host clusters: one allocation and one write for the whole run. */
@@ -244,8 +279,13 @@ public final class Qcow2Writer implements Closeable {
                         + ", already allocated");
             }
         }
-        // Where the run will be: allocation appends, and nothing is allocated until fill is done.
-        long host = refs.endOffset();
+        if (direct != null) {
+            direct.drain(); // writes in flight must land before the file's end is read or cut back
+        }
+        if (crc != null) {
+            crc.lose(); // fill writes past this writer's channels
+        }
+        long host = refs.endOffset(); // where the run will be: allocation appends, nothing is allocated until fill is done
         long fileEnd = ch.size();
         boolean filled;
         try {
@@ -417,7 +457,11 @@ public final class Qcow2Writer implements Closeable {
 
     /** Makes everything written so far durable, in the crash-safe order described above. */
     public void flush() throws IOException {
-        // (1) Data went out as it was written; now the refcounts that count it and the new metadata.
+        // (1) Data went out as it was written (direct writes still in flight land first); now the
+        // refcounts that count it and the new metadata.
+        if (direct != null) {
+            direct.drain();
+        }
         refs.writeDirty();
         ch.force(false);
         // (2) A moved refcount table becomes the image's only once it is complete on disk.

@@ -118,6 +118,40 @@ final class TableCache {
         return n;
     }
 
+    /**
+     * The number of clusters from {@code guest} (at most {@code max}) that are data clusters of
+     * this image's own (standard L2 entries, COPIED, not zero) on consecutive host clusters, the
+     * first one's host cluster onwards: a write over them is one write. 0 with extended L2.
+     */
+    int ownedRun(long guest, long max) throws IOException {
+        if (extendedL2) {
+            return 0;
+        }
+        long limit = Math.min(max, 4096);
+        long first = 0;
+        int n = 0;
+        while (n < limit) {
+            long c = guest + n * clusterSize;
+            long[] t = l2For(c, false);
+            long e = t == null ? 0 : t[entryIndex(c)];
+            if (t == null || L2Entry.type(e, false, false) != L2Entry.Type.NORMAL || !L2Entry.copied(e)) {
+                break;
+            }
+            if (n == 0) {
+                first = L2Entry.offset(e);
+            } else if (L2Entry.offset(e) != first + n * clusterSize) {
+                break;
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /** The host cluster of guest cluster {@code guest}, mapped by a standard entry. */
+    long hostOf(long guest) throws IOException {
+        return L2Entry.offset(l2For(guest, false)[entryIndex(guest)]);
+    }
+
     /** Points {@code clusters} guest clusters from {@code guest} at the host run from {@code host}. */
     void mapRun(long guest, long host, int clusters) throws IOException {
         for (int i = 0; i < clusters; i++) {

@@ -3,6 +3,8 @@ package dev.virtchain.qcow2.write;
 import dev.virtchain.qcow2.ErrorKind;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.format.Qcow2Header;
+import dev.virtchain.qcow2.io.CrcTrackingChannel;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -43,11 +45,14 @@ final class WritableFile {
         }
     }
 
-    /** See {@link Qcow2Writer#open}. */
-    static Qcow2Writer open(Path path) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    /** See {@link Qcow2Writer#open(Path, RunningCrc32c)}. */
+    static Qcow2Writer open(Path path, RunningCrc32c crc) throws IOException {
+        FileChannel plain = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch = crc == null ? plain : new CrcTrackingChannel(plain, plain, crc);
         try {
-            return open(path.toString(), ch);
+            Qcow2Writer w = open(path.toString(), ch);
+            w.track(crc);
+            return w;
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Progress;
+import dev.virtchain.qcow2.io.RunningCrc32c;
 import dev.virtchain.qcow2.testing.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +74,12 @@ class CommitIntoTest {
         readOnly("full.qcow2", "inc1.qcow2", "inc2.qcow2", "inc3.qcow2");
     }
 
+    private static int crc32c(Path f) throws IOException {
+        CRC32C c = new CRC32C();
+        c.update(bytes(f));
+        return (int) c.getValue();
+    }
+
     private static byte[] bytes(Path f) throws IOException {
         return Files.readAllBytes(f);
     }
@@ -97,9 +105,11 @@ class CommitIntoTest {
         }
         Qemu.img(theirs, "commit", "-q", "-b", into, top);
 
+        RunningCrc32c crc = RunningCrc32c.of(crc32c(ours.resolve(into)), Files.size(ours.resolve(into)));
         Committer.commitInto(ours.resolve(top), through.stream().map(ours::resolve).toList(), ours.resolve(into), size,
-                Progress.NONE);
+                Progress.NONE, crc);
 
+        assertEquals(crc32c(ours.resolve(into)), crc.value().getAsInt(), "the checksum followed the commit");
         Qemu.assertClean(ours.resolve(into));
         assertIdentical(ours, into, "top-before.raw");
         assertIdentical(root, "ours/" + into, "theirs/" + into);
