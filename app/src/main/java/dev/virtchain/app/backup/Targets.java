@@ -1,5 +1,6 @@
 package dev.virtchain.app.backup;
 
+import dev.virtchain.app.cli.Futures;
 import dev.virtchain.chain.BackupPlan;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
@@ -14,7 +15,6 @@ import dev.virtchain.qcow2.read.Images;
 import dev.virtchain.qcow2.write.CreateOptions;
 import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -115,8 +114,8 @@ final class Targets {
                 Path p = partial(d);
                 try {
                     long written = bytesWritten(p);
-                    Checksum sum = await(sums.get(i));
-                    await(synced.get(i));
+                    Checksum sum = Futures.await(sums.get(i), "interrupted while finishing the backup files");
+                    Futures.await(synced.get(i), "interrupted while finishing the backup files");
                     // A finished backup is never written again; booting it goes through an overlay.
                     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("r--------"));
                     DurableFiles.publish(p, dir.resolve(d.file()), DurableFiles.IfExists.REPLACE);
@@ -128,26 +127,6 @@ final class Targets {
             return done;
         } finally {
             pool.shutdownNow();
-        }
-    }
-
-    private static <T> T await(Future<T> f) throws IOException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while finishing the backup files");
         }
     }
 

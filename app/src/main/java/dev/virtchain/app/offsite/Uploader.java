@@ -1,5 +1,6 @@
 package dev.virtchain.app.offsite;
 
+import dev.virtchain.app.cli.Futures;
 import dev.virtchain.app.offsite.Bucket.UploadedPart;
 import dev.virtchain.app.offsite.LocalSet.LocalFile;
 import dev.virtchain.chain.Checksum;
@@ -16,7 +17,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -147,7 +147,7 @@ final class Uploader implements AutoCloseable {
             List<UploadedPart> parts = new ArrayList<>();
             MessageDigest etagOfParts = md5();
             for (Future<UploadedPart> p : sent) {
-                UploadedPart u = await(p);
+                UploadedPart u = Futures.await(p, "push interrupted");
                 parts.add(u);
                 etagOfParts.update(HexFormat.of().parseHex(u.etag()));
             }
@@ -197,23 +197,6 @@ final class Uploader implements AutoCloseable {
                     + "not pushed (the remote set is unchanged)");
         }
         return got;
-    }
-
-    private static <T> T await(Future<T> f) throws IOException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("push interrupted");
-        }
     }
 
     private static void readFully(FileChannel ch, ByteBuffer dst, long pos, LocalFile f) throws IOException {
