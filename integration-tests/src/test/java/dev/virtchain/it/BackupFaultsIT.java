@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.virtchain.app.libvirt.Hypervisor;
+import dev.virtchain.app.state.RunRecord;
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.app.testing.CliProcess;
 import dev.virtchain.qcow2.testing.Qemu;
@@ -213,6 +214,68 @@ class BackupFaultsIT {
         backup(logs, "inc", g.name(), dir, "-l", "inc").assertOk();
         assertSameAsDisk(work, dir.resolve("vda.0001.inc.qcow2"), g.disk("vda"));
         BackupDirs.assertImagesClean(dir);
+    }
+
+    /**
+     * systemd stops a host run (SIGTERM) while two domains' jobs run at once: each job is aborted
+     * and cleaned up, each domain's last run records the interruption, the process exits 143, and
+     * the next {@code backup --all} continues both chains.
+     */
+    @Test
+    void sigtermDuringBackupAllAbortsEveryRunningDomain(@TempDir Path work) throws Exception {
+        // 3 GiB to copy for each inc: jobs of several seconds, so that both are still running at the signal.
+        List<TestGuest> guests = List.of(guest(work, "vc-term-a", 4L << 30), guest(work, "vc-term-b", 4L << 30));
+        Path root = work.resolve("backups");
+        Path logs = work.resolve("logs");
+        List<String> all = List.of("backup", "--all", "--parallel", "2", "-c", virsh.uri(), "-o", root.toString());
+        for (TestGuest g : guests) {
+            virsh.io(g.name(), "virtio-disk0", "write -P 0xab 0 64k");
+        }
+        hostRun(logs, "full", all, "-l", "full").assertOk();
+        List<byte[]> manifests = new ArrayList<>();
+        List<List<String>> before = new ArrayList<>();
+        for (TestGuest g : guests) {
+            manifests.add(Files.readAllBytes(root.resolve(g.name()).resolve("virtchain.json")));
+            before.add(files(root.resolve(g.name())));
+            virsh.io(g.name(), "virtio-disk0", "write -P 0xcd 0 3G");
+        }
+
+        CliProcess p = hostRun(logs, "term", all, "-l", "inc");
+        for (TestGuest g : guests) {
+            assertTrue(p.awaitErr(g.name() + ": backup of " + g.name() + ": ", 60), "no progress:\n" + p.text());
+        }
+        p.signal("TERM");
+        assertEquals(143, p.waitFor(60), p.text());
+        for (int i = 0; i < guests.size(); i++) {
+            String name = guests.get(i).name();
+            Path dir = root.resolve(name);
+            assertTrue(p.errors().contains("virtchain: backup of " + name + " was interrupted by a signal and aborted; "
+                    + "nothing was recorded"), p.text());
+            assertArrayEquals(manifests.get(i), Files.readAllBytes(dir.resolve("virtchain.json")), name);
+            assertEquals(before.get(i), files(dir), name + ": nothing left of the aborted job");
+            assertEquals(List.of(cp(dir, 0)), virsh.checkpoints(name), name);
+            assertEquals("running", virsh.state(name), name);
+            assertTrue(virsh.run("domjobinfo", name).matches("(?s)Job type:\\s+None.*"), name);
+            RunRecord last = RunRecord.read(dir).orElseThrow();
+            assertFalse(last.ok(), last.toString());
+            assertTrue(last.error().contains("interrupted by a signal"), last.toString());
+        }
+
+        hostRun(logs, "inc", all, "-l", "inc").assertOk();
+        for (TestGuest g : guests) {
+            Path dir = root.resolve(g.name());
+            assertEquals(List.of(cp(dir, 0), cp(dir, 1)), virsh.checkpoints(g.name()));
+            assertSameAsDisk(work, dir.resolve("vda.0001.inc.qcow2"), g.disk("vda"));
+            BackupDirs.assertImagesClean(dir);
+        }
+    }
+
+    private CliProcess hostRun(Path logs, String label, List<String> args, String... more) throws IOException {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        CliProcess p = JAR.start(logs, label, all.toArray(String[]::new));
+        runs.add(p);
+        return p;
     }
 
     // (c) ------------------------------------------------------------------------------------
