@@ -36,6 +36,7 @@ final class LibvirtHypervisor implements Hypervisor {
     static LibvirtHypervisor open(String uri) throws HypervisorException {
         try {
             LibvirtRuntime.ensureStarted();
+            dev.virtchain.app.cli.Trace.mark("libvirt: loaded, event loop started");
             return new LibvirtHypervisor(new OpenConnect(uri), uri);
         } catch (LibvirtException e) {
             throw failure("cannot connect to " + uri, e);
@@ -215,6 +216,28 @@ final class LibvirtHypervisor implements Hypervisor {
             JobStats now = JobStatsReader.read(p, 0);
             return now != null && now.type() != JobStats.Type.NONE ? now : JobStatsReader.read(p, LibvirtNative.JOB_STATS_COMPLETED);
         });
+    }
+
+    @Override
+    public AutoCloseable onJobEnd(String domain, Runnable ended) throws HypervisorException {
+        LibvirtNative n = LibvirtNative.INSTANCE;
+        // Held by the returned handle: JNA's native stub must live as long as libvirt may call it.
+        LibvirtNative.JobCompletedCallback cb = (c, dom, params, nparams, opaque) -> ended.run();
+        int id = onDomainPointer(domain, "job events", p -> n.virConnectDomainEventRegisterAny(conn.pointer(), p,
+                LibvirtNative.EVENT_ID_JOB_COMPLETED, cb, null, null));
+        if (id < 0) {
+            return null; // a driver without the event: the caller polls
+        }
+        return new AutoCloseable() {
+            private final LibvirtNative.JobCompletedCallback held = cb;
+
+            @Override
+            public void close() {
+                if (held != null) {
+                    n.virConnectDomainEventDeregisterAny(conn.pointer(), id);
+                }
+            }
+        };
     }
 
     @Override
