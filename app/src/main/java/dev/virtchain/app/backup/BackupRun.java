@@ -93,6 +93,7 @@ public final class BackupRun {
     public BackupReport runLocked(BackupOptions o) throws IOException, ChainException, InterruptedException {
         Instant start = clock.instant();
         Hypervisor.DomainRef ref = hv.domain(o.domain());
+        Trace.mark("run: domain looked up");
         boolean startedHere = false;
         if (!hv.isActive(ref.name())) {
             if (o.startPaused()) {
@@ -126,6 +127,7 @@ public final class BackupRun {
             throws IOException, ChainException, InterruptedException {
         String name = ref.name();
         String domainXml = hv.domainXml(name);
+        Trace.mark("run: domain XML fetched");
         Domain domain = Domain.parse(domainXml);
         Trace.mark("run: domain XML read");
         List<SourceDisk> disks = DiskChoice.of(o, domain, this::warn);
@@ -185,6 +187,8 @@ public final class BackupRun {
                 job = begin(o, state, plan, domain, watcher);
                 watcher.begun();
                 Trace.mark("run: job begun");
+                // While qemu copies: the side files need the job's checkpoint, not its end.
+                saveSideFiles(o, state.manifest(), job.plan(), domain, domainXml);
                 JobStats end = watcher.await(job.targets()::startWriteback);
                 Trace.mark("run: job ended");
                 watcher.checkInterrupted();
@@ -228,6 +232,7 @@ public final class BackupRun {
             JobRequest request = JobRequest.of(domain, plan, targets);
             String backupXml = request.backupXml();
             String checkpointXml = request.checkpointXml();
+            Trace.mark("run: job XML made");
             GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), o.freezeMountpoints(), this::warn);
             Trace.mark("run: freeze tried");
             try {
@@ -267,6 +272,7 @@ public final class BackupRun {
         Targets targets = new Targets(o.dir(), plan);
         try {
             copyOffline(domain, plan, targets);
+            saveSideFiles(o, manifest, plan, domain, domainXml);
             return new Done(plan, commit(o, manifest, plan, targets, domain, domainXml, null));
         } catch (IOException | RuntimeException e) {
             cleanUp(domain.name(), o.dir(), plan, targets, false);
@@ -291,14 +297,23 @@ public final class BackupRun {
         }
     }
 
-    /** Finishes the targets, saves the side files, then writes the manifest: the commit point. */
+    /**
+     * Saves the {@link SideFiles} of {@code plan}'s backup: a push does it while its job runs, a copy
+     * before the commit. A run that fails afterwards deletes them ({@link #cleanUp}).
+     */
+    private void saveSideFiles(BackupOptions o, Manifest manifest, BackupPlan plan, Domain domain, String domainXml)
+            throws IOException {
+        String checkpointXml = plan.checkpoint() == null ? null : hv.checkpointXml(domain.name(), plan.checkpoint());
+        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, hv.inactiveXml(domain.name()), checkpointXml,
+                manifest.latest().map(Backup::seq).orElse(null));
+        Trace.mark("run: side files saved");
+    }
+
+    /** Finishes the targets, then writes the manifest (the commit point); the side files are saved already. */
     private Backup commit(BackupOptions o, Manifest manifest, BackupPlan plan, Targets targets, Domain domain,
             String domainXml, JobWatcher watcher) throws IOException {
         List<DiskBackup> disks = targets.finish(o.checksum());
         Trace.mark("run: targets synced and summed");
-        String checkpointXml = plan.checkpoint() == null ? null : hv.checkpointXml(domain.name(), plan.checkpoint());
-        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, hv.inactiveXml(domain.name()), checkpointXml,
-                manifest.latest().map(Backup::seq).orElse(null));
         Backup b = plan.done(clock.instant(), disks);
         if (watcher != null) {
             watcher.checkInterrupted(); // the last moment a signal still means "record nothing"
