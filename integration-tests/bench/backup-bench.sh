@@ -34,12 +34,16 @@
 #   defaults (stream format, no compression, -n for no progress bar); bare = qemu-img create
 #   of the target + virsh backup-begin --reuse-external + polling virsh domjobinfo every 0.1 s.
 # - then, in each run, the restore of full + inc into one standalone qcow2 (order of the first
-#   two rotated per run): `virtchain restore DIR -o OUT --at 1` (JVM start, the chain check
-#   against the manifest, the checksum of every file read (its default: on), the native flatten
-#   and its fsync, the domain XML), `virtnbdrestore
+#   two rotated per run; the page cache dropped before each, as a restore meets its backup):
+#   `virtchain restore DIR -o OUT --at 1` (JVM start, the chain check against the manifest, the
+#   checksum of every file read (its default: on, beside the flatten), the native flatten and its
+#   fsync, the domain XML), `virtnbdrestore
 #   -i DIR -o OUT` (replays the full and the inc stream into a qcow2 through its own qemu-nbd;
 #   qcow2 is its output format) and, for reference, `qemu-img convert -O qcow2` of virtchain's
 #   chain top. The run fails unless `qemu-img compare` calls the two restored images identical.
+#
+# VC_BENCH_TRACE=DIR keeps each virtchain run's stderr there (backup-LEVEL-RUN.trace,
+# restore-RUN.trace): run with VIRTCHAIN_TRACE=1 to see where its time goes.
 #
 # Work files in ${VC_BENCH_DIR:-/var/tmp/vc-backup-bench} (about 12 GiB at the peak, with the
 # three restored images), deleted at the end unless VC_BENCH_KEEP is set.
@@ -141,8 +145,9 @@ virsh -q -c "$uri" start "$dom" >/dev/null
 # ---- the three ways to back up -------------------------------------------------------------
 now() { date +%s.%N; }
 
-vc_backup() {          # level dir
+vc_backup() {          # level dir run
   "$virtchain" backup -c "$uri" -d "$dom" -o "$2" -l "$1" --json >"$2.json" 2>"$2.err"
+  [[ -z ${VC_BENCH_TRACE:-} ]] || cp "$2.err" "$VC_BENCH_TRACE/backup-$1-$3.trace"
 }
 vnb_backup() {         # level dir
   virtnbdbackup -U "$uri" -d "$dom" -l "$1" -o "$2" -n >"$2.log" 2>&1
@@ -169,8 +174,9 @@ EOF
   grep -q "Completed" <<<"$info" || { log "bare backup-begin did not complete:"; echo "$info" >&2; return 1; }
 }
 
-vc_restore() {         # backup-dir out-dir: full + inc (seq 1) into one standalone qcow2
+vc_restore() {         # backup-dir out-dir run: full + inc (seq 1) into one standalone qcow2
   "$virtchain" restore "$1" -o "$2" --at 1 >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
+  [[ -z ${VC_BENCH_TRACE:-} ]] || cp "$2.log" "$VC_BENCH_TRACE/restore-$3.trace"
 }
 vnb_restore() {        # backup-dir out-dir: all of the set (full + inc), qcow2 output
   virtnbdrestore -U "$uri" -i "$1" -o "$2" -n -L "$2.vnb.log" >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
@@ -247,7 +253,7 @@ for r in $(seq "$runs"); do
     sync
     out="$work/out/$tool"
     case $tool in
-      vc)   timed "vc-full-$r" vc_backup full "$out"
+      vc)   timed "vc-full-$r" vc_backup full "$out" "$r"
             vc_internal full "$r" "$out.json"
             sizes vc-full "$out"/vda.0000.full.qcow2 ;;
       vnb)  timed "vnb-full-$r" vnb_backup full "$out"
@@ -259,7 +265,7 @@ for r in $(seq "$runs"); do
     rewrite_10pct
     sync
     case $tool in
-      vc)   timed "vc-inc-$r" vc_backup inc "$out"
+      vc)   timed "vc-inc-$r" vc_backup inc "$out" "$r"
             vc_internal inc "$r" "$out.json"
             sizes vc-inc "$out"/vda.0001.inc.qcow2 ;;
       vnb)  timed "vnb-inc-$r" vnb_backup inc "$out"
@@ -275,8 +281,9 @@ for r in $(seq "$runs"); do
     if ((r % 2)); then rorder=(vc vnb conv); else rorder=(vnb vc conv); fi
     for tool in "${rorder[@]}"; do
       sync
+      echo 3 >/proc/sys/vm/drop_caches # cold, as a restore meets its backup (and as bench's limit row reads)
       case $tool in
-        vc)   timed "vc-restore-$r" vc_restore "$work/out/vc" "$work/out/vc-restore"
+        vc)   timed "vc-restore-$r" vc_restore "$work/out/vc" "$work/out/vc-restore" "$r"
               sizes vc-restore "$work/out/vc-restore/vda.qcow2" ;;
         vnb)  timed "vnb-restore-$r" vnb_restore "$work/out/vnb" "$work/out/vnb-restore"
               sizes vnb-restore "$work/out/vnb-restore"/*.qcow2 ;;
