@@ -227,6 +227,7 @@ public final class BackupCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         BackupAndPrune done;
         Trace.mark("backup: options parsed");
+        Warmup.start(); // beside the connect
         try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
             Trace.mark("backup: connected to " + connect.uri());
             done = BackupAndPrune.run(hv, o, policy, keep.await(), err, System.console() != null);

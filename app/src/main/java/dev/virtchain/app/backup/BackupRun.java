@@ -184,7 +184,7 @@ public final class BackupRun {
         try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
             Job job = null;
             try {
-                job = begin(o, state, plan, domain, watcher);
+                job = begin(o, state, plan, domain, domainXml, watcher);
                 watcher.begun();
                 Trace.mark("run: job begun");
                 // While qemu copies: the side files need the job's checkpoint, not its end.
@@ -222,7 +222,8 @@ public final class BackupRun {
      * bitmap of its checkpoint is missing or broken, the planner decides what comes instead (a full
      * with --auto-full), and that begins. A failure leaves nothing of the attempt behind.
      */
-    private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, JobWatcher watcher)
+    private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, String domainXml,
+            JobWatcher watcher)
             throws IOException, InterruptedException {
         Targets targets = new Targets(o.dir(), plan);
         try {
@@ -233,7 +234,8 @@ public final class BackupRun {
             String backupXml = request.backupXml();
             String checkpointXml = request.checkpointXml();
             Trace.mark("run: job XML made");
-            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), o.freezeMountpoints(), this::warn);
+            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), domainXml, o.freeze(), o.freezeMountpoints(),
+                    this::warn);
             Trace.mark("run: freeze tried");
             try {
                 hv.backupBegin(domain.name(), backupXml, checkpointXml);
@@ -254,7 +256,7 @@ public final class BackupRun {
             }
             ChainState known = state.withBrokenCheckpoint(plan.incremental(), e.getMessage());
             try {
-                return begin(o, known, plan(known), domain, watcher); // a full: no checkpoint to refuse
+                return begin(o, known, plan(known), domain, domainXml, watcher); // a full: no checkpoint to refuse
             } catch (PlanException refused) {
                 throw new BackupException(refused.kind(), refused.getMessage()); // the job was refused: the run fails
             }
