@@ -36,7 +36,6 @@ final class LibvirtHypervisor implements Hypervisor {
     static LibvirtHypervisor open(String uri) throws HypervisorException {
         try {
             LibvirtRuntime.ensureStarted();
-            dev.virtchain.app.cli.Trace.mark("libvirt: loaded, event loop started");
             return new LibvirtHypervisor(new OpenConnect(uri), uri);
         } catch (LibvirtException e) {
             throw failure("cannot connect to " + uri, e);
