@@ -187,8 +187,6 @@ public final class BackupRun {
                 job = begin(o, state, plan, domain, domainXml, watcher);
                 watcher.begun();
                 Trace.mark("run: job begun");
-                // While qemu copies: the side files need the job's checkpoint, not its end.
-                saveSideFiles(o, state.manifest(), job.plan(), domain, domainXml);
                 JobStats end = watcher.await(job.targets()::startWriteback);
                 Trace.mark("run: job ended");
                 watcher.checkInterrupted();
@@ -274,7 +272,6 @@ public final class BackupRun {
         Targets targets = new Targets(o.dir(), plan);
         try {
             copyOffline(domain, plan, targets);
-            saveSideFiles(o, manifest, plan, domain, domainXml);
             return new Done(plan, commit(o, manifest, plan, targets, domain, domainXml, null));
         } catch (IOException | RuntimeException e) {
             cleanUp(domain.name(), o.dir(), plan, targets, false);
@@ -300,8 +297,8 @@ public final class BackupRun {
     }
 
     /**
-     * Saves the {@link SideFiles} of {@code plan}'s backup: a push does it while its job runs, a copy
-     * before the commit. A run that fails afterwards deletes them ({@link #cleanUp}).
+     * Saves the {@link SideFiles} of {@code plan}'s backup, once its files are final: saved earlier
+     * (while the job runs), a run killed meanwhile would leave them for no manifest to name.
      */
     private void saveSideFiles(BackupOptions o, Manifest manifest, BackupPlan plan, Domain domain, String domainXml)
             throws IOException {
@@ -311,11 +308,12 @@ public final class BackupRun {
         Trace.mark("run: side files saved");
     }
 
-    /** Finishes the targets, then writes the manifest (the commit point); the side files are saved already. */
+    /** Finishes the targets, saves the side files, then writes the manifest: the commit point. */
     private Backup commit(BackupOptions o, Manifest manifest, BackupPlan plan, Targets targets, Domain domain,
             String domainXml, JobWatcher watcher) throws IOException {
         List<DiskBackup> disks = targets.finish(o.checksum());
         Trace.mark("run: targets synced and summed");
+        saveSideFiles(o, manifest, plan, domain, domainXml);
         Backup b = plan.done(clock.instant(), disks);
         if (watcher != null) {
             watcher.checkInterrupted(); // the last moment a signal still means "record nothing"
