@@ -34,12 +34,19 @@
 #   defaults (stream format, no compression, -n for no progress bar); bare = qemu-img create
 #   of the target + virsh backup-begin --reuse-external + polling virsh domjobinfo every 0.1 s.
 # - then, in each run, the restore of full + inc into one standalone qcow2 (order of the first
-#   two rotated per run): `virtchain restore DIR -o OUT --at 1` (JVM start, the chain check
-#   against the manifest, the checksum of every file read (its default: on), the native flatten
-#   and its fsync, the domain XML), `virtnbdrestore
+#   two rotated per run; the page cache dropped before each, as a restore meets its backup):
+#   `virtchain restore DIR -o OUT --at 1` (JVM start, the chain check against the manifest, the
+#   checksum of every file read (its default: on, beside the flatten), the native flatten and its
+#   fsync, the domain XML), `virtnbdrestore
 #   -i DIR -o OUT` (replays the full and the inc stream into a qcow2 through its own qemu-nbd;
 #   qcow2 is its output format) and, for reference, `qemu-img convert -O qcow2` of virtchain's
 #   chain top. The run fails unless `qemu-img compare` calls the two restored images identical.
+#
+# VC_BENCH_TOOLS picks and orders the tools (default "vc vnb bare"; "old" adds the virtchain of
+# the checkout in VC_BENCH_OLD, built, for before and after in the same run; without vnb the
+# restores are virtchain's, old's and qemu-img convert's).
+# VC_BENCH_TRACE=DIR keeps each virtchain run's stderr there (backup-LEVEL-RUN.trace,
+# restore-RUN.trace): run with VIRTCHAIN_TRACE=1 to see where its time goes.
 #
 # Work files in ${VC_BENCH_DIR:-/var/tmp/vc-backup-bench} (about 12 GiB at the peak, with the
 # three restored images), deleted at the end unless VC_BENCH_KEEP is set.
@@ -141,8 +148,12 @@ virsh -q -c "$uri" start "$dom" >/dev/null
 # ---- the three ways to back up -------------------------------------------------------------
 now() { date +%s.%N; }
 
-vc_backup() {          # level dir
+vc_backup() {          # level dir run
   "$virtchain" backup -c "$uri" -d "$dom" -o "$2" -l "$1" --json >"$2.json" 2>"$2.err"
+  [[ -z ${VC_BENCH_TRACE:-} ]] || cp "$2.err" "$VC_BENCH_TRACE/backup-$1-$3.trace"
+}
+old_backup() {         # level dir: the virtchain of another checkout (VC_BENCH_OLD), for before/after
+  "$VC_BENCH_OLD/virtchain" backup -c "$uri" -d "$dom" -o "$2" -l "$1" --json >"$2.json" 2>"$2.err"
 }
 vnb_backup() {         # level dir
   virtnbdbackup -U "$uri" -d "$dom" -l "$1" -o "$2" -n >"$2.log" 2>&1
@@ -169,8 +180,12 @@ EOF
   grep -q "Completed" <<<"$info" || { log "bare backup-begin did not complete:"; echo "$info" >&2; return 1; }
 }
 
-vc_restore() {         # backup-dir out-dir: full + inc (seq 1) into one standalone qcow2
+vc_restore() {         # backup-dir out-dir run: full + inc (seq 1) into one standalone qcow2
   "$virtchain" restore "$1" -o "$2" --at 1 >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
+  [[ -z ${VC_BENCH_TRACE:-} ]] || cp "$2.log" "$VC_BENCH_TRACE/restore-$3.trace"
+}
+old_restore() {        # backup-dir out-dir: as vc_restore, with VC_BENCH_OLD's virtchain
+  "$VC_BENCH_OLD/virtchain" restore "$1" -o "$2" --at 1 >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
 }
 vnb_restore() {        # backup-dir out-dir: all of the set (full + inc), qcow2 output
   virtnbdrestore -U "$uri" -i "$1" -o "$2" -n -L "$2.vnb.log" >"$2.log" 2>&1 || { cat "$2.log" >&2; return 1; }
@@ -247,9 +262,11 @@ for r in $(seq "$runs"); do
     sync
     out="$work/out/$tool"
     case $tool in
-      vc)   timed "vc-full-$r" vc_backup full "$out"
+      vc)   timed "vc-full-$r" vc_backup full "$out" "$r"
             vc_internal full "$r" "$out.json"
             sizes vc-full "$out"/vda.0000.full.qcow2 ;;
+      old)  timed "old-full-$r" old_backup full "$out"
+            sizes old-full "$out"/vda.0000.full.qcow2 ;;
       vnb)  timed "vnb-full-$r" vnb_backup full "$out"
             sizes vnb-full "$out"/vda.full.data ;;
       bare) timed "bare-full-$r" bare_backup full "$work/out/bare-full-$r" "$r"
@@ -259,9 +276,11 @@ for r in $(seq "$runs"); do
     rewrite_10pct
     sync
     case $tool in
-      vc)   timed "vc-inc-$r" vc_backup inc "$out"
+      vc)   timed "vc-inc-$r" vc_backup inc "$out" "$r"
             vc_internal inc "$r" "$out.json"
             sizes vc-inc "$out"/vda.0001.inc.qcow2 ;;
+      old)  timed "old-inc-$r" old_backup inc "$out"
+            sizes old-inc "$out"/vda.0001.inc.qcow2 ;;
       vnb)  timed "vnb-inc-$r" vnb_backup inc "$out"
             sizes vnb-inc "$out"/vda.inc.*.data ;;
       bare) timed "bare-inc-$r" bare_backup inc "$work/out/bare-inc-$r" "$r"
@@ -271,32 +290,42 @@ for r in $(seq "$runs"); do
   done
   # Restore full + inc into one standalone qcow2: virtchain restore against virtnbdrestore
   # (order rotated per run), and qemu-img convert of virtchain's chain top for reference.
-  if [[ -d "$work/out/vc" && -d "$work/out/vnb" ]]; then
-    if ((r % 2)); then rorder=(vc vnb conv); else rorder=(vnb vc conv); fi
+  if [[ -d "$work/out/vc" ]]; then
+    rtools=(vc)
+    [[ ! -d "$work/out/vnb" ]] || rtools+=(vnb)
+    [[ ! -d "$work/out/old" ]] || rtools+=(old)
+    rtools+=(conv)
+    n=$(((r - 1) % ${#rtools[@]}))
+    rorder=("${rtools[@]:n}" "${rtools[@]:0:n}")
     for tool in "${rorder[@]}"; do
       sync
+      echo 3 >/proc/sys/vm/drop_caches # cold, as a restore meets its backup (and as bench's limit row reads)
       case $tool in
-        vc)   timed "vc-restore-$r" vc_restore "$work/out/vc" "$work/out/vc-restore"
+        vc)   timed "vc-restore-$r" vc_restore "$work/out/vc" "$work/out/vc-restore" "$r"
               sizes vc-restore "$work/out/vc-restore/vda.qcow2" ;;
+        old)  timed "old-restore-$r" old_restore "$work/out/old" "$work/out/old-restore"
+              sizes old-restore "$work/out/old-restore/vda.qcow2" ;;
         vnb)  timed "vnb-restore-$r" vnb_restore "$work/out/vnb" "$work/out/vnb-restore"
               sizes vnb-restore "$work/out/vnb-restore"/*.qcow2 ;;
         conv) timed "conv-restore-$r" conv_restore "$work/out/vc" "$work/out/conv-restore"
               sizes conv-restore "$work/out/conv-restore/vda.qcow2" ;;
       esac
     done
-    # Correctness: both restores hold the same data (qemu-img compare exits 0 only if identical).
-    vnb_img=("$work/out/vnb-restore"/*.qcow2)
-    ((${#vnb_img[@]} == 1)) || { log "virtnbdrestore wrote ${#vnb_img[@]} qcow2 files: ${vnb_img[*]}"; exit 1; }
-    if ! cmp_out=$(qemu-img compare -f qcow2 -F qcow2 "$work/out/vc-restore/vda.qcow2" "${vnb_img[0]}" 2>&1); then
-      log "restored images differ: $cmp_out"; exit 1
+    # Correctness: every restore holds the same data (qemu-img compare exits 0 only if identical).
+    others=("$work/out/conv-restore/vda.qcow2")
+    if [[ -d "$work/out/vnb" ]]; then
+      vnb_img=("$work/out/vnb-restore"/*.qcow2)
+      ((${#vnb_img[@]} == 1)) || { log "virtnbdrestore wrote ${#vnb_img[@]} qcow2 files: ${vnb_img[*]}"; exit 1; }
+      others+=("${vnb_img[0]}")
     fi
-    log "restore compare virtchain/virtnbdrestore: $cmp_out"
-    echo "check restore run $r: qemu-img compare virtchain restore / virtnbdrestore: $cmp_out" >>"$raw"
-    if ! cmp_out=$(qemu-img compare -f qcow2 -F qcow2 "$work/out/vc-restore/vda.qcow2" "$work/out/conv-restore/vda.qcow2" 2>&1); then
-      log "virtchain's restore differs from qemu-img convert of its chain: $cmp_out"; exit 1
-    fi
-    log "restore compare virtchain/qemu-img convert: $cmp_out"
-    echo "check restore run $r: qemu-img compare virtchain restore / qemu-img convert: $cmp_out" >>"$raw"
+    [[ ! -d "$work/out/old" ]] || others+=("$work/out/old-restore/vda.qcow2")
+    for other in "${others[@]}"; do
+      if ! cmp_out=$(qemu-img compare -f qcow2 -F qcow2 "$work/out/vc-restore/vda.qcow2" "$other" 2>&1); then
+        log "restored images differ: virtchain restore / $other: $cmp_out"; exit 1
+      fi
+      log "restore compare virtchain / ${other#"$work"/out/}: $cmp_out"
+      echo "check restore run $r: qemu-img compare virtchain restore / ${other#"$work"/out/}: $cmp_out" >>"$raw"
+    done
   fi
 done
 if [[ -n $set_dir && -d "$work/out/vc" ]]; then

@@ -28,6 +28,9 @@ public final class Main {
     /** Runs one command line in-process and returns its exit code; tests drive the CLI through this. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Trace.mark("main");
+        if (args.length > 0 && args[0].equals("backup")) {
+            Hypervisor.preload(); // beside the parsing below: a backup connects right after it
+        }
         PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         VirtchainCommand root = new VirtchainCommand();

@@ -204,7 +204,9 @@ public final class BackupCommand implements Callable<Integer> {
         RunRecord.Run run = RunRecord.begin(dir, domains.get(0), level, Clock.systemUTC());
         try {
             int code = backup(run);
+            Trace.mark("backup: connection closed, summary printed");
             run.end(failure, spec.commandLine().getErr());
+            Trace.mark("backup: run recorded");
             return code;
         } catch (Exception e) {
             run.end(ExitCodes.describe(e), spec.commandLine().getErr());
@@ -225,6 +227,7 @@ public final class BackupCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         BackupAndPrune done;
         Trace.mark("backup: options parsed");
+        Warmup.start(); // beside the connect
         try (DirectoryLock lock = BackupRun.lock(dir); Hypervisor hv = Hypervisor.connect(connect.uri())) {
             Trace.mark("backup: connected to " + connect.uri());
             done = BackupAndPrune.run(hv, o, policy, keep.await(), err, System.console() != null);

@@ -93,6 +93,7 @@ public final class BackupRun {
     public BackupReport runLocked(BackupOptions o) throws IOException, ChainException, InterruptedException {
         Instant start = clock.instant();
         Hypervisor.DomainRef ref = hv.domain(o.domain());
+        Trace.mark("run: domain looked up");
         boolean startedHere = false;
         if (!hv.isActive(ref.name())) {
             if (o.startPaused()) {
@@ -126,6 +127,7 @@ public final class BackupRun {
             throws IOException, ChainException, InterruptedException {
         String name = ref.name();
         String domainXml = hv.domainXml(name);
+        Trace.mark("run: domain XML fetched");
         Domain domain = Domain.parse(domainXml);
         Trace.mark("run: domain XML read");
         List<SourceDisk> disks = DiskChoice.of(o, domain, this::warn);
@@ -182,7 +184,7 @@ public final class BackupRun {
         try (JobWatcher watcher = new JobWatcher(hv, name, err, terminal)) {
             Job job = null;
             try {
-                job = begin(o, state, plan, domain, watcher);
+                job = begin(o, state, plan, domain, domainXml, watcher);
                 watcher.begun();
                 Trace.mark("run: job begun");
                 JobStats end = watcher.await(job.targets()::startWriteback);
@@ -218,7 +220,8 @@ public final class BackupRun {
      * bitmap of its checkpoint is missing or broken, the planner decides what comes instead (a full
      * with --auto-full), and that begins. A failure leaves nothing of the attempt behind.
      */
-    private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, JobWatcher watcher)
+    private Job begin(BackupOptions o, ChainState state, BackupPlan plan, Domain domain, String domainXml,
+            JobWatcher watcher)
             throws IOException, InterruptedException {
         Targets targets = new Targets(o.dir(), plan);
         try {
@@ -228,7 +231,9 @@ public final class BackupRun {
             JobRequest request = JobRequest.of(domain, plan, targets);
             String backupXml = request.backupXml();
             String checkpointXml = request.checkpointXml();
-            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), o.freeze(), o.freezeMountpoints(), this::warn);
+            Trace.mark("run: job XML made");
+            GuestFreeze freeze = GuestFreeze.of(hv, domain.name(), domainXml, o.freeze(), o.freezeMountpoints(),
+                    this::warn);
             Trace.mark("run: freeze tried");
             try {
                 hv.backupBegin(domain.name(), backupXml, checkpointXml);
@@ -249,7 +254,7 @@ public final class BackupRun {
             }
             ChainState known = state.withBrokenCheckpoint(plan.incremental(), e.getMessage());
             try {
-                return begin(o, known, plan(known), domain, watcher); // a full: no checkpoint to refuse
+                return begin(o, known, plan(known), domain, domainXml, watcher); // a full: no checkpoint to refuse
             } catch (PlanException refused) {
                 throw new BackupException(refused.kind(), refused.getMessage()); // the job was refused: the run fails
             }
@@ -291,14 +296,24 @@ public final class BackupRun {
         }
     }
 
+    /**
+     * Saves the {@link SideFiles} of {@code plan}'s backup, once its files are final: saved earlier
+     * (while the job runs), a run killed meanwhile would leave them for no manifest to name.
+     */
+    private void saveSideFiles(BackupOptions o, Manifest manifest, BackupPlan plan, Domain domain, String domainXml)
+            throws IOException {
+        String checkpointXml = plan.checkpoint() == null ? null : hv.checkpointXml(domain.name(), plan.checkpoint());
+        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, hv.inactiveXml(domain.name()), checkpointXml,
+                manifest.latest().map(Backup::seq).orElse(null));
+        Trace.mark("run: side files saved");
+    }
+
     /** Finishes the targets, saves the side files, then writes the manifest: the commit point. */
     private Backup commit(BackupOptions o, Manifest manifest, BackupPlan plan, Targets targets, Domain domain,
             String domainXml, JobWatcher watcher) throws IOException {
         List<DiskBackup> disks = targets.finish(o.checksum());
         Trace.mark("run: targets synced and summed");
-        String checkpointXml = plan.checkpoint() == null ? null : hv.checkpointXml(domain.name(), plan.checkpoint());
-        new SideFiles(o.dir(), plan, this::warn).save(domain, domainXml, hv.inactiveXml(domain.name()), checkpointXml,
-                manifest.latest().map(Backup::seq).orElse(null));
+        saveSideFiles(o, manifest, plan, domain, domainXml);
         Backup b = plan.done(clock.instant(), disks);
         if (watcher != null) {
             watcher.checkInterrupted(); // the last moment a signal still means "record nothing"

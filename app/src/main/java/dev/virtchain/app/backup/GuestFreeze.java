@@ -41,17 +41,18 @@ final class GuestFreeze {
 
     /**
      * Freezes {@code domain}'s filesystems (those mounted at {@code mountpoints}, or all when it is
-     * empty) unless {@code mode} is off; {@link #thaw} ends it.
+     * empty) unless {@code mode} is off; {@link #thaw} ends it. Whether an agent listens is read from
+     * {@code domainXml}, the run's domain XML (read at its start: no second round trip).
      */
-    static GuestFreeze of(Hypervisor hv, String domain, BackupOptions.Freeze mode, List<String> mountpoints,
-            Consumer<String> warn) throws HypervisorException, InterruptedException {
+    static GuestFreeze of(Hypervisor hv, String domain, String domainXml, BackupOptions.Freeze mode,
+            List<String> mountpoints, Consumer<String> warn) throws HypervisorException, InterruptedException {
         GuestFreeze none = new GuestFreeze(hv, domain, warn, null);
         if (mode == BackupOptions.Freeze.OFF) {
             return none;
         }
         String state;
         try {
-            state = Consoles.guestAgentState(hv.domainXml(domain));
+            state = Consoles.guestAgentState(domainXml);
         } catch (LibvirtXmlException e) {
             throw new HypervisorException("domain " + domain + ": domain XML: " + e.getMessage());
         }

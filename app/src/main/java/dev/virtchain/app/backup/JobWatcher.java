@@ -6,6 +6,7 @@ import dev.virtchain.app.libvirt.JobStats;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,12 +22,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class JobWatcher implements AutoCloseable {
     /**
-     * Job polls: every 20 ms at first, each wait half as long again as the last, up to every
-     * 200 ms. An inc of a few hundred MiB ends within a second, and a fixed 200 ms poll cost it
+     * Job polls where the connection sends no job-completed event: every 20 ms at first, each wait
+     * half as long again as the last, up to every 200 ms. An inc of a few hundred MiB ends within a second, and a fixed 200 ms poll cost it
      * 100 ms on average; a long job still asks only five times a second.
      */
     private static final long FIRST_POLL_MS = 20;
     private static final long MAX_POLL_MS = 200;
+    /**
+     * Polls when libvirt's job-completed event ends the wait: only for the progress line (and
+     * writeback of the targets), so a steady 200 ms; the event, not a poll, finds the end.
+     */
+    private static final long EVENT_POLL_MS = 200;
     /** How long a signal waits for the cleanup before the JVM exits anyway. */
     private static final long HOLD_SECONDS = 90;
 
@@ -103,22 +109,37 @@ final class JobWatcher implements AutoCloseable {
      * job still running. Progress shows from the first poll on (a job of a few MiB may end before
      * libvirt knows its size: then the line says it started), and a job that succeeded ends on
      * its 100% line; on a terminal it is one line, redrawn.
+     *
+     * <p>libvirt's job-completed event wakes the wait the moment the job ends; the polls are for
+     * the progress line, and the fallback where the connection sends no such event.
      */
     JobStats await(Runnable tick) throws HypervisorException, InterruptedException {
         Meter meter = new Meter();
-        long poll = FIRST_POLL_MS;
-        while (true) {
-            JobStats s = hv.jobStats(domain);
-            if (s.finished()) {
-                meter.end(s.succeeded() && !interrupted.get(), s.total());
-                return s;
+        Semaphore ended = new Semaphore(0);
+        AutoCloseable events = hv.onJobEnd(domain, ended::release);
+        try {
+            long poll = events != null ? EVENT_POLL_MS : FIRST_POLL_MS;
+            while (true) {
+                JobStats s = hv.jobStats(domain);
+                if (s.finished()) {
+                    meter.end(s.succeeded() && !interrupted.get(), s.total());
+                    return s;
+                }
+                if (!interrupted.get()) {
+                    meter.show(s.processed(), s.total());
+                }
+                tick.run();
+                ended.tryAcquire(poll, TimeUnit.MILLISECONDS);
+                poll = events != null ? EVENT_POLL_MS : Math.min(MAX_POLL_MS, poll * 3 / 2);
             }
-            if (!interrupted.get()) {
-                meter.show(s.processed(), s.total());
+        } finally {
+            if (events != null) {
+                try {
+                    events.close();
+                } catch (Exception e) {
+                    // the connection is going away: so is the registration
+                }
             }
-            tick.run();
-            Thread.sleep(poll);
-            poll = Math.min(MAX_POLL_MS, poll * 3 / 2);
         }
     }
 

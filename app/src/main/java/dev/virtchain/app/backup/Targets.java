@@ -1,6 +1,7 @@
 package dev.virtchain.app.backup;
 
 import dev.virtchain.app.cli.Futures;
+import dev.virtchain.app.cli.Trace;
 import dev.virtchain.chain.BackupPlan;
 import dev.virtchain.chain.Checksum;
 import dev.virtchain.chain.DiskBackup;
@@ -109,13 +110,16 @@ final class Targets {
                 sums.add(pool.submit(() -> Checksum.of(algorithm, p)));
             }
             List<DiskBackup> done = new ArrayList<>();
+            Trace.mark("run: finish started");
             for (int i = 0; i < disks.size(); i++) {
                 PlannedDisk d = disks.get(i);
                 Path p = partial(d);
                 try {
                     long written = bytesWritten(p);
                     Checksum sum = Futures.await(sums.get(i), "interrupted while finishing the backup files");
+                    Trace.mark("run: " + d.target() + " summed");
                     Futures.await(synced.get(i), "interrupted while finishing the backup files");
+                    Trace.mark("run: " + d.target() + " synced");
                     // A finished backup is never written again; booting it goes through an overlay.
                     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("r--------"));
                     DurableFiles.publish(p, dir.resolve(d.file()), DurableFiles.IfExists.REPLACE);

@@ -20,6 +20,14 @@ public interface Hypervisor extends AutoCloseable {
     }
 
     /**
+     * Starts loading libvirt in the background, for a command that is about to connect (see
+     * {@link LibvirtRuntime#preload}); {@link #connect} then finds it loaded, or waits for it.
+     */
+    static void preload() {
+        LibvirtRuntime.preload();
+    }
+
+    /**
      * Ends what libvirt runs for this process (its event loop thread); for the CLI's exit, after
      * every connection is closed. A process that connects again afterwards is not supported.
      */
@@ -182,6 +190,15 @@ public interface Hypervisor extends AutoCloseable {
 
     /** Runs a human monitor (HMP) command in the domain's qemu and returns what it printed. */
     String hmp(String domain, String command) throws HypervisorException;
+
+    /**
+     * Has {@code ended} run (on libvirt's event thread) whenever a job of {@code domain} ends, until
+     * the returned handle is closed; null when this connection cannot tell (the caller then polls
+     * {@link #jobStats}). A wake-up only: {@link #jobStats} says which job ended and how.
+     */
+    default AutoCloseable onJobEnd(String domain, Runnable ended) throws HypervisorException {
+        return null;
+    }
 
     /** Closes the connection. */
     @Override

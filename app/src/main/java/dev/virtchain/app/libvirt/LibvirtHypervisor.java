@@ -218,6 +218,28 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public AutoCloseable onJobEnd(String domain, Runnable ended) throws HypervisorException {
+        LibvirtNative n = LibvirtNative.INSTANCE;
+        // Held by the returned handle: JNA's native stub must live as long as libvirt may call it.
+        LibvirtNative.JobCompletedCallback cb = (c, dom, params, nparams, opaque) -> ended.run();
+        int id = onDomainPointer(domain, "job events", p -> n.virConnectDomainEventRegisterAny(conn.pointer(), p,
+                LibvirtNative.EVENT_ID_JOB_COMPLETED, cb, null, null));
+        if (id < 0) {
+            return null; // a driver without the event: the caller polls
+        }
+        return new AutoCloseable() {
+            private final LibvirtNative.JobCompletedCallback held = cb;
+
+            @Override
+            public void close() {
+                if (held != null) {
+                    n.virConnectDomainEventDeregisterAny(conn.pointer(), id);
+                }
+            }
+        };
+    }
+
+    @Override
     public void abortJob(String domain) throws HypervisorException {
         onDomain(domain, "abort job", Domain::abortJob);
     }

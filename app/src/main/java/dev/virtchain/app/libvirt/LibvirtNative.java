@@ -62,6 +62,20 @@ interface LibvirtNative extends Library {
     /** The calling thread's last libvirt error message (never null; "no error" if none). */
     String virGetLastErrorMessage();
 
+    /** virConnectDomainEventJobCompletedCallback: a job of {@code dom} ended (its statistics in {@code params}). */
+    interface JobCompletedCallback extends com.sun.jna.Callback {
+        void invoke(Pointer conn, Pointer dom, Pointer params, int nparams, Pointer opaque);
+    }
+
+    /** Registers {@code cb} for {@code eventID} events of {@code dom}; returns the callback's id, or -1. */
+    int virConnectDomainEventRegisterAny(ConnectionPointer conn, DomainPointer dom, int eventID,
+            JobCompletedCallback cb, Pointer opaque, Pointer freecb);
+
+    int virConnectDomainEventDeregisterAny(ConnectionPointer conn, int callbackID);
+
+    /** VIR_DOMAIN_EVENT_ID_JOB_COMPLETED (libvirt-domain.h): a domain's job completed, failed or was aborted. */
+    int EVENT_ID_JOB_COMPLETED = 21;
+
     /** virDomainGetJobStats flag: the last completed job, not the running one. */
     int JOB_STATS_COMPLETED = 1;
 }

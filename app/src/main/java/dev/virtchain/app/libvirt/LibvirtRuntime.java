@@ -23,6 +23,8 @@ final class LibvirtRuntime {
     /** Held here so JNA's native callback stub is never collected while libvirt may call it. */
     private static Libvirt.VirErrorCallback quiet;
     private static boolean started;
+    /** Why libvirt could not be loaded, once that failed (a class whose init failed cannot be tried again). */
+    private static LinkageError unloadable;
     private static Thread loop;
     private static volatile boolean stopping;
 
@@ -33,14 +35,39 @@ final class LibvirtRuntime {
         if (started) {
             return;
         }
-        quietLogs();
-        quiet = new ErrorCallback();
-        Connect.setErrorCallback(quiet);
-        Library.initEventLoop();
+        if (unloadable != null) {
+            throw unloadable; // as the first attempt failed: a second one would name a Java class instead
+        }
+        try {
+            quietLogs();
+            quiet = new ErrorCallback();
+            Connect.setErrorCallback(quiet);
+            Library.initEventLoop();
+        } catch (LinkageError e) {
+            unloadable = e;
+            throw e;
+        }
         loop = new Thread(LibvirtRuntime::runLoop, "libvirt-event-loop");
         loop.setDaemon(true);
         loop.start();
         started = true;
+    }
+
+    /**
+     * Starts {@link #ensureStarted} in a daemon thread, for a command that will connect: loading
+     * libvirt.so and libvirt-java through JNA takes 0.2 to 0.8 s of CPU, which then runs beside the
+     * parsing of the command line instead of after it. A failure is left for the connect to report.
+     */
+    static void preload() {
+        Thread t = new Thread(() -> {
+            try {
+                ensureStarted();
+            } catch (LibvirtException | LinkageError | RuntimeException e) {
+                // the connect tries again and reports it
+            }
+        }, "libvirt-preload");
+        t.setDaemon(true);
+        t.start();
     }
 
     private interface LibC extends com.sun.jna.Library {

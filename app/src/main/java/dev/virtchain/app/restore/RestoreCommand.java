@@ -22,7 +22,6 @@ import dev.virtchain.chain.RestorePoint;
 import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.PastEnd;
-import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.io.DurableFiles;
 import dev.virtchain.qcow2.ops.Flattener;
 import dev.virtchain.qcow2.read.Images;
@@ -57,7 +56,7 @@ import picocli.CommandLine.Spec;
                 "the restored disks is written beside them with a new name and UUID (and the UEFI variables",
                 "restored next to it); --define defines it. Existing files are never overwritten without --force.",
                 "Before anything appears under OUTDIR's names, every file the restore reads is checked against",
-                "the manifest's checksum (one sequential read of each, before the flatten; --no-verify skips it),",
+                "the manifest's checksum (one sequential read of each, beside the flatten; --no-verify skips it),",
                 "and data that a file maps past its end fails the restore: a damaged backup never restores.",
                 "On the same XFS (reflink=1) or btrfs file system as DIR, the restored images",
                 "share the backup's extents instead of copying them (--no-reflink copies).",
@@ -254,31 +253,38 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     /**
-     * Checks every file the chains read against the manifest's checksum, then flattens every chain
-     * under a temporary name and makes the results durable under their targets' names (replacing
-     * them only with --force) once all are done: a damaged file leaves nothing under the output names. Data a
-     * layer maps past its end fails the flatten ({@link PastEnd#FAIL}), with or without the check.
-     *
-     * <p>The checksum pass runs first, one sequential read per file, rather than beside the flatten:
-     * a damaged set then writes nothing at all, and the two do not compete for the disk (on a cold
-     * full + inc of 2.2 GB, a pass beside the flatten cost 1.2 to 5 s over no check, one before it
-     * 0.3 to 2 s, both measured with other work running).
+     * Flattens every chain under a temporary name while every file the chains read is checked
+     * against the manifest's checksum ({@link ChecksumPass}, beside the flatten), and makes the
+     * results durable under their targets' names (replacing them only with --force) once all are
+     * done and every checksum matched: a damaged file fails the restore and leaves nothing under the
+     * output names, its temporary output deleted. Data a layer maps past its end fails the flatten
+     * ({@link PastEnd#FAIL}), with or without the check.
      */
     private void restoreDisks(List<DiskChain> chains, PrintWriter o) throws IOException, ChainException {
+        ChecksumPass check = null;
         if (!noVerify && remote != null) {
             remote.checkStored(distinctLayers(chains));
         } else if (!noVerify) {
-            checkChecksums(distinctLayers(chains), progress.meterOnTerminal(o));
-            progress.finish(o);
+            check = ChecksumPass.start(dir(), distinctLayers(chains));
         }
         Map<Path, Path> done = new LinkedHashMap<>();
         try {
-            for (DiskChain c : chains) {
-                Path target = restoredFile(c);
-                Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
-                Files.deleteIfExists(tmp);
-                done.put(tmp, target);
-                flatten(c, tmp, target, o);
+            try {
+                for (DiskChain c : chains) {
+                    Path target = restoredFile(c);
+                    Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
+                    Files.deleteIfExists(tmp);
+                    done.put(tmp, target);
+                    flatten(c, tmp, target, o);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (check != null) {
+                    check.explain(e); // a damaged file: its checksum says so more plainly
+                }
+                throw e;
+            }
+            if (check != null) {
+                check.await();
             }
             for (Map.Entry<Path, Path> e : done.entrySet()) {
                 moveIntoPlace(e.getKey(), e.getValue());
@@ -305,24 +311,6 @@ public final class RestoreCommand implements Callable<Integer> {
 
     private void moveIntoPlace(Path tmp, Path target) throws IOException {
         DurableFiles.publish(tmp, target, force ? DurableFiles.IfExists.REPLACE : DurableFiles.IfExists.FAIL);
-    }
-
-    /** Checks {@code files} against their checksums, telling {@code meter} the bytes read of all of them. */
-    private void checkChecksums(List<DiskBackup> files, Progress meter) throws IOException, ChainException {
-        long[] sizes = new long[files.size()];
-        long total = 0;
-        for (int i = 0; i < sizes.length; i++) {
-            Path f = dir().resolve(files.get(i).file());
-            sizes[i] = Files.isRegularFile(f) ? Files.size(f) : 0; // a missing file fails its check below
-            total += sizes[i];
-        }
-        long done = 0;
-        for (int i = 0; i < sizes.length; i++) {
-            long base = done;
-            long all = total;
-            ChainVerifier.checksum(dir(), files.get(i), read -> meter.update(base + read, all));
-            done += sizes[i];
-        }
     }
 
     /** Each file the chains read, once (disks never share files, but say so in code rather than assume). */
