@@ -46,8 +46,9 @@ public final class Committer {
     /**
      * Direct writes in flight (see {@link Qcow2Writer#writeBehind}): each cluster is written once,
      * and a failed write stops the writer's flushes before any L2 entry points at it.
+     * {@code -Dvirtchain.commit.writesInFlight=N} sets it for measuring; 0 writes one at a time.
      */
-    private static final int WRITES_IN_FLIGHT = 4;
+    private static final int WRITES_IN_FLIGHT = Integer.getInteger("virtchain.commit.writesInFlight", 4);
 
     private Committer() {
     }
@@ -180,7 +181,7 @@ public final class Committer {
 
     /** Guest data past the page cache, several writes in flight: fsynced at the end anyway (see DirectData). */
     private static void directData(Qcow2Writer w) throws IOException {
-        if (w.directData()) {
+        if (w.directData() && WRITES_IN_FLIGHT > 0) {
             w.writeBehind(WRITES_IN_FLIGHT);
         }
     }

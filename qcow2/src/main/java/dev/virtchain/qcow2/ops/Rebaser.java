@@ -26,8 +26,8 @@ public final class Rebaser {
     /** Bytes read at once, and reads in flight on each chain: as {@link Committer}'s. */
     private static final int CHUNK = 1 << 20;
     private static final int READS_IN_FLIGHT = 4;
-    /** Direct writes in flight: one at a time left the disk idle between 64 KiB requests. */
-    private static final int WRITES_IN_FLIGHT = 4;
+    /** Direct writes in flight ({@code -Dvirtchain.rebase.writesInFlight=N} for measuring; 0: one at a time). */
+    private static final int WRITES_IN_FLIGHT = Integer.getInteger("virtchain.rebase.writesInFlight", 4);
 
     private Rebaser() {
     }
@@ -105,7 +105,7 @@ public final class Rebaser {
             target.preferDirectReads();
         }
         try (Qcow2Writer w = Qcow2Writer.open(image)) {
-            if (w.directData()) {
+            if (w.directData() && WRITES_IN_FLIGHT > 0) {
                 // Every range written is one the image does not allocate, each written once; a
                 // failed write surfaces at the writer's flush, before any L2 entry points at it.
                 w.writeBehind(WRITES_IN_FLIGHT);
