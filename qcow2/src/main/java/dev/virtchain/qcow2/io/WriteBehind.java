@@ -20,7 +20,11 @@ import java.util.concurrent.TimeUnit;
  * the size of the largest write, whatever the file's size. The caller must not write a range
  * again while a write to it may be in flight, and must {@link #drain} before it fsyncs. A write
  * that fails is reported by the next write or drain, after the caller has gone on as if it had
- * succeeded: only for a file that is thrown away on any failure (a flatten's temporary output).
+ * succeeded, and by every write and drain after that: a writer that drains before it writes
+ * metadata (as {@code Qcow2Writer.flush} does) never writes an L2 entry for a cluster whose data
+ * write failed, not even from the flush its close makes after the failure. So the file may be one
+ * that is kept: an image a commit or a rebase writes into, where clusters written but never
+ * mapped are at most leaked.
  */
 final class WriteBehind implements AutoCloseable {
     private final FileChannel ch;
@@ -29,6 +33,8 @@ final class WriteBehind implements AutoCloseable {
     private final Semaphore slots;
     private final int depth;
     private IOException failed;
+    /** Whether {@link #failed} was thrown once: later calls throw a copy (no self-suppression). */
+    private boolean reported;
 
     WriteBehind(FileChannel ch, int depth) {
         this.ch = ch;
@@ -85,13 +91,15 @@ final class WriteBehind implements AutoCloseable {
 
     private synchronized void rethrow() throws IOException {
         if (failed != null) {
-            IOException e = failed;
-            failed = null;
-            throw e;
+            if (!reported) {
+                reported = true;
+                throw failed;
+            }
+            throw new IOException(failed.getMessage(), failed);
         }
     }
 
-    /** Waits until no write is in flight; rethrows the first that failed since the last drain. */
+    /** Waits until no write is in flight; rethrows the first that failed, on this and every later call. */
     void drain() throws IOException {
         acquire(depth);
         slots.release(depth);

@@ -8,6 +8,7 @@ import dev.virtchain.qcow2.Names;
 import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.format.Qcow2Header;
 import dev.virtchain.qcow2.io.DurableFiles;
+import dev.virtchain.qcow2.io.NativeFiles;
 import dev.virtchain.qcow2.io.Positional;
 import dev.virtchain.qcow2.io.RunningCrc32c;
 import dev.virtchain.qcow2.read.Images;
@@ -17,6 +18,7 @@ import dev.virtchain.qcow2.write.CreateOptions;
 import dev.virtchain.qcow2.write.HeaderEncoder;
 import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -27,6 +29,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Merges a qcow2 image's own data into its backing file, then (unless told to keep it) empties
@@ -39,12 +43,30 @@ public final class Committer {
     /** Bytes read at once, and reads in flight: as {@link Flattener}'s. */
     private static final int CHUNK = 1 << 20;
     private static final int READS_IN_FLIGHT = 8;
+    /**
+     * Direct writes in flight (see {@link Qcow2Writer#writeBehind}): each cluster is written once,
+     * and a failed write stops the writer's flushes before any L2 entry points at it.
+     * {@code -Dvirtchain.commit.writesInFlight=N} sets it for measuring; 0 writes one at a time.
+     */
+    private static final int WRITES_IN_FLIGHT = Integer.getInteger("virtchain.commit.writesInFlight", 4);
 
     private Committer() {
     }
 
     /** @return the backing file that received the data */
     public static String commit(Path image, boolean keepImage, Progress progress) throws IOException {
+        NativeFiles.loadInBackground(); // the map's walk needs it (st_blocks), after the metadata is read
+        try (EmptyReplacement replacement = new EmptyReplacement(image)) {
+            String backing = commit(image, keepImage, replacement, progress);
+            if (!keepImage) {
+                replacement.publish();
+            }
+            return backing;
+        }
+    }
+
+    private static String commit(Path image, boolean keepImage, EmptyReplacement replacement, Progress progress)
+            throws IOException {
         String name = image.toString();
         Qcow2Header h;
         String backing;
@@ -73,12 +95,13 @@ public final class Committer {
                     throw new ImageException(e.kind(), name, "cannot be emptied after the commit: " + e.problem()
                             + "; commit with -d to keep it as it is", e);
                 }
+                replacement.start(o); // written and fsynced while the data is copied
             }
             try {
                 if (backingFormat.equals("qcow2")) {
                     try (Qcow2Writer w = Qcow2Writer.open(Path.of(backing))) {
                         w.grow(top.virtualSize());
-                        w.directData(); // fsynced at the end anyway: see DirectData
+                        directData(w);
                         copyAllocated(top, new QcowSink(w), progress);
                     }
                 } else {
@@ -93,9 +116,6 @@ public final class Committer {
             } catch (IOException e) {
                 throw ImageException.about(backing, null, e); // a write error naming no file is the backing file's
             }
-        }
-        if (!keepImage) {
-            empty(image, h, backingFormat);
         }
         return backing;
     }
@@ -132,6 +152,7 @@ public final class Committer {
      */
     public static void commitInto(Path top, List<Path> through, Path into, long virtualSize, Progress progress,
             RunningCrc32c crc) throws IOException {
+        NativeFiles.loadInBackground();
         String name = top.toString();
         try (Image chain = Images.open(name, "qcow2", true)) {
             List<Image> layers = layersAbove(chain, through, into);
@@ -147,7 +168,7 @@ public final class Committer {
                                 + "); cutting an image is not supported");
                     }
                     w.grow(virtualSize);
-                    w.directData(); // fsynced at the end anyway: see DirectData
+                    directData(w);
                     copyUppermost(chain, layers, virtualSize, new QcowSink(w), progress);
                 } catch (IOException e) {
                     throw ImageException.about(into.toString(), null, e);
@@ -155,6 +176,13 @@ public final class Committer {
             } finally {
                 Files.setPosixFilePermissions(into, mode);
             }
+        }
+    }
+
+    /** Guest data past the page cache, several writes in flight: fsynced at the end anyway (see DirectData). */
+    private static void directData(Qcow2Writer w) throws IOException {
+        if (w.directData() && WRITES_IN_FLIGHT > 0) {
+            w.writeBehind(WRITES_IN_FLIGHT);
         }
     }
 
@@ -307,27 +335,89 @@ public final class Committer {
                 h.backingFile(), h.backingFormat() != null ? h.backingFormat() : backingFormat);
     }
 
-    /** Replaces the image with an empty overlay of the same layout and link. */
-    private static void empty(Path image, Qcow2Header h, String backingFormat) throws IOException {
-        Path tmp;
-        try {
-            tmp = DurableFiles.createTemporaryBeside(image);
-        } catch (IOException e) {
-            throw new ImageException(ErrorKind.of(e), image.toString(), "cannot create its empty replacement: "
-                    + ImageException.reason(e), e);
+    /**
+     * The image's empty replacement, an overlay of the same layout and link written beside it on a
+     * thread of its own while the data is copied (its fsyncs then cost the commit nothing), and
+     * renamed over the image only by {@link #publish}, once the backing file holds the data.
+     * Closing it without publishing deletes it.
+     */
+    private static final class EmptyReplacement implements AutoCloseable {
+        private final Path image;
+        private FutureTask<Path> written;
+
+        EmptyReplacement(Path image) {
+            this.image = image;
         }
-        Files.delete(tmp);
-        try {
-            Qcow2Writer.create(tmp, emptied(h, backingFormat)).close();
+
+        void start(CreateOptions o) {
+            written = new FutureTask<>(() -> writeBeside(o));
+            Thread t = new Thread(written, "empty-overlay");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private Path writeBeside(CreateOptions o) throws IOException {
+            Path tmp;
             try {
-                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(image));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: keep the default mode
+                tmp = DurableFiles.createTemporaryBeside(image);
+            } catch (IOException e) {
+                throw new ImageException(ErrorKind.of(e), image.toString(), "cannot create its empty replacement: "
+                        + ImageException.reason(e), e);
             }
-            DurableFiles.publish(tmp, image, DurableFiles.IfExists.REPLACE);
-        } catch (IOException e) {
-            throw ImageException.about(image.toString(), tmp, e); // the user knows the image, not the temporary
-        } finally {
+            try {
+                Files.delete(tmp);
+                Qcow2Writer.create(tmp, o).close();
+                try {
+                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(image));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system: keep the default mode
+                }
+                return tmp;
+            } catch (IOException e) {
+                Files.deleteIfExists(tmp);
+                throw ImageException.about(image.toString(), tmp, e); // the user knows the image, not the temporary
+            }
+        }
+
+        /** Waits for the replacement and renames it over the image. */
+        void publish() throws IOException {
+            Path tmp = await();
+            try {
+                DurableFiles.publish(tmp, image, DurableFiles.IfExists.REPLACE);
+            } catch (IOException e) {
+                throw ImageException.about(image.toString(), tmp, e);
+            }
+        }
+
+        private Path await() throws IOException {
+            try {
+                return written.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted waiting for the empty replacement of " + image);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IOException(e.getCause());
+            }
+        }
+
+        /** Deletes the replacement unless it was published (then it is gone already). */
+        @Override
+        public void close() throws IOException {
+            if (written == null) {
+                return;
+            }
+            Path tmp;
+            try {
+                tmp = await();
+            } catch (IOException | RuntimeException e) {
+                return; // it deleted what it made
+            }
             Files.deleteIfExists(tmp);
         }
     }

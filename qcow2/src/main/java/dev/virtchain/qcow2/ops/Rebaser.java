@@ -4,6 +4,7 @@ import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.LayerStatus;
 import dev.virtchain.qcow2.Progress;
+import dev.virtchain.qcow2.io.NativeFiles;
 import dev.virtchain.qcow2.io.Zeros;
 import dev.virtchain.qcow2.read.Images;
 import dev.virtchain.qcow2.read.ReadAhead;
@@ -25,6 +26,8 @@ public final class Rebaser {
     /** Bytes read at once, and reads in flight on each chain: as {@link Committer}'s. */
     private static final int CHUNK = 1 << 20;
     private static final int READS_IN_FLIGHT = 4;
+    /** Direct writes in flight ({@code -Dvirtchain.rebase.writesInFlight=N} for measuring; 0: one at a time). */
+    private static final int WRITES_IN_FLIGHT = Integer.getInteger("virtchain.rebase.writesInFlight", 4);
 
     private Rebaser() {
     }
@@ -54,6 +57,7 @@ public final class Rebaser {
             BackingLink.set(image, standalone ? null : newBacking, format);
             return;
         }
+        NativeFiles.loadInBackground(); // the map's walk needs it (st_blocks), after the metadata is read
         try (Image top = Images.open(name, "qcow2", true);
                 Image target = standalone ? null : Images.open(Images.resolve(name, newBacking), newFormat, true)) {
             copyDifferences(image, top, target, progress);
@@ -101,7 +105,11 @@ public final class Rebaser {
             target.preferDirectReads();
         }
         try (Qcow2Writer w = Qcow2Writer.open(image)) {
-            w.directData();
+            if (w.directData() && WRITES_IN_FLIGHT > 0) {
+                // Every range written is one the image does not allocate, each written once; a
+                // failed write surfaces at the writer's flush, before any L2 entry points at it.
+                w.writeBehind(WRITES_IN_FLIGHT);
+            }
             int unit = (int) w.clusterSize();
             int chunk = Math.max(CHUNK, unit); // a cluster is compared whole
             try (ReadAhead olds = new ReadAhead(top, ranges, chunk, READS_IN_FLIGHT);
@@ -162,23 +170,34 @@ public final class Rebaser {
         return new Run(n, false);
     }
 
-    /** Writes the old content of every piece where the two views differ, as zeros where it reads as zero. */
+    /**
+     * Writes the old content of every piece where the two views differ, as zeros where it reads
+     * as zero. Pieces follow the image's clusters, so a differing piece is one whole cluster where
+     * possible, and consecutive differing data pieces go out as one write (a run of fresh clusters
+     * is one allocation and one request, not one per cluster).
+     */
     private static void copyPieces(Qcow2Writer w, long pos, ByteBuffer old, ByteBuffer now, int unit)
             throws IOException {
-        // Pieces follow the image's clusters, so a differing piece is one whole cluster where possible.
+        int runStart = -1; // start of the pending run of differing data pieces, or -1
         int off = 0;
         while (off < old.limit()) {
             int n = (int) Math.min(old.limit() - off, unit - ((pos + off) % unit));
             ByteBuffer a = old.slice(off, n);
-            ByteBuffer b = now.slice(off, n);
-            if (a.mismatch(b) >= 0) {
-                if (Zeros.isZero(a)) {
-                    w.writeZeroes(pos + off, n);
-                } else {
-                    w.write(pos + off, a);
-                }
+            boolean differs = a.mismatch(now.slice(off, n)) >= 0;
+            boolean zero = differs && Zeros.isZero(a);
+            if ((!differs || zero) && runStart >= 0) {
+                w.write(pos + runStart, old.slice(runStart, off - runStart));
+                runStart = -1;
+            }
+            if (zero) {
+                w.writeZeroes(pos + off, n);
+            } else if (differs && runStart < 0) {
+                runStart = off;
             }
             off += n;
+        }
+        if (runStart >= 0) {
+            w.write(pos + runStart, old.slice(runStart, off - runStart));
         }
     }
 }

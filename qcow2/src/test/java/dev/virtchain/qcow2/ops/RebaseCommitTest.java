@@ -1,9 +1,12 @@
 package dev.virtchain.qcow2.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.virtchain.qcow2.ImageException;
 import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.testing.Qemu;
 import dev.virtchain.qcow2.write.CreateOptions;
@@ -11,6 +14,7 @@ import dev.virtchain.qcow2.write.Qcow2Writer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +99,21 @@ class RebaseCommitTest {
     }
 
     @Test
+    void safeRebaseWritesRunsOfDifferingClustersBrokenByEqualAndZeroOnesAsQemuDoes() throws Exception {
+        // Differing clusters are written a run at a time: runs broken by a cluster equal to the new
+        // backing's, by one that reads as zero, by the end of a 1 MiB read, and one at the image's end.
+        both("img", "create", "-q", "-f", "qcow2", "base.qcow2", "4M");
+        both("io", "-c", "write -P 0x11 0 4M", "base.qcow2");
+        both("img", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "mid.qcow2");
+        both("io", "-c", "write -P 0x22 0 256k", "-c", "write -P 0x11 256k 64k", "-c", "write -P 0x23 320k 128k",
+                "-c", "write -z 448k 64k", "-c", "write -P 0x24 512k 64k", "-c", "write -P 0x25 896k 320k",
+                "-c", "write -P 0x26 3968k 128k", "mid.qcow2");
+        both("img", "create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2", "top.qcow2");
+        both("io", "-c", "write -P 0x33 128k 64k", "-c", "write -P 0x34 1M 64k", "top.qcow2");
+        rebaseTopOntoBaseAsQemuDoes();
+    }
+
+    @Test
     void safeRebaseOntoNothingMakesAStandaloneImage() throws Exception {
         chain();
         Qemu.img(ours, "convert", "-O", "raw", "top.qcow2", "before.raw");
@@ -147,6 +166,25 @@ class RebaseCommitTest {
                 "the backing file grew to the overlay's size");
         assertEquals(0, allocatedAtDepth0(ours, "top.qcow2"), "the overlay is empty");
         assertClean(ours, "mid.qcow2");
+        assertClean(ours, "top.qcow2");
+    }
+
+    /** The empty replacement is written while the data is copied: a commit that fails leaves none behind. */
+    @Test
+    void aCommitThatFailsLeavesTheOverlayAndNoReplacementBehind() throws Exception {
+        chain();
+        byte[] top = Files.readAllBytes(ours.resolve("top.qcow2"));
+        try (var ch = java.nio.channels.FileChannel.open(ours.resolve("mid.qcow2"),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {2}), 79); // incompatible feature bit 1: corrupt
+        }
+        ImageException e = assertThrows(ImageException.class,
+                () -> Committer.commit(ours.resolve("top.qcow2"), false, Progress.NONE));
+        assertTrue(e.getMessage().contains("does not write to it"), "refused by the writer, after the replacement started: " + e.getMessage());
+        assertArrayEquals(top, Files.readAllBytes(ours.resolve("top.qcow2")), "the overlay is untouched");
+        try (Stream<Path> files = Files.list(ours)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".partial")).toList());
+        }
         assertClean(ours, "top.qcow2");
     }
 
