@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * {@code mvn package}; the {@code virtchain} launcher maps it when it is there). It runs, in one
  * JVM, the commands a user runs: the img commands on a small chain, a backup through libvirt's
  * test driver (which has no backup job, so it fails after the domain XML, the disks, the plan and
- * the targets), and status with its Prometheus file, so that their classes come from the archive
+ * the targets), status with its Prometheus file, a prune that merges an inc into its full, config
+ * check of a TOML file, so that their classes come from the archive
  * instead of being loaded, parsed and verified from the jar at every start. It saves about a third
  * of a second per command. Nothing here is part of the CLI; failures of the commands are expected and ignored.
  */
@@ -88,6 +89,20 @@ public final class CdsTraining {
         run("list", "--json", backups);
         run("verify", backups);
         run("restore", backups, "-o", dir.resolve("restored").toString());
+        prune(dir);
+        Path toml = dir.resolve("virtchain.toml");
+        Files.writeString(toml, """
+                [defaults]
+                root = "%s"
+                checksum = "crc32c"
+                [defaults.keep]
+                daily = 7
+                within = "14d"
+                ["web*"]
+                level = "inc"
+                """.formatted(backups));
+        run("config", "check", "--config", toml.toString(), "-d", "training", "--json");
+        run("config", "check", "--config", toml.toString(), "-d", "training");
         // The S3 client's classes (about half of the jar): a push to a port on loopback where
         // nothing listens, with made-up keys of this JVM only, fails at the first request.
         System.setProperty("aws.accessKeyId", "training");
@@ -95,6 +110,46 @@ public final class CdsTraining {
         System.setProperty("aws.region", "us-east-1");
         run("push", backups, "s3://training/x", "--endpoint", "http://127.0.0.1:9", "--json");
         run("list", "s3://training/x", "--endpoint", "http://127.0.0.1:9");
+    }
+
+    /**
+     * A prune that merges: a set of a full and an inc (the chain above, with the manifest a backup
+     * writes), pruned to its last point, after a dry run of the same.
+     */
+    private static void prune(Path dir) throws IOException {
+        Path set = Files.createDirectories(dir.resolve("prune-set"));
+        Files.copy(dir.resolve("base.qcow2"), set.resolve("vda.0000.full.qcow2"));
+        run("img", "create", "-f", "qcow2", "-b", "vda.0000.full.qcow2", "-F", "qcow2",
+                set.resolve("vda.0001.inc.qcow2").toString());
+        try (Qcow2Writer w = Qcow2Writer.open(set.resolve("vda.0001.inc.qcow2"))) {
+            w.write(2 << 20, ByteBuffer.wrap(new byte[256 << 10]));
+        }
+        StringBuilder backups = new StringBuilder();
+        for (int seq = 0; seq < 2; seq++) {
+            String file = seq == 0 ? "vda.0000.full.qcow2" : "vda.0001.inc.qcow2";
+            backups.append(seq == 0 ? "" : ",").append("""
+                    {"seq": %d, "level": "%s", "time": "2026-11-0%dT23:00:00Z", "checkpoint": "virtchain.be9c0a11.000%d",
+                     "parentSeq": %s, "disks": [{"target": "vda", "file": "%s", "virtualSize": %d, "backingFile": %s,
+                     "bytesWritten": %d, "checksum": {"algorithm": "crc32c", "value": "%08x"}, "mode": "%s"}]}
+                    """.formatted(seq, seq == 0 ? "full" : "inc", seq + 1, seq, seq == 0 ? "null" : "0", file, 64 << 20,
+                    seq == 0 ? "null" : "\"vda.0000.full.qcow2\"", Files.size(set.resolve(file)),
+                    crc32c(set.resolve(file)), seq == 0 ? "full" : "incremental"));
+        }
+        Files.writeString(set.resolve("virtchain.json"), """
+                {"format": 1, "setId": "be9c0a11", "domain": {"name": "training", "uuid": "5d0c6a2e-0f3b-4c8e-9b1a-2f6e7d8c9b0a"},
+                 "backups": [%s]}
+                """.formatted(backups));
+        run("prune", "--help");
+        run("prune", set.toString(), "--keep-last", "1", "--dry-run", "--json");
+        run("prune", set.toString(), "--keep-last", "1", "--dry-run");
+        run("prune", set.toString(), "--keep-last", "1", "-c", "test:///default");
+        run("list", set.toString());
+    }
+
+    private static long crc32c(Path file) throws IOException {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(ByteBuffer.wrap(Files.readAllBytes(file)));
+        return c.getValue();
     }
 
     private static void run(String... args) {

@@ -141,6 +141,9 @@ public final class CliDriver {
             if (Files.isRegularFile(cds)) {
                 cmd.addAll(List.of("-XX:SharedArchiveFile=" + cds, "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
             }
+            // The launcher's JIT thresholds (C2 only for code hot for long), as ./virtchain sets them.
+            cmd.addAll(List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
+                    "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000"));
             cmd.addAll(List.of("-jar", jar.toString()));
         } else {
             cmd.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
