@@ -2,12 +2,16 @@ package dev.virtchain.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.virtchain.app.offsite.Bucket;
+import dev.virtchain.app.offsite.RemoteFiles;
 import dev.virtchain.app.testing.BackupSetFixture;
 import dev.virtchain.app.testing.CliDriver;
 import dev.virtchain.qcow2.testing.Qemu;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -67,6 +71,20 @@ class OffsiteReadIT {
             Qemu.img(tmp, "compare", fromBucket.resolve("vda.qcow2").toString(),
                     dir.resolve(BackupSetFixture.FILES.get(Integer.parseInt(at))).toString());
             assertTrue(Files.isRegularFile(fromBucket.resolve("web01-restored-" + at + ".xml")));
+        }
+    }
+
+    @Test
+    void aReadOfAnObjectReplacedSinceTheListingFailsNamingTheObject(@TempDir Path dir) throws Exception {
+        String url = pushed(dir, "replaced");
+        String name = BackupSetFixture.FILES.get(1);
+        try (Bucket bucket = Offsite.bucket(rgw, url); RemoteFiles files = new RemoteFiles(bucket, bucket.list())) {
+            try (S3Client s3 = Offsite.s3(rgw)) {
+                s3.putObject(b -> b.bucket(BUCKET).key("replaced/" + name),
+                        RequestBody.fromBytes(Files.readAllBytes(dir.resolve(BackupSetFixture.FILES.get(2)))));
+            }
+            IOException e = assertThrows(IOException.class, () -> files.open(name).read("header", 0, 512));
+            assertTrue(e.getMessage().contains(bucket.object(name) + " changed while it was read"), e.getMessage());
         }
     }
 

@@ -113,24 +113,74 @@ public final class Bucket implements AutoCloseable {
         }
     }
 
-    /** Fills {@code dst} from byte {@code pos} of {@code name} with one ranged GET; false when the object ended first. */
-    public boolean read(String name, long pos, ByteBuffer dst) throws OffsiteException {
+    /**
+     * Fills {@code dst} from byte {@code pos} of {@code name} with one ranged GET; false when the
+     * object ended first. With {@code etag} given, only from the object of that ETag: an object
+     * replaced since it was listed fails the read.
+     */
+    public boolean read(String name, String etag, long pos, ByteBuffer dst) throws OffsiteException {
         int len = dst.remaining();
         if (len == 0) {
             return true;
         }
-        String range = "bytes=" + pos + "-" + (pos + len - 1);
-        try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(where.bucket()).key(where.key(name))
-                .range(range))) {
-            byte[] buf = new byte[64 << 10];
+        byte[] page = new byte[Math.min(len, 64 << 10)];
+        return ranged(name, etag, pos, len, in -> {
             int n;
-            while (dst.hasRemaining() && (n = in.read(buf, 0, Math.min(buf.length, dst.remaining()))) > 0) {
-                dst.put(buf, 0, n);
+            while (dst.hasRemaining() && (n = in.read(page, 0, Math.min(page.length, dst.remaining()))) > 0) {
+                dst.put(page, 0, n);
             }
             return !dst.hasRemaining();
+        });
+    }
+
+    /** Each reading thread's buffer between the HTTP stream and the pages. */
+    private static final ThreadLocal<byte[]> TRANSFER = ThreadLocal.withInitial(() -> new byte[64 << 10]);
+
+    /**
+     * Fills the first {@code length} bytes of {@code pages} (each but the last filled to its
+     * capacity) from byte {@code pos} of {@code name}, of ETag {@code etag}, with one ranged GET;
+     * false when the object ended first.
+     */
+    public boolean read(String name, String etag, long pos, ByteBuffer[] pages, int length) throws OffsiteException {
+        byte[] buf = TRANSFER.get();
+        return ranged(name, etag, pos, length, in -> {
+            int done = 0;
+            for (ByteBuffer page : pages) {
+                page.clear();
+                int want = Math.min(page.capacity(), length - done);
+                while (want > 0) {
+                    int n = in.read(buf, 0, Math.min(buf.length, want));
+                    if (n < 0) {
+                        return false;
+                    }
+                    page.put(buf, 0, n);
+                    want -= n;
+                    done += n;
+                }
+                if (done == length) {
+                    break;
+                }
+            }
+            return done == length;
+        });
+    }
+
+    private interface RangeReader {
+        boolean read(InputStream in) throws IOException;
+    }
+
+    private boolean ranged(String name, String etag, long pos, int len, RangeReader reader) throws OffsiteException {
+        String range = "bytes=" + pos + "-" + (pos + len - 1);
+        try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(where.bucket()).key(where.key(name))
+                .range(range).ifMatch(etag == null ? null : "\"" + etag + "\""))) {
+            return reader.read(in);
         } catch (S3Exception e) {
             if (e.statusCode() == 416) {
                 return false;
+            }
+            if (e.statusCode() == 412) {
+                throw new OffsiteException(ErrorKind.CORRUPT, object(name) + " changed while it was read (its ETag is no "
+                        + "longer " + etag + ")", e);
             }
             throw fail(e, object(name), "read");
         } catch (SdkException e) {

@@ -1,65 +1,126 @@
 package dev.virtchain.app.offsite;
 
 import dev.virtchain.qcow2.ErrorKind;
+import dev.virtchain.qcow2.Image;
 import dev.virtchain.qcow2.ImageException;
+import dev.virtchain.qcow2.format.L2Entry;
+import dev.virtchain.qcow2.format.Qcow2Header;
 import dev.virtchain.qcow2.io.ImageFile;
+import dev.virtchain.qcow2.read.ChainMap;
 import dev.virtchain.qcow2.read.Images;
+import dev.virtchain.qcow2.read.Qcow2Image;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
- * The files of a remote set, read by position. A file read in order (a full backup flattened)
- * is read in blocks of {@value #BLOCK} bytes by ranged GETs, kept in a bounded cache shared by all
- * files, its next blocks fetched ahead several at once, so a flatten waits on the network as little
- * as it waits on a disk. A read that jumps (an incremental's clusters, stored in the order the
- * guest wrote them, read in guest order; a qcow2 table) is one ranged GET of exactly its bytes:
- * rounding it up to a block would fetch, and with many files evict, far more than is read.
+ * The files of a remote set, read by position, each read from the object of the ETag listed (an
+ * object replaced since fails the read). A flatten's reads are known before it starts and are
+ * fetched ahead, merged and several at once ({@link #planFlatten}); any other read (a header, a
+ * table of {@code verify}) is one ranged GET of exactly its bytes: the blocks and read-ahead this
+ * class once kept for files read in order fetched far more than was read when a walk of the L2
+ * tables looked like reading in order.
  */
 public final class RemoteFiles implements AutoCloseable {
-    /** 2 MiB: a few requests per second per MiB/s, and little read in vain around a 64 KiB table. */
-    static final int BLOCK = 2 << 20;
-    /** Blocks fetched ahead of a file read in order. */
-    private static final int AHEAD = 6;
-    /** Reads in order before blocks and read-ahead take over. */
-    private static final int STREAK = 3;
-    /** At most 96 MiB of blocks in memory. */
-    private static final int MAX_BLOCKS = 48;
-
-    private record Key(String name, long block) {
-    }
-
     private final Bucket bucket;
     private final Map<String, Bucket.ObjectInfo> objects;
-    private final ExecutorService pool;
-    private final Map<Key, CompletableFuture<byte[]>> blocks = new LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, CompletableFuture<byte[]>> eldest) {
-            return size() > MAX_BLOCKS;
-        }
-    };
-    /** Per file: the furthest block of its current run of reads in order, and how many reads the run has. */
-    private final Map<String, long[]> runs = new HashMap<>();
+    /** What a flatten will read, fetched ahead; null when no flatten is planned. */
+    private volatile PlannedReads planned;
 
     /** The files of the set in {@code bucket}, as its listing {@code objects} has them. */
     public RemoteFiles(Bucket bucket, Map<String, Bucket.ObjectInfo> objects) {
         this.bucket = bucket;
         this.objects = Map.copyOf(objects);
-        this.pool = Executors.newFixedThreadPool(AHEAD + 4, r -> {
-            Thread t = new Thread(r, "remote-read");
-            t.setDaemon(true);
-            return t;
+    }
+
+    /**
+     * Fetches ahead what a flatten of {@code top} will read (see {@link PlannedReads}): its map,
+     * walked now, says which ranges of which object each guest range reads, in order. Reads the
+     * plan does not cover are served as before. One plan at a time: a new one replaces the last.
+     */
+    public void planFlatten(Image top) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (Image layer = top; layer != null; layer = layer.backing()) {
+            // A layer with an external data file (no backup has one) is read unplanned.
+            names.add(layer instanceof Qcow2Image q && q.dataFilePath() == null && objects.containsKey(q.file().name())
+                    ? q.file().name() : null);
+        }
+        closePlan();
+        // The walk reads every L2 table of every layer, in guest order: fetched ahead like the data.
+        planned = plan(tables(top, names));
+        List<PlannedReads.Segment> segments = new ArrayList<>();
+        ChainMap.walk(top, e -> {
+            String name = e.depth() < names.size() ? names.get(e.depth()) : null;
+            if (e.data() && e.hasOffset() && name != null) {
+                segments.add(new PlannedReads.Segment(name, e.offset(), e.length(), e.start()));
+            }
         });
+        closePlan();
+        planned = plan(segments);
+    }
+
+    /** The L2 tables of the layers of {@code top} that {@code names} names, in the order a walk of the chain reads them. */
+    private static List<PlannedReads.Segment> tables(Image top, List<String> names) throws IOException {
+        List<long[]> l1s = new ArrayList<>();
+        int most = 0;
+        int depth = 0;
+        long span = 0;
+        for (Image layer = top; layer != null; layer = layer.backing(), depth++) {
+            if (names.get(depth) == null || !(layer instanceof Qcow2Image q)) {
+                l1s.add(new long[0]);
+                continue;
+            }
+            Qcow2Header h = q.header();
+            long[] l1 = new long[h.l1Size()];
+            q.file().read("l1 table", h.l1TableOffset(), h.l1Size() * 8).asLongBuffer().get(l1);
+            l1s.add(l1);
+            most = Math.max(most, l1.length);
+            span = Math.max(span, h.clusterSize() * (h.clusterSize() / 8));
+        }
+        List<PlannedReads.Segment> out = new ArrayList<>();
+        for (int i = 0; i < most; i++) {
+            for (int d = 0; d < l1s.size(); d++) {
+                long[] l1 = l1s.get(d);
+                long table = i < l1.length ? l1[i] & L2Entry.L1E_OFFSET_MASK : 0;
+                if (table != 0) {
+                    Qcow2Header h = layerAt(top, d).header();
+                    out.add(new PlannedReads.Segment(names.get(d), table, h.clusterSize(), i * span));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Qcow2Image layerAt(Image top, int depth) {
+        Image layer = top;
+        for (int d = 0; d < depth; d++) {
+            layer = layer.backing();
+        }
+        return (Qcow2Image) layer;
+    }
+
+    private PlannedReads plan(List<PlannedReads.Segment> segments) {
+        return new PlannedReads((name, pos, pages, length) -> {
+            if (!bucket.read(name, etag(name), pos, pages, length)) {
+                throw new OffsiteException(ErrorKind.CORRUPT, bucket.object(name) + " is shorter than listed ("
+                        + objects.get(name).size() + " bytes): it changed after the listing");
+            }
+        }, PlannedReads.plan(segments), PlannedReads.BUDGET, PlannedReads.PARALLEL);
+    }
+
+    private void closePlan() {
+        PlannedReads p = planned;
+        planned = null;
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    private String etag(String name) {
+        Bucket.ObjectInfo o = objects.get(name);
+        return o == null || o.etag() == null || o.etag().isEmpty() ? null : o.etag();
     }
 
     /** Opens the files of a chain: {@link Images#open(String, String, boolean, dev.virtchain.qcow2.PastEnd, Images.Opener)}. */
@@ -78,104 +139,31 @@ public final class RemoteFiles implements AutoCloseable {
 
     /** Fills {@code dst} (which lies in the object) from {@code pos} of {@code name}, an object of {@code size} bytes. */
     void read(String name, long size, long pos, ByteBuffer dst) throws IOException {
-        if (!sequential(name, pos / BLOCK)) {
-            if (!bucket.read(name, pos, dst)) {
-                throw new OffsiteException(ErrorKind.CORRUPT, bucket.object(name) + " is shorter than listed (" + size
-                        + " bytes): it changed after the listing");
+        PlannedReads p = planned;
+        if (p != null) {
+            long at = pos;
+            for (int n; dst.hasRemaining() && (n = p.serve(name, at, dst)) > 0; ) {
+                at += n;
             }
+            if (!dst.hasRemaining()) {
+                return;
+            }
+            readUnplanned(name, size, at, dst);
             return;
         }
-        long p = pos;
-        while (dst.hasRemaining()) {
-            long b = p / BLOCK;
-            byte[] data = await(block(name, size, b));
-            int off = (int) (p - b * BLOCK);
-            int n = Math.min(dst.remaining(), data.length - off);
-            if (n <= 0) {
-                throw new OffsiteException(ErrorKind.CORRUPT, bucket.object(name) + " is shorter than listed (" + size
-                        + " bytes)");
-            }
-            dst.put(data, off, n);
-            p += n;
-        }
+        readUnplanned(name, size, pos, dst);
     }
 
-    /**
-     * Whether a read at block {@code b} of {@code name} continues the file's reading in order: the
-     * {@value #STREAK}th read or later in a row near the furthest block read so far (several readers
-     * at once read a little out of order), or one in a block already cached. A jump elsewhere
-     * starts a new run.
-     */
-    private boolean sequential(String name, long b) {
-        synchronized (blocks) {
-            long[] run = runs.computeIfAbsent(name, n -> new long[] {-10, 0}); // furthest block, reads in a row
-            // Eight readers a chunk apart read up to AHEAD blocks either side of each other.
-            boolean near = b >= run[0] - AHEAD && b <= run[0] + AHEAD;
-            if (near) {
-                run[0] = Math.max(run[0], b);
-                run[1]++;
-            } else {
-                run[0] = b;
-                run[1] = 1;
-            }
-            return run[1] >= STREAK || blocks.containsKey(new Key(name, b));
-        }
-    }
-
-    private CompletableFuture<byte[]> block(String name, long size, long b) {
-        long blocksInFile = (size + BLOCK - 1) / BLOCK;
-        CompletableFuture<byte[]> f;
-        synchronized (blocks) {
-            f = fetch(name, size, b);
-            for (long a = b + 1; a <= b + AHEAD && a < blocksInFile; a++) {
-                fetch(name, size, a);
-            }
-        }
-        return f;
-    }
-
-    /** The block's future, started now unless it is cached or under way; call holding {@code blocks}. */
-    private CompletableFuture<byte[]> fetch(String name, long size, long b) {
-        Key k = new Key(name, b);
-        CompletableFuture<byte[]> f = blocks.get(k);
-        if (f == null || f.isCompletedExceptionally()) {
-            long start = b * BLOCK;
-            int len = (int) Math.min(BLOCK, size - start);
-            f = CompletableFuture.supplyAsync(() -> {
-                ByteBuffer buf = ByteBuffer.allocate(len);
-                try {
-                    if (!bucket.read(name, start, buf)) {
-                        throw new OffsiteException(ErrorKind.CORRUPT, bucket.object(name) + " is shorter than listed ("
-                                + size + " bytes): it changed after the listing");
-                    }
-                } catch (OffsiteException e) {
-                    throw new CompletionException(e);
-                }
-                return buf.array();
-            }, pool);
-            blocks.put(k, f);
-        }
-        return f;
-    }
-
-    private static byte[] await(CompletableFuture<byte[]> f) throws IOException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null ? ce.getCause()
-                    : e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted reading from the bucket");
+    /** One ranged GET of exactly the bytes asked for. */
+    private void readUnplanned(String name, long size, long pos, ByteBuffer dst) throws IOException {
+        if (!bucket.read(name, etag(name), pos, dst)) {
+            throw new OffsiteException(ErrorKind.CORRUPT, bucket.object(name) + " is shorter than listed (" + size
+                    + " bytes): it changed after the listing");
         }
     }
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        closePlan();
     }
 }

@@ -77,9 +77,19 @@ public final class RemoteSet implements AutoCloseable {
         return files;
     }
 
-    /** Opens the chain whose top is {@code top}, every file read from the bucket. */
+    /**
+     * Opens the chain whose top is {@code top}, every file read from the bucket, for a flatten:
+     * what the flatten will read is fetched ahead (see {@link RemoteFiles#planFlatten}).
+     */
     public Image openChain(String top, PastEnd pastEnd) throws IOException {
-        return Images.open(top, "qcow2", true, pastEnd, files.opener());
+        Image image = Images.open(top, "qcow2", true, pastEnd, files.opener());
+        try {
+            files.planFlatten(image);
+            return image;
+        } catch (IOException | RuntimeException e) {
+            image.close();
+            throw e;
+        }
     }
 
     /**
