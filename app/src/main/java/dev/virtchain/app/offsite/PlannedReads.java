@@ -1,7 +1,7 @@
 package dev.virtchain.app.offsite;
 
+import dev.virtchain.app.cli.Futures;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -189,7 +188,7 @@ final class PlannedReads implements AutoCloseable {
         }
         int n = 0;
         try {
-            ByteBuffer[] pages = await(f.data);
+            ByteBuffer[] pages = Futures.await(f.data, "interrupted reading from the bucket");
             int off = (int) (pos - f.start);
             n = Math.min(dst.remaining(), f.length - off);
             for (int done = 0; done < n; ) {
@@ -311,25 +310,6 @@ final class PlannedReads implements AutoCloseable {
     /** The most bytes of pages held at once so far. */
     synchronized long mostHeld() {
         return mostHeld;
-    }
-
-    private static ByteBuffer[] await(CompletableFuture<ByteBuffer[]> f) throws IOException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null ? ce.getCause()
-                    : e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException(c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted reading from the bucket");
-        }
     }
 
     @Override
