@@ -33,8 +33,12 @@ public final class Main {
         }
         PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
-        VirtchainCommand root = new VirtchainCommand();
+        Object only = args.length > 0 ? VirtchainCommand.named(args[0]) : null;
+        TopCommand root = only != null ? new TopCommand() : new VirtchainCommand();
         CommandLine cl = new CommandLine(root);
+        if (only != null) {
+            cl.addSubcommand(only); // the one command the line names: see TopCommand
+        }
         cl.setOut(o);
         cl.setErr(e);
         cl.setExecutionExceptionHandler(ExitCodes.handler(root::debug));

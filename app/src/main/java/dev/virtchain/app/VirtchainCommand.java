@@ -12,13 +12,9 @@ import dev.virtchain.app.restore.RestoreCommand;
 import dev.virtchain.app.restore.VerifyCommand;
 import dev.virtchain.app.status.StatusCommand;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-/** The top command: its sub-commands, and the options all of them inherit. */
+/** The top command with all its sub-commands; its own options are {@link TopCommand}'s. */
 @Command(name = "virtchain",
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        description = "Backups of libvirt/QEMU virtual machines as plain qcow2 backing chains.",
         subcommands = {BackupCommand.class, ListCommand.class, RestoreCommand.class, BootCommand.class, VerifyCommand.class,
                 PruneCommand.class, StatusCommand.class, ConfigCommand.class, PushCommand.class, PullCommand.class,
                 ImgCommand.class},
@@ -32,12 +28,25 @@ import picocli.CommandLine.Option;
                 "  virtchain push /backup/web01 s3://backups/web01 --endpoint http://rgw.example:7480",
                 "  virtchain img info --backing-chain vda.0003.inc.qcow2",
                 "  virtchain img check vda.0000.full.qcow2"})
-public final class VirtchainCommand {
-    @Option(names = "--debug", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "Print stack traces of errors.")
-    boolean debug;
-
-    public boolean debug() {
-        return debug;
+public final class VirtchainCommand extends TopCommand {
+    /**
+     * The subcommand {@code name} names, made as picocli would make it, or null when it names none
+     * (a test checks this against the annotation's list).
+     */
+    static Object named(String name) {
+        return switch (name) {
+            case "backup" -> new BackupCommand();
+            case "list" -> new ListCommand();
+            case "restore" -> new RestoreCommand();
+            case "boot" -> new BootCommand();
+            case "verify" -> new VerifyCommand();
+            case "prune" -> new PruneCommand();
+            case "status" -> new StatusCommand();
+            case "config" -> new ConfigCommand();
+            case "push" -> new PushCommand();
+            case "pull" -> new PullCommand();
+            case "img" -> new ImgCommand();
+            default -> null;
+        };
     }
 }

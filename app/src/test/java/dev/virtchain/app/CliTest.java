@@ -103,6 +103,20 @@ class CliTest {
     }
 
     @Test
+    void theModelOfOneNamedCommandIsTheWholeModelsCommand() {
+        CommandLine whole = new CommandLine(new VirtchainCommand());
+        for (Map.Entry<String, CommandLine> sub : whole.getSubcommands().entrySet()) {
+            Object only = VirtchainCommand.named(sub.getKey());
+            assertEquals(sub.getValue().getCommandSpec().userObject().getClass(), only == null ? null : only.getClass(),
+                    sub.getKey());
+            CommandLine alone = new CommandLine(new TopCommand()).addSubcommand(only).getSubcommands().get(sub.getKey());
+            assertEquals(sub.getValue().getUsageMessage(), alone.getUsageMessage(), sub.getKey());
+            assertTrue(alone.getCommandSpec().findOption("--debug") != null, sub.getKey() + " inherits --debug");
+        }
+        assertEquals(null, VirtchainCommand.named("bakup"));
+    }
+
+    @Test
     void helpOfEveryCommandFitsTheWidthAndNoExampleIsWrapped() throws Exception {
         List<List<String>> commands = new ArrayList<>();
         collect(new CommandLine(new VirtchainCommand()), new ArrayList<>(), commands);
