@@ -6,6 +6,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What java.nio does not tell about a file: the bytes it takes on disk ({@code st_blocks}) and
@@ -31,6 +32,9 @@ public final class NativeFiles {
         int close(int fd) throws LastErrorException;
 
         int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
+
+        /** Returns the error number instead of setting errno. */
+        int posix_fadvise(int fd, long offset, long len, int advice);
 
         int stat(String path, Memory buf) throws LastErrorException;
 
@@ -99,6 +103,29 @@ public final class NativeFiles {
             }
         } catch (LastErrorException | UnsatisfiedLinkError e) {
             // only a hint: the final flush writes everything anyway
+        }
+    }
+
+    /**
+     * Asks the kernel to read {@code ranges} ({@code {offset, end}} pairs) of {@code path} into the
+     * page cache ({@code posix_fadvise(POSIX_FADV_WILLNEED)}, which starts the reads and returns
+     * before they finish); does nothing where that is not available: it is only a hint.
+     */
+    public static void willNeed(Path path, List<long[]> ranges) {
+        if (libc() == null || ranges.isEmpty()) {
+            return;
+        }
+        try {
+            int fd = libc().open(path.toString(), O_RDONLY | O_CLOEXEC);
+            try {
+                for (long[] r : ranges) {
+                    libc().posix_fadvise(fd, r[0], r[1] - r[0], 3 /* POSIX_FADV_WILLNEED */);
+                }
+            } finally {
+                libc().close(fd);
+            }
+        } catch (LastErrorException | UnsatisfiedLinkError e) {
+            // only a hint: the reads it would have sped up happen anyway
         }
     }
 
