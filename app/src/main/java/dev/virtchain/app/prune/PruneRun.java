@@ -10,6 +10,7 @@ import dev.virtchain.chain.prune.PrunePlan;
 import dev.virtchain.chain.prune.PruneStep;
 import dev.virtchain.qcow2.Progress;
 import dev.virtchain.qcow2.ops.Committer;
+import dev.virtchain.qcow2.io.NativeFiles;
 import dev.virtchain.qcow2.io.RunningCrc32c;
 import dev.virtchain.qcow2.ops.LeakRepair;
 import java.io.IOException;
@@ -156,6 +157,9 @@ public final class PruneRun {
     }
 
     private Outcome steps(Manifest m) throws IOException {
+        if (m.journal() != null) {
+            readAheadNextCommit(m.journal(), m.journal().done());
+        }
         while (m.journal() != null && !m.journal().complete()) {
             PruneJournal j = m.journal();
             PruneStep step = j.next();
@@ -182,6 +186,9 @@ public final class PruneRun {
             } catch (CheckpointCleaner.Unreachable e) {
                 return new Outcome(m, checkpointsLeft(j), e.getMessage());
             }
+            if (step instanceof PruneStep.Commit) {
+                readAheadNextCommit(j, j.done() + 1);
+            }
             Trace.mark("prune: step " + j.done() + " done: " + step.getClass().getSimpleName());
             crash.at(j.done(), Moment.AFTER_STEP);
             m = m.withJournal(j.finish());
@@ -193,6 +200,26 @@ public final class PruneRun {
             ManifestFile.write(dir, m);
         }
         return new Outcome(m, List.of(), null);
+    }
+
+    /**
+     * Starts reading the files that the first commit from step {@code from} on reads into the page
+     * cache, in the background (see {@link NativeFiles#willNeed}): they are read while the journal's
+     * writes and fsyncs before it run, instead of after them (the bench's prune: 0.1 s of 0.4 s).
+     * Only a hint; a file gone by then is simply not read.
+     */
+    private void readAheadNextCommit(PruneJournal j, int from) {
+        for (PruneStep s : j.steps().subList(Math.min(from, j.steps().size()), j.steps().size())) {
+            if (s instanceof PruneStep.Commit c) {
+                List<Path> files = new ArrayList<>();
+                files.add(dir.resolve(c.top()));
+                c.through().forEach(f -> files.add(dir.resolve(f)));
+                Thread t = new Thread(() -> files.forEach(NativeFiles::willNeed), "read-ahead");
+                t.setDaemon(true);
+                t.start();
+                return;
+            }
+        }
     }
 
     private static List<String> checkpointsLeft(PruneJournal j) {

@@ -129,6 +129,11 @@ public final class NativeFiles {
         }
     }
 
+    /** As {@link #willNeed(Path, List)} for the whole file. */
+    public static void willNeed(Path path) {
+        willNeed(path, List.of(new long[] {0, 0})); // a length of 0: to the end of the file
+    }
+
     /** {@code st_blocks * 512}, or the file's length when that is not known. */
     public static long allocatedBytes(Path path) {
         if (libc() != null) {
