@@ -7,6 +7,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -27,8 +29,16 @@ public final class DirectoryLock implements AutoCloseable {
     /** Locks {@code dir}, or fails at once with a ChainException naming it when another run holds it. */
     public static DirectoryLock acquire(Path dir) throws IOException, ChainException {
         Path file = dir.resolve(Naming.LOCK);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            if (!Files.isDirectory(dir)) { // the user named the directory; the lock file is ours
+                throw new ChainException(ErrorKind.NOT_FOUND, dir + ": no such directory",
+                        "is " + dir + " a virtchain backup directory?");
+            }
+            throw e;
+        }
         try {
             FileLock lock;
             try {

@@ -54,8 +54,13 @@ public final class ManifestFile {
 
     /** The manifest of {@code dir}; a ManifestException when it has none. */
     public static Manifest load(Path dir) throws IOException, ManifestException {
-        return read(dir).orElseThrow(() -> new ManifestException(ErrorKind.NOT_FOUND,
-                dir.resolve(Naming.MANIFEST).toString(), "does not exist", "is " + dir + " a virtchain backup directory?"));
+        return read(dir).orElseThrow(() -> missing(dir));
+    }
+
+    /** The failure of a command on {@code dir} when {@code dir} has no manifest. */
+    public static ManifestException missing(Path dir) {
+        return new ManifestException(ErrorKind.NOT_FOUND, dir.resolve(Naming.MANIFEST).toString(), "does not exist",
+                "is " + dir + " a virtchain backup directory?");
     }
 
     /** Replaces the manifest of {@code dir} with {@code manifest}, atomically and durably (mode 0600). */

@@ -9,6 +9,7 @@ import dev.virtchain.chain.Backup;
 import dev.virtchain.chain.ChainException;
 import dev.virtchain.chain.DiskBackup;
 import dev.virtchain.chain.Manifest;
+import dev.virtchain.chain.ManifestException;
 import dev.virtchain.chain.Naming;
 import dev.virtchain.chain.prune.PointDecision;
 import dev.virtchain.chain.prune.PointFate;
@@ -17,7 +18,6 @@ import dev.virtchain.chain.prune.RetentionPolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
@@ -98,8 +98,8 @@ public final class Prune {
         }
     }
 
-    static NoSuchFileException noManifest(Path dir) {
-        return new NoSuchFileException(dir.resolve(Naming.MANIFEST).toString());
+    static ManifestException noManifest(Path dir) {
+        return ManifestFile.missing(dir);
     }
 
     /** The size of every file the manifest names, for the plan's estimates. */

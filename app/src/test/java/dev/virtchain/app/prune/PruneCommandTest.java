@@ -110,6 +110,23 @@ class PruneCommandTest {
     }
 
     @Test
+    void aDirectoryThatIsMissingOrNoBackupSetIsNamedInOneLine() throws Exception {
+        Path missing = root.resolve("missing");
+        for (String[] args : new String[][] {{"prune", missing.toString(), "--keep-last", "1"},
+                {"prune", missing.toString(), "--keep-last", "1", "--dry-run"}}) {
+            CliDriver.Result r = CLI.run(args);
+            assertEquals(1, r.exitCode(), r.toString());
+            assertEquals("virtchain: " + missing + ": no such directory; is " + missing
+                    + " a virtchain backup directory?\n", r.stderr());
+        }
+        Path empty = Files.createDirectory(root.resolve("empty"));
+        CliDriver.Result r = CLI.run("prune", empty.toString(), "--keep-last", "1");
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals("virtchain: " + empty.resolve("virtchain.json") + ": does not exist; is " + empty
+                + " a virtchain backup directory?\n", r.stderr());
+    }
+
+    @Test
     void helpSaysHowTheRulesCount() {
         String help = CLI.ok("prune", "--help").stdout().replaceAll("\\s+", " ");
         assertTrue(help.contains(RetentionPolicy.HOW_RULES_COUNT.substring(0, 60)), help);
