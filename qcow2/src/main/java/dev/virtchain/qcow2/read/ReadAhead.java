@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -33,6 +34,8 @@ public final class ReadAhead implements AutoCloseable {
     private final ExecutorService pool;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     private final ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
+    /** Every buffer this allocated, given back for reuse once {@link #close} stopped the readers. */
+    private final List<ByteBuffer> owned = new ArrayList<>();
     private int range;
     private long pos;
     private Chunk current;
@@ -56,8 +59,9 @@ public final class ReadAhead implements AutoCloseable {
             // Direct: the kernel reads into them and the writer writes from them without the
             // JDK's copy through a temporary direct buffer (two memcpys per byte otherwise).
             // Aligned, so that an output opened with O_DIRECT can take them as they are.
-            free.add(DirectData.allocateAligned(chunk));
+            owned.add(DirectData.allocateAligned(chunk));
         }
+        free.addAll(owned);
         this.pos = ranges.isEmpty() ? 0 : ranges.get(0)[0];
         for (int i = 0; i < depth; i++) {
             submitNext();
@@ -119,7 +123,9 @@ public final class ReadAhead implements AutoCloseable {
 
     /**
      * Waits for reads still in flight (after a failure) and stops the threads. Never interrupts
-     * a reader: an interrupted thread in a FileChannel read would close the image's channel.
+     * a reader: an interrupted thread in a FileChannel read would close the image's channel. Then
+     * the buffers are given back for reuse (see {@link DirectData#reuse}): the last chunk handed
+     * out is invalid from here on too.
      */
     @Override
     public void close() throws IOException {
@@ -131,6 +137,8 @@ public final class ReadAhead implements AutoCloseable {
             if (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
                 throw new IOException("read-ahead threads did not finish within a minute");
             }
+            owned.forEach(DirectData::reuse);
+            owned.clear(); // a second close gives nothing back twice
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted waiting for read-ahead threads");

@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -112,5 +117,38 @@ class DirectDataTest {
         } finally {
             Files.delete(f);
         }
+    }
+
+    @Test
+    void aBufferGivenBackIsHandedOutAgainClearedAndOnlyForItsSize() {
+        DirectData.forgetSpares();
+        int size = 3 * 65536 + 512;
+        ByteBuffer a = DirectData.allocateAligned(size);
+        a.put((byte) 1).flip();
+        DirectData.reuse(a);
+        assertNotSame(a, DirectData.allocateAligned(size + 4096), "another size");
+        ByteBuffer again = DirectData.allocateAligned(size);
+        assertSame(a, again);
+        assertEquals(0, again.position());
+        assertEquals(size, again.limit());
+        assertEquals(0, again.alignmentOffset(0, 65536), "still aligned");
+        assertNotSame(again, DirectData.allocateAligned(size), "handed out once");
+    }
+
+    @Test
+    void noMoreThan64MiBIsKeptForReuse() {
+        DirectData.forgetSpares();
+        int size = 5 << 20;
+        List<ByteBuffer> given = new ArrayList<>();
+        for (int i = 0; i < 20; i++) { // 100 MiB
+            given.add(DirectData.allocateAligned(size));
+        }
+        given.forEach(DirectData::reuse);
+        Set<ByteBuffer> back = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < 20; i++) {
+            back.add(DirectData.allocateAligned(size));
+        }
+        long reused = given.stream().filter(back::contains).count();
+        assertEquals(12, reused, "of 20 buffers of 5 MiB, those that fit in 64 MiB are reused");
     }
 }
