@@ -1,6 +1,7 @@
 package dev.virtchain.app;
 
 import dev.virtchain.app.cli.ExitCodes;
+import dev.virtchain.app.cli.JnaPaths;
 import dev.virtchain.app.cli.Trace;
 import dev.virtchain.app.cli.UnknownCommand;
 import dev.virtchain.app.libvirt.Hypervisor;
@@ -28,6 +29,7 @@ public final class Main {
     /** Runs one command line in-process and returns its exit code; tests drive the CLI through this. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Trace.mark("main");
+        JnaPaths.setIfKnown(); // before anything loads a native library
         if (args.length > 0 && args[0].equals("backup")) {
             Hypervisor.preload(); // beside the parsing below: a backup connects right after it
         }
