@@ -262,7 +262,9 @@ public final class Committer {
         if (target != null) {
             prefetchOverwritten(target, data);
         }
-        writeData(top, data, size, sink, progress);
+        // Through the page cache: a prune has read the files ahead into it (NativeFiles.willNeed)
+        // while its journal was written, and direct reads would read them from the disk again.
+        writeData(top, data, size, sink, progress, false);
     }
 
     /**
@@ -301,9 +303,11 @@ public final class Committer {
      * Writes the {@code data} ranges as {@code top} reads them, a few chunks read ahead (see
      * {@link ReadAhead}) while the previous ones are written.
      */
-    private static void writeData(Image top, List<long[]> data, long size, Sink sink, Progress progress)
-            throws IOException {
-        top.preferDirectReads();
+    private static void writeData(Image top, List<long[]> data, long size, Sink sink, Progress progress,
+            boolean directReads) throws IOException {
+        if (directReads) {
+            top.preferDirectReads();
+        }
         try (ReadAhead chunks = new ReadAhead(top, data, CHUNK, READS_IN_FLIGHT)) {
             for (ReadAhead.Chunk c = chunks.next(); c != null; c = chunks.next()) {
                 sink.write(c.offset(), c.data());
@@ -368,7 +372,7 @@ public final class Committer {
             }
             pos += s.length();
         }
-        writeData(top, data, size, sink, progress);
+        writeData(top, data, size, sink, progress, true);
     }
 
     /** An empty overlay of the image's layout and link. */
