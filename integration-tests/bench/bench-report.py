@@ -99,6 +99,7 @@ COMPARISONS = [
      ("ratio", 0.7)),
     ("peak RSS restore from RGW", "rss", ("offsite-restore", "vc"), ("offsite-restore", "rclone"),
      ("value", RSS_LIMIT_MIB)),
+    ("peak RSS push", "rss", ("offsite-push", "vc"), ("offsite-push", "rclone"), ("value", RSS_LIMIT_MIB)),
 ]
 UNIT = {"t": "s", "rss": "MiB"}
 

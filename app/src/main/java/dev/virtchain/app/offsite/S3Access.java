@@ -19,6 +19,7 @@ import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
 import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
 
 /**
  * Makes the S3 client: the AWS SDK's own credential and region chains (environment, profile files),
@@ -27,6 +28,11 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * paths unless DNS is set up for it). Checksums are sent and checked only where the request
  * needs them: we send our own (Content-MD5 per part), which every S3 server checks; the SDK's
  * default (CRC32 in an aws-chunked trailer) is unknown to many S3-compatible servers.
+ * Chunked encoding is off: over plain http (an RGW of one's own) the SDK must sign the payload,
+ * and its aws-chunked signer allocates a new 128 KiB array for every chunk it sends, so a push
+ * made as much garbage as it sent bytes and G1 grew the heap for it (push peaked at 390 MiB).
+ * Unchunked, the body's SHA-256 is computed over the part's buffer in place before it is sent
+ * (the same hashing the chunked signer did); over https no payload is signed either way.
  */
 final class S3Access {
     /** Time to connect: an endpoint that does not answer fails within it, not after minutes. */
@@ -47,7 +53,8 @@ final class S3Access {
                 .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(CONNECT).socketTimeout(SOCKET).build())
                 .credentialsProvider(credentials(options.profile()))
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
         String endpoint = options.endpoint();
         if (endpoint != null) {
             b.endpointOverride(endpointUri(endpoint)).forcePathStyle(true);

@@ -143,7 +143,8 @@ public final class CliDriver {
             }
             // The launcher's JIT thresholds (C2 only for code hot for long), as ./virtchain sets them.
             cmd.addAll(List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
-                    "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000", "-Xms64m"));
+                    "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000", "-Xms64m",
+                    "-XX:GCTimeRatio=4"));
             cmd.addAll(List.of("-jar", jar.toString()));
         } else {
             cmd.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
