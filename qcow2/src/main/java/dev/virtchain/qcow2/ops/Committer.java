@@ -270,8 +270,8 @@ public final class Committer {
     /**
      * Starts reading into the page cache the clusters of {@code target} that the commit will
      * overwrite in place: a tracked checksum reads each one just before it is overwritten (see
-     * {@code CrcTrackingChannel}), and read one by one, cold, they cost a prune's commit a third of
-     * its time. Their host offsets are looked up now, before the writer changes any table.
+     * {@code CrcTrackingChannel}), and read one by one, cold, they cost the bench's prune about 0.1 s
+     * of a 0.43 s commit. Their host offsets are looked up now, before the writer changes any table.
      */
     private static void prefetchOverwritten(Image target, List<long[]> data) throws IOException {
         List<long[]> host = new ArrayList<>();
