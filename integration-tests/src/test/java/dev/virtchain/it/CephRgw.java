@@ -91,6 +91,19 @@ final class CephRgw implements AutoCloseable {
         script("stop-rgw", dir);
     }
 
+    /**
+     * Freezes ({@code frozen}: SIGSTOP) or thaws (SIGCONT) the gateway's process: its sockets stay
+     * open and the kernel keeps accepting connections, but nothing reads what is sent, as with a
+     * gateway whose storage is full.
+     */
+    void freezeGateway(boolean frozen) throws IOException, InterruptedException {
+        String pid = Files.readString(dir.resolve("run").resolve("client.rgw.a.pid")).strip();
+        Process p = new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", pid).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new AssertionError("kill " + (frozen ? "-STOP " : "-CONT ") + pid + " failed");
+        }
+    }
+
     /** Starts the gateway again and waits until it answers. */
     void startGateway() {
         script("start-rgw", dir);

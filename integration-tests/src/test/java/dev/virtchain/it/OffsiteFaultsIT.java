@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,6 +123,39 @@ class OffsiteFaultsIT {
         JsonNode again = cli.ok("push", dir.toString(), url, "--endpoint", rgw.endpoint(), "--json").json();
         assertEquals(1, again.get("files-sent").asInt(), again.toString());
         assertTrue(again.get("bytes-resumed").asLong() >= 3L * (8 << 20), "parts sent before are not sent again: " + again);
+        cli.ok("verify", url, "--endpoint", rgw.endpoint());
+    }
+
+    @Test
+    void aGatewayThatStopsReadingEndsThePushWithOneLineAndTheNextPushResumes(@TempDir Path dir) throws Exception {
+        BackupSetFixture.write(dir, "crc32c");
+        String url = "s3://" + BUCKET + "/frozen";
+        cli.ok("push", dir.toString(), url, "--endpoint", rgw.endpoint());
+        byte[] oldManifest = remoteManifest("frozen");
+        Offsite.randomFile(dir.resolve("nvram.0004.fd"), 160 << 20); // 20 parts
+        // Each upload attempt may take 3 s here (600 s by default); reads alone would wait 60 s each.
+        CliDriver bounded = CliDriver.forThisRun().under(Stream.concat(rgw.envCommand().stream(),
+                Stream.of("JAVA_TOOL_OPTIONS=-Dvirtchain.remote.uploadAttemptSeconds=3")).toArray(String[]::new));
+        CliProcess push = bounded.start(dir.resolveSibling(dir.getFileName() + "-logs"), "push-frozen", "push",
+                dir.toString(), url, "--endpoint", rgw.endpoint(), "--parallel", "4");
+        awaitParts("frozen/nvram.0004.fd", 2);
+        long frozenAt = System.nanoTime();
+        rgw.freezeGateway(true);
+        int rc;
+        try {
+            rc = push.waitFor(300);
+        } finally {
+            rgw.freezeGateway(false);
+        }
+        long seconds = (System.nanoTime() - frozenAt) / 1_000_000_000L;
+        assertEquals(1, rc, push.out() + push.errLines());
+        assertTrue(seconds < 55, "the push ended " + seconds + " s after the gateway froze: before one read timeout "
+                + "(60 s) could have ended it");
+        assertEquals(1, push.errors().size(), push.errLines().toString());
+        assertTrue(push.errors().get(0).contains(rgw.endpoint() + " stopped taking data"), push.errors().toString());
+        assertArrayEquals(oldManifest, remoteManifest("frozen"), "the old manifest is still the remote one");
+        JsonNode again = cli.ok("push", dir.toString(), url, "--endpoint", rgw.endpoint(), "--json").json();
+        assertEquals(1, again.get("files-sent").asInt(), again.toString());
         cli.ok("verify", url, "--endpoint", rgw.endpoint());
     }
 

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -210,7 +212,7 @@ public final class Bucket implements AutoCloseable {
     public String put(String name, byte[] data, Map<String, String> metadata) throws OffsiteException {
         try {
             return unquote(s3.putObject(b -> b.bucket(where.bucket()).key(where.key(name)).contentMD5(md5(data, 0, data.length))
-                    .metadata(metadata), RequestBody.fromBytes(data)).eTag());
+                    .metadata(metadata).overrideConfiguration(S3Access::boundedUpload), RequestBody.fromBytes(data)).eTag());
         } catch (SdkException e) {
             throw fail(e, object(name), "write");
         }
@@ -266,7 +268,8 @@ public final class Bucket implements AutoCloseable {
             throws OffsiteException {
         try {
             String etag = s3.uploadPart(b -> b.bucket(where.bucket()).key(where.key(name)).uploadId(uploadId)
-                    .partNumber(number).contentMD5(md5).contentLength((long) length),
+                    .partNumber(number).contentMD5(md5).contentLength((long) length)
+                    .overrideConfiguration(S3Access::boundedUpload),
                     // Streamed from the part's buffer, not copied (fromByteBuffer copies it).
                     RequestBody.fromContentProvider(() -> new java.io.ByteArrayInputStream(data, 0, length), length,
                             "application/octet-stream")).eTag();
@@ -349,6 +352,11 @@ public final class Bucket implements AutoCloseable {
                     return new OffsiteException(ErrorKind.IO, "cannot " + doing + " " + what + ": " + endpoint
                             + " answered " + s.statusCode() + (code != null ? " " + code : ""), e);
             }
+        }
+        if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
+            return new OffsiteException(ErrorKind.IO, "cannot " + doing + " " + what + ": " + endpoint
+                    + " stopped taking data (a request made no progress within " + S3Access.UPLOAD_ATTEMPT.toSeconds()
+                    + " s); is the server or its storage full or stuck?", e);
         }
         Throwable c = rootCause(e);
         if (c instanceof ConnectException || c instanceof UnknownHostException || c instanceof SocketTimeoutException

@@ -11,6 +11,7 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.SystemPropertyCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -40,7 +41,21 @@ final class S3Access {
     /** Time without a byte on an open connection; a stopped server is noticed within it. */
     private static final Duration SOCKET = Duration.ofSeconds(60);
 
+    /**
+     * Time one attempt of an upload (a part of at most a few MiB, or a small object) may take. The
+     * socket timeout covers reads only: a server that stops reading the body (an RGW whose storage
+     * is full, say) leaves the write blocked for good, and a push from a timer hung until killed.
+     * Whole-object downloads (pull) get no such bound: their time grows with the object.
+     * {@code -Dvirtchain.remote.uploadAttemptSeconds=N} sets it (tests).
+     */
+    static final Duration UPLOAD_ATTEMPT = Duration.ofSeconds(Long.getLong("virtchain.remote.uploadAttemptSeconds", 600));
+
     private S3Access() {
+    }
+
+    /** An upload request's configuration: its attempts bounded by {@link #UPLOAD_ATTEMPT}. */
+    static void boundedUpload(AwsRequestOverrideConfiguration.Builder b) {
+        b.apiCallAttemptTimeout(UPLOAD_ATTEMPT);
     }
 
     /** The client for {@code options}; the endpoint given or the AWS one for the region configured. */
