@@ -92,7 +92,7 @@ class BackupFaultsIT {
         TestGuest g = TestGuest.create(dir, name, 1, size);
         Path xml = dir.resolve(name + ".xml");
         Files.writeString(xml, g.domainXml());
-        virsh.run("define", xml.toString());
+        virsh.define(xml);
         domains.add(name);
         virsh.run("start", name);
         return g;

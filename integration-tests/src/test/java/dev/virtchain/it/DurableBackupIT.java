@@ -38,7 +38,7 @@ class DurableBackupIT {
         TestGuest g = TestGuest.create(shared, NAME, 1, 64L << 20);
         Path xml = shared.resolve(NAME + ".xml");
         Files.writeString(xml, g.domainXml());
-        virsh.run("define", xml.toString());
+        virsh.define(xml);
         virsh.run("start", NAME);
     }
 

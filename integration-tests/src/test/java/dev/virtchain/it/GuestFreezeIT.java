@@ -83,7 +83,7 @@ class GuestFreezeIT {
         console = vm.resolve("console.log");
         Path xml = vm.resolve(NAME + ".xml");
         Files.writeString(xml, g.domainXml("vc.do=fswriter vc.fs=vda", console, true));
-        virsh.run("define", xml.toString());
+        virsh.define(xml);
         virsh.run("start", NAME);
         awaitWrites(20, Duration.ofMinutes(2));
         assertTrue(agent("guest-ping").contains("\"return\""), "the guest agent does not answer");

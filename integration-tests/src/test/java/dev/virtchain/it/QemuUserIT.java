@@ -46,7 +46,7 @@ class QemuUserIT {
         Virsh virsh = Virsh.embedded(root);
         Path xml = dir.resolve("vc-qemu-user.xml");
         Files.writeString(xml, g.domainXml());
-        virsh.run("define", xml.toString());
+        virsh.define(xml);
         try {
             virsh.run("start", g.name());
             CliDriver.Result r = backup(virsh.uri(), g.name(), out);

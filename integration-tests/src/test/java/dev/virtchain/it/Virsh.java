@@ -62,6 +62,15 @@ final class Virsh {
         return output(args, r);
     }
 
+    /**
+     * {@code virsh define XML}, asked again when virsh died of SIGSEGV as {@link #query} is: defining
+     * the same XML once more leaves the same domain, so the retry cannot hide a failure of ours. It
+     * crashed once so (exit 139, 2026-12-06, BackupFaultsIT, under a full suite run).
+     */
+    String define(Path xml) {
+        return query("define", xml.toString());
+    }
+
     record Result(int exit, String out, String err) {
     }
 
